@@ -1,0 +1,33 @@
+//! The cryptographic layer: cipher suites, secret types, HPKE and the labeled functions of
+//! RFC 9420 §5.
+//!
+//! This is the only module that names the primitive crates (x25519-dalek through `hpke`,
+//! ed25519-dalek, aes-gcm, chacha20poly1305, hkdf, hmac, sha2), and the only one that can
+//! read the bytes of a [`Secret`]. Everything above it works with [`Suite`], [`Secret`] and
+//! the key types here, so a change of backend touches this folder alone.
+//!
+//! ```text
+//!  CipherSuite (code point) ──supported()──► Suite ──► kdf: Extract / ExpandWithLabel / DeriveSecret /
+//!                                                        DeriveTreeSecret / RefHash / MAC
+//!                                                 ├──► aead: seal / open (AEAD of the suite)
+//!                                                 ├──► hpke: DeriveKeyPair, Encrypt/DecryptWithLabel
+//!                                                 └──► signature: Sign/VerifyWithLabel (Ed25519)
+//! ```
+
+mod aead;
+mod digest;
+pub mod hpke;
+mod kdf;
+mod secret;
+mod signature;
+mod suite;
+
+pub use aead::{AeadKey, AeadNonce};
+pub use digest::{Digest, Mac};
+pub use hpke::{HpkePrivateKey, HpkePublicKey};
+pub use secret::{Secret, MAX_SECRET_LEN};
+pub use signature::{SignaturePrivateKey, SignaturePublicKey, SIGNATURE_LEN};
+pub use suite::{CipherSuite, Suite};
+
+/// A source of cryptographically secure randomness (an input, so tests can be seeded).
+pub use rand_core::CryptoRngCore as Rng;

@@ -1,0 +1,428 @@
+//! HPKE (RFC 9180) through the `hpke` crate: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and
+//! AES-128-GCM, ChaCha20-Poly1305 or export-only, in all four modes; plus the MLS uses of it,
+//! `DeriveKeyPair` and `EncryptWithLabel` / `DecryptWithLabel` (RFC 9420 §5.1.3).
+//!
+//! ```text
+//!  setup_sender(mode, pkR, info, rng) ──► (enc, SenderContext) ──► seal (seq 0, 1, …) / export
+//!  setup_receiver(mode, enc, skR, info) ──► ReceiverContext ──► open (seq 0, 1, …) / export
+//! ```
+
+use hpke::aead::{AeadCtxR, AeadCtxS, AesGcm128, ChaCha20Poly1305, ExportOnlyAead};
+use hpke::kdf::HkdfSha256;
+use hpke::kem::X25519HkdfSha256;
+use hpke::{Deserializable, HpkeError, Kem as _, OpModeR, OpModeS, PskBundle, Serializable};
+
+use super::kdf::MLS_LABEL_PREFIX;
+use super::{Rng, Secret, Suite};
+use crate::codec::Writer;
+use crate::error::{ApiMisuse, Error, InvalidMessage, Result};
+
+type Kem = X25519HkdfSha256;
+type KemPrivate = <Kem as hpke::Kem>::PrivateKey;
+type KemPublic = <Kem as hpke::Kem>::PublicKey;
+type KemEncapped = <Kem as hpke::Kem>::EncappedKey;
+
+/// The length of an X25519 HPKE key or encapsulated key.
+const NPK: usize = 32;
+
+/// The HPKE AEAD (RFC 9180 §7.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HpkeAead {
+    /// AES-128-GCM (0x0001).
+    Aes128Gcm,
+    /// ChaCha20-Poly1305 (0x0003).
+    ChaCha20Poly1305,
+    /// Export-only (0xFFFF): no seal or open, only the exporter.
+    ExportOnly,
+}
+
+impl HpkeAead {
+    /// The AEAD with RFC 9180 identifier `id`.
+    ///
+    /// # Errors
+    /// [`Unsupported::CipherSuite`](crate::error::Unsupported::CipherSuite) for other ids.
+    pub const fn from_id(id: u16) -> Result<Self> {
+        match id {
+            0x0001 => Ok(Self::Aes128Gcm),
+            0x0003 => Ok(Self::ChaCha20Poly1305),
+            0xffff => Ok(Self::ExportOnly),
+            other => Err(Error::Unsupported(crate::error::Unsupported::CipherSuite(
+                other,
+            ))),
+        }
+    }
+}
+
+/// An X25519 HPKE private key. Zeroized on drop; never printed.
+pub struct HpkePrivateKey(Secret);
+
+impl HpkePrivateKey {
+    /// Imports a serialized private key (`SerializePrivateKey`, 32 bytes).
+    ///
+    /// # Errors
+    /// [`InvalidMessage::InvalidKey`] for a key that is not 32 bytes.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() != NPK {
+            return Err(InvalidMessage::InvalidKey.into());
+        }
+        Secret::from_slice(bytes).map(Self)
+    }
+
+    /// The public key of this private key.
+    ///
+    /// # Errors
+    /// [`InvalidMessage::InvalidKey`] if the stored key does not parse (cannot happen for
+    /// keys made by this module).
+    pub fn public_key(&self) -> Result<HpkePublicKey> {
+        let sk = self.to_kem()?;
+        Ok(HpkePublicKey(<[u8; NPK]>::from(
+            Kem::sk_to_pk(&sk).to_bytes(),
+        )))
+    }
+
+    fn to_kem(&self) -> Result<KemPrivate> {
+        KemPrivate::from_bytes(self.0.expose()).map_err(|_| InvalidMessage::InvalidKey.into())
+    }
+}
+
+impl PartialEq for HpkePrivateKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for HpkePrivateKey {}
+
+impl core::fmt::Debug for HpkePrivateKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HpkePrivateKey").finish_non_exhaustive()
+    }
+}
+
+/// An X25519 HPKE public key (`SerializePublicKey`, 32 bytes).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HpkePublicKey([u8; NPK]);
+
+impl HpkePublicKey {
+    /// Wraps a serialized public key.
+    ///
+    /// # Errors
+    /// [`InvalidMessage::InvalidKey`] unless `bytes` is 32 bytes.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self> {
+        <[u8; NPK]>::try_from(bytes)
+            .map(Self)
+            .map_err(|_| InvalidMessage::InvalidKey.into())
+    }
+
+    /// The serialized key.
+    #[must_use]
+    pub const fn as_bytes(&self) -> &[u8; NPK] {
+        &self.0
+    }
+
+    fn to_kem(self) -> Result<KemPublic> {
+        KemPublic::from_bytes(&self.0).map_err(|_| InvalidMessage::InvalidKey.into())
+    }
+}
+
+impl core::fmt::Debug for HpkePublicKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("HpkePublicKey(")?;
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// `DeriveKeyPair(ikm)` of DHKEM(X25519, HKDF-SHA256) (RFC 9180 §7.1.3).
+///
+/// # Errors
+/// Never for X25519; the `Result` guards the key conversion.
+pub fn derive_key_pair(ikm: &Secret) -> Result<(HpkePrivateKey, HpkePublicKey)> {
+    let (sk, pk) = Kem::derive_keypair(ikm.expose());
+    let sk = HpkePrivateKey(Secret::from_array(<[u8; NPK]>::from(sk.to_bytes())));
+    Ok((sk, HpkePublicKey(<[u8; NPK]>::from(pk.to_bytes()))))
+}
+
+/// A pre-shared key and its identifier (modes `psk` and `auth_psk`).
+#[derive(Clone, Copy)]
+pub struct Psk<'a> {
+    /// The PSK bytes (secret).
+    pub psk: &'a [u8],
+    /// The PSK identifier.
+    pub psk_id: &'a [u8],
+}
+
+impl core::fmt::Debug for Psk<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Psk")
+            .field("psk_id", &self.psk_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The sender's mode (RFC 9180 §5): what it authenticates with.
+#[derive(Debug, Clone, Copy)]
+pub enum SenderMode<'a> {
+    /// `mode_base`.
+    Base,
+    /// `mode_psk`.
+    Psk(Psk<'a>),
+    /// `mode_auth`: the sender's static key.
+    Auth(&'a HpkePrivateKey),
+    /// `mode_auth_psk`.
+    AuthPsk(&'a HpkePrivateKey, Psk<'a>),
+}
+
+/// The receiver's mode (RFC 9180 §5): what it expects the sender to authenticate with.
+#[derive(Debug, Clone, Copy)]
+pub enum ReceiverMode<'a> {
+    /// `mode_base`.
+    Base,
+    /// `mode_psk`.
+    Psk(Psk<'a>),
+    /// `mode_auth`: the sender's static public key.
+    Auth(&'a HpkePublicKey),
+    /// `mode_auth_psk`.
+    AuthPsk(&'a HpkePublicKey, Psk<'a>),
+}
+
+fn bundle<'a>(p: Psk<'a>) -> Result<PskBundle<'a>> {
+    // RFC 9180 §5.1 VerifyPSKInputs: a PSK mode needs both a PSK and its identifier.
+    if p.psk.is_empty() || p.psk_id.is_empty() {
+        return Err(ApiMisuse::InvalidLength.into());
+    }
+    Ok(PskBundle {
+        psk: p.psk,
+        psk_id: p.psk_id,
+    })
+}
+
+fn sender_mode(mode: SenderMode<'_>) -> Result<OpModeS<'_, Kem>> {
+    let pair = |sk: &HpkePrivateKey| -> Result<(KemPrivate, KemPublic)> {
+        let sk = sk.to_kem()?;
+        let pk = Kem::sk_to_pk(&sk);
+        Ok((sk, pk))
+    };
+    Ok(match mode {
+        SenderMode::Base => OpModeS::Base,
+        SenderMode::Psk(p) => OpModeS::Psk(bundle(p)?),
+        SenderMode::Auth(sk) => OpModeS::Auth(pair(sk)?),
+        SenderMode::AuthPsk(sk, p) => OpModeS::AuthPsk(pair(sk)?, bundle(p)?),
+    })
+}
+
+fn receiver_mode(mode: ReceiverMode<'_>) -> Result<OpModeR<'_, Kem>> {
+    Ok(match mode {
+        ReceiverMode::Base => OpModeR::Base,
+        ReceiverMode::Psk(p) => OpModeR::Psk(bundle(p)?),
+        ReceiverMode::Auth(pk) => OpModeR::Auth(pk.to_kem()?),
+        ReceiverMode::AuthPsk(pk, p) => OpModeR::AuthPsk(pk.to_kem()?, bundle(p)?),
+    })
+}
+
+fn map_seal(e: HpkeError) -> Error {
+    match e {
+        HpkeError::MessageLimitReached => ApiMisuse::CounterExhausted.into(),
+        HpkeError::KdfOutputTooLong | HpkeError::IncorrectInputLength(..) => {
+            ApiMisuse::InvalidLength.into()
+        }
+        _ => Error::Internal("HPKE seal failed"),
+    }
+}
+
+fn map_open(e: HpkeError) -> Error {
+    match e {
+        HpkeError::MessageLimitReached => ApiMisuse::CounterExhausted.into(),
+        HpkeError::KdfOutputTooLong => ApiMisuse::InvalidLength.into(),
+        // Decapsulation and tag failures are one opaque error.
+        _ => Error::AuthenticationFailed,
+    }
+}
+
+macro_rules! contexts {
+    ($($variant:ident => $aead:ty),*) => {
+        /// An HPKE sender context: seals with increasing sequence numbers and exports.
+        pub enum SenderContext {
+            $( #[doc = stringify!($aead)] $variant(Box<AeadCtxS<$aead, HkdfSha256, Kem>>), )*
+        }
+
+        /// An HPKE receiver context: opens with increasing sequence numbers and exports.
+        pub enum ReceiverContext {
+            $( #[doc = stringify!($aead)] $variant(Box<AeadCtxR<$aead, HkdfSha256, Kem>>), )*
+        }
+
+        /// `SetupS` in the given mode: encapsulates to `pk_r` and derives the context.
+        ///
+        /// # Errors
+        /// [`InvalidMessage::InvalidKey`] for a bad key; [`ApiMisuse::InvalidLength`] for an
+        /// empty PSK or PSK id.
+        pub fn setup_sender(
+            aead: HpkeAead,
+            mode: SenderMode<'_>,
+            pk_r: &HpkePublicKey,
+            info: &[u8],
+            rng: &mut impl Rng,
+        ) -> Result<(Vec<u8>, SenderContext)> {
+            let mode = sender_mode(mode)?;
+            let pk_r = pk_r.to_kem()?;
+            match aead {
+                $( HpkeAead::$variant => {
+                    let (enc, ctx) = hpke::setup_sender::<$aead, HkdfSha256, Kem, _>(&mode, &pk_r, info, rng)
+                        .map_err(|_| Error::from(InvalidMessage::InvalidKey))?;
+                    Ok((enc.to_bytes().to_vec(), SenderContext::$variant(Box::new(ctx))))
+                } )*
+            }
+        }
+
+        /// `SetupR` in the given mode: decapsulates `enc` with `sk_r` and derives the context.
+        ///
+        /// # Errors
+        /// [`Error::AuthenticationFailed`] when decapsulation fails;
+        /// [`InvalidMessage::InvalidKey`] for a malformed `enc` or key.
+        pub fn setup_receiver(
+            aead: HpkeAead,
+            mode: ReceiverMode<'_>,
+            enc: &[u8],
+            sk_r: &HpkePrivateKey,
+            info: &[u8],
+        ) -> Result<ReceiverContext> {
+            let mode = receiver_mode(mode)?;
+            let sk_r = sk_r.to_kem()?;
+            let enc = KemEncapped::from_bytes(enc).map_err(|_| InvalidMessage::InvalidKey)?;
+            match aead {
+                $( HpkeAead::$variant => {
+                    let ctx = hpke::setup_receiver::<$aead, HkdfSha256, Kem>(&mode, &sk_r, &enc, info)
+                        .map_err(map_open)?;
+                    Ok(ReceiverContext::$variant(Box::new(ctx)))
+                } )*
+            }
+        }
+
+        impl SenderContext {
+            /// `Seal(aad, pt)` with the next sequence number.
+            ///
+            /// # Errors
+            /// [`ApiMisuse::CounterExhausted`] when the sequence number is exhausted;
+            /// `Internal` for the export-only AEAD, which cannot seal.
+            pub fn seal(&mut self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+                match self { $( Self::$variant(c) => c.seal(plaintext, aad).map_err(map_seal), )* }
+            }
+
+            /// `Export(exporter_context, length)`, at most 64 bytes.
+            ///
+            /// # Errors
+            /// [`ApiMisuse::InvalidLength`] above 64 bytes.
+            pub fn export(&self, exporter_context: &[u8], length: usize) -> Result<Secret> {
+                let mut out = Secret::zero(length)?;
+                match self { $( Self::$variant(c) => c.export(exporter_context, out.expose_mut()).map_err(map_seal)?, )* }
+                Ok(out)
+            }
+        }
+
+        impl ReceiverContext {
+            /// `Open(aad, ct)` with the next sequence number.
+            ///
+            /// # Errors
+            /// [`Error::AuthenticationFailed`] when the ciphertext does not verify.
+            pub fn open(&mut self, aad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>> {
+                match self { $( Self::$variant(c) => c.open(ciphertext, aad).map_err(map_open), )* }
+            }
+
+            /// `Export(exporter_context, length)`, at most 64 bytes.
+            ///
+            /// # Errors
+            /// [`ApiMisuse::InvalidLength`] above 64 bytes.
+            pub fn export(&self, exporter_context: &[u8], length: usize) -> Result<Secret> {
+                let mut out = Secret::zero(length)?;
+                match self { $( Self::$variant(c) => c.export(exporter_context, out.expose_mut()).map_err(map_seal)?, )* }
+                Ok(out)
+            }
+        }
+
+        impl core::fmt::Debug for SenderContext {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct("SenderContext").finish_non_exhaustive()
+            }
+        }
+
+        impl core::fmt::Debug for ReceiverContext {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct("ReceiverContext").finish_non_exhaustive()
+            }
+        }
+    };
+}
+
+contexts!(Aes128Gcm => AesGcm128, ChaCha20Poly1305 => ChaCha20Poly1305, ExportOnly => ExportOnlyAead);
+
+/// The encoded `EncryptContext { opaque label<V> = "MLS 1.0 " + label; opaque context<V>; }`.
+fn encrypt_context(label: &[u8], context: &[u8]) -> Result<Vec<u8>> {
+    let mut w = Writer::with_capacity(MLS_LABEL_PREFIX.len() + label.len() + context.len() + 8);
+    w.write_prefixed(|w| {
+        w.write_raw(MLS_LABEL_PREFIX);
+        w.write_raw(label);
+    });
+    w.write_opaque(context);
+    w.into_bytes()
+}
+
+/// The output of `EncryptWithLabel`: `HPKECiphertext { kem_output; ciphertext }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabeledCiphertext {
+    /// The encapsulated key.
+    pub kem_output: Vec<u8>,
+    /// The AEAD ciphertext.
+    pub ciphertext: Vec<u8>,
+}
+
+impl Suite {
+    /// `DeriveKeyPair(ikm)` of this suite's KEM.
+    ///
+    /// # Errors
+    /// As [`derive_key_pair`].
+    pub fn derive_key_pair(&self, ikm: &Secret) -> Result<(HpkePrivateKey, HpkePublicKey)> {
+        derive_key_pair(ikm)
+    }
+
+    /// `EncryptWithLabel(pk, label, context, plaintext) = SealBase(pk, EncryptContext, "", pt)`.
+    ///
+    /// # Errors
+    /// [`InvalidMessage::InvalidKey`] for a bad public key.
+    pub fn encrypt_with_label(
+        &self,
+        pk: &HpkePublicKey,
+        label: &[u8],
+        context: &[u8],
+        plaintext: &[u8],
+        rng: &mut impl Rng,
+    ) -> Result<LabeledCiphertext> {
+        let info = encrypt_context(label, context)?;
+        let (kem_output, mut ctx) =
+            setup_sender(self.hpke_aead(), SenderMode::Base, pk, &info, rng)?;
+        let ciphertext = ctx.seal(&[], plaintext)?;
+        Ok(LabeledCiphertext {
+            kem_output,
+            ciphertext,
+        })
+    }
+
+    /// `DecryptWithLabel(sk, label, context, kem_output, ciphertext)`.
+    ///
+    /// # Errors
+    /// [`Error::AuthenticationFailed`] when the ciphertext does not open;
+    /// [`InvalidMessage::InvalidKey`] for a malformed `kem_output`.
+    pub fn decrypt_with_label(
+        &self,
+        sk: &HpkePrivateKey,
+        label: &[u8],
+        context: &[u8],
+        kem_output: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>> {
+        let info = encrypt_context(label, context)?;
+        let mut ctx = setup_receiver(self.hpke_aead(), ReceiverMode::Base, kem_output, sk, &info)?;
+        ctx.open(&[], ciphertext)
+    }
+}

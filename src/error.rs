@@ -1,0 +1,156 @@
+//! The one error type of meetkey, grouped by who is at fault.
+//!
+//! Detail lives in small `Copy` sub-enums so that callers can match on the cause while the
+//! top level stays short. Authentication failures are deliberately opaque: a tag, MAC or
+//! signature that does not verify is [`Error::AuthenticationFailed`] and nothing more.
+
+use core::fmt;
+
+/// Everything that can fail in this crate.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error {
+    /// Bytes from the network or a configuration file could not be decoded.
+    InvalidMessage(InvalidMessage),
+    /// A well-formed message broke a rule of RFC 9420 or RFC 9605.
+    PeerMisbehaved(PeerMisbehaved),
+    /// An AEAD tag, MAC or signature did not verify. Deliberately carries no detail.
+    AuthenticationFailed,
+    /// A frame or message was replayed, too old, or from an unknown epoch or key.
+    Stale(Stale),
+    /// The caller used the API wrongly (e.g. a buffer too small, a counter exhausted).
+    ApiMisuse(ApiMisuse),
+    /// A cipher suite, extension or credential type that meetkey does not implement.
+    Unsupported(Unsupported),
+    /// A bug in meetkey. Never a panic; please report it.
+    Internal(&'static str),
+}
+
+/// Why bytes could not be decoded.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidMessage {
+    /// The input ended before the value did.
+    Truncated,
+    /// Bytes were left over after the value ended.
+    TrailingBytes,
+    /// RFC 9420 §2.1.2: a variable-length integer did not use the minimum encoding.
+    NonMinimalVarint,
+    /// RFC 9420 §2.1.2: a variable-length integer started with the invalid prefix `0b11`.
+    InvalidVarintPrefix,
+    /// A length prefix exceeds the maximum allowed for this field.
+    LengthTooLarge,
+    /// RFC 9420 §2.1.1: an `optional<T>` presence octet was neither 0 nor 1.
+    InvalidOptionalPresence,
+    /// An enumerated value that this field does not allow (e.g. a reserved code point).
+    InvalidValue,
+    /// A key or point had the wrong length or was not a valid encoding.
+    InvalidKey,
+}
+
+/// A well-formed message that breaks a protocol rule.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerMisbehaved {
+    /// The message names a different group.
+    WrongGroup,
+    /// The message is for a different epoch than expected.
+    WrongEpoch,
+    /// The content type is not allowed here.
+    UnexpectedContentType,
+}
+
+/// A message or frame that is replayed, too old, or keyed for something we no longer hold.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stale {
+    /// The generation was already used, or its key has been deleted (RFC 9420 §9.2).
+    GenerationConsumed,
+    /// The generation lies too far ahead of the ratchet (outside the out-of-order window).
+    GenerationTooFarAhead,
+}
+
+/// The caller used the API in a way it does not allow.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiMisuse {
+    /// An output buffer is too small.
+    BufferTooSmall,
+    /// A requested output length is out of range for the primitive.
+    InvalidLength,
+    /// A leaf or node index is outside the tree.
+    IndexOutOfRange,
+    /// A value could not be encoded (e.g. a vector longer than 2^30 bytes).
+    EncodingOverflow,
+    /// The sequence number or counter of a key is exhausted; the key must be rotated.
+    CounterExhausted,
+}
+
+/// Something meetkey does not implement.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsupported {
+    /// The cipher suite is not implemented.
+    CipherSuite(u16),
+    /// The protocol version is not implemented.
+    ProtocolVersion(u16),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidMessage(e) => write!(f, "invalid message: {e:?}"),
+            Self::PeerMisbehaved(e) => write!(f, "peer misbehaved: {e:?}"),
+            Self::AuthenticationFailed => f.write_str("authentication failed"),
+            Self::Stale(e) => write!(f, "stale or replayed: {e:?}"),
+            Self::ApiMisuse(e) => write!(f, "API misuse: {e:?}"),
+            Self::Unsupported(Unsupported::CipherSuite(cs)) => {
+                write!(f, "unsupported cipher suite 0x{cs:04x}")
+            }
+            Self::Unsupported(Unsupported::ProtocolVersion(v)) => {
+                write!(f, "unsupported protocol version 0x{v:04x}")
+            }
+            Self::Internal(what) => write!(f, "internal error (a bug in meetkey): {what}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+macro_rules! from_detail {
+    ($($detail:ident),*) => {$(
+        impl From<$detail> for Error {
+            fn from(e: $detail) -> Self {
+                Self::$detail(e)
+            }
+        }
+    )*};
+}
+from_detail!(
+    InvalidMessage,
+    PeerMisbehaved,
+    Stale,
+    ApiMisuse,
+    Unsupported
+);
+
+/// The result type of meetkey.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detail_converts_and_displays() {
+        let e: Error = InvalidMessage::Truncated.into();
+        assert_eq!(e, Error::InvalidMessage(InvalidMessage::Truncated));
+        assert_eq!(e.to_string(), "invalid message: Truncated");
+        let e: Error = Unsupported::CipherSuite(2).into();
+        assert_eq!(e.to_string(), "unsupported cipher suite 0x0002");
+        assert_eq!(
+            Error::AuthenticationFailed.to_string(),
+            "authentication failed"
+        );
+    }
+}

@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links, rustdoc::private_intra_doc_links)]
+
+pub mod codec;
+pub mod crypto;
+pub mod error;
+pub mod mls;
+
+pub use error::{Error, Result};

@@ -1,0 +1,13 @@
+//! MLS (RFC 9420): the group key agreement of a meeting.
+//!
+//! ```text
+//!  tree::math ──► secret_tree ──► (framing)
+//!  key_schedule: init_secret ─► joiner_secret ─► epoch_secret ─► epoch secrets ─► init_secret'
+//!  transcript: confirmed / interim transcript hashes over each Commit
+//! ```
+
+pub mod key_schedule;
+pub mod secret_tree;
+pub mod transcript;
+pub mod tree;
+pub mod wire;
