@@ -46,6 +46,9 @@ pub enum InvalidMessage {
     InvalidValue,
     /// A key or point had the wrong length or was not a valid encoding.
     InvalidKey,
+    /// RFC 9605 §4.3: an SFrame KID or CTR was not encoded in the minimum number of bytes
+    /// (a value below 8 in the extended form, or a leading zero byte).
+    NonMinimalHeaderValue,
 }
 
 /// A well-formed message that breaks a protocol rule.
@@ -68,6 +71,16 @@ pub enum Stale {
     GenerationConsumed,
     /// The generation lies too far ahead of the ratchet (outside the out-of-order window).
     GenerationTooFarAhead,
+    /// RFC 9605 §4.4.4: no decryption key is known for the KID in the SFrame header (it may
+    /// arrive later, or its epoch was removed, or it is one of our own encryption-only KIDs).
+    UnknownKeyId,
+    /// RFC 9605 §7.4, §9.3: this CTR was already accepted under this KID (anti-replay).
+    Replayed,
+    /// RFC 9605 §9.3: the CTR lies below the anti-replay window of its KID.
+    BelowReplayWindow,
+    /// RFC 9605 §5.2: the epoch is older than the one holding its low `E` bits, so its keys
+    /// were (or would have to be) removed.
+    EpochRetired,
 }
 
 /// The caller used the API in a way it does not allow.
@@ -84,6 +97,12 @@ pub enum ApiMisuse {
     EncodingOverflow,
     /// The sequence number or counter of a key is exhausted; the key must be rotated.
     CounterExhausted,
+    /// RFC 9605 §4.4.1, §9.1: this SFrame key was already handed to an encryptor; a second
+    /// one would reuse (KID, CTR) pairs and so nonces.
+    EncryptionKeyInUse,
+    /// RFC 9605 §5.2: the epoch bits `E`, index bits `S`, sender index or context do not fit
+    /// together in a 64-bit KID.
+    InvalidKidLayout,
 }
 
 /// Something meetkey does not implement.
