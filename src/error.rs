@@ -84,6 +84,8 @@ pub enum ApiMisuse {
     EncodingOverflow,
     /// The sequence number or counter of a key is exhausted; the key must be rotated.
     CounterExhausted,
+    /// RFC 9180 §5.3: an export-only HPKE context cannot seal or open.
+    ExportOnlyContext,
 }
 
 /// Something meetkey does not implement.

@@ -43,6 +43,16 @@ impl Secret {
         })
     }
 
+    /// `len` fresh random bytes from `rng`.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::InvalidLength`] when `len` exceeds [`MAX_SECRET_LEN`].
+    pub fn random(len: usize, rng: &mut impl super::Rng) -> Result<Self> {
+        let mut s = Self::zero(len)?;
+        rng.fill_bytes(s.expose_mut());
+        Ok(s)
+    }
+
     /// Moves a fixed-size array into a secret, zeroizing the array.
     pub(in crate::crypto) fn from_array<const N: usize>(mut bytes: [u8; N]) -> Self {
         const { assert!(N <= MAX_SECRET_LEN) };
