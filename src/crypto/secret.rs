@@ -92,6 +92,13 @@ impl Secret {
         }
     }
 
+    /// Writes the secret as `opaque<V>` into a wire structure that is encrypted next
+    /// (`GroupSecrets`, RFC 9420 §12.4.3.1): the one place secret bytes leave this type
+    /// outside `crypto`. The caller must encrypt the encoding and then drop it.
+    pub(crate) fn write_opaque_to(&self, w: &mut crate::codec::Writer) {
+        w.write_opaque(self.expose());
+    }
+
     pub(in crate::crypto) fn expose(&self) -> &[u8] {
         self.buf.get(..self.len()).unwrap_or_default()
     }
