@@ -46,6 +46,8 @@ pub enum InvalidMessage {
     InvalidValue,
     /// A key or point had the wrong length or was not a valid encoding.
     InvalidKey,
+    /// RFC 9420 §6.3.1: the padding of a PrivateMessageContent held a non-zero byte.
+    NonZeroPadding,
     /// RFC 9605 §4.3: an SFrame KID or CTR was not encoded in the minimum number of bytes
     /// (a value below 8 in the extended form, or a leading zero byte).
     NonMinimalHeaderValue,
@@ -97,6 +99,8 @@ pub enum ApiMisuse {
     EncodingOverflow,
     /// The sequence number or counter of a key is exhausted; the key must be rotated.
     CounterExhausted,
+    /// RFC 9180 §5.3: an export-only HPKE context cannot seal or open.
+    ExportOnlyContext,
     /// RFC 9605 §4.4.1, §9.1: this SFrame key was already handed to an encryptor; a second
     /// one would reuse (KID, CTR) pairs and so nonces.
     EncryptionKeyInUse,
@@ -113,6 +117,13 @@ pub enum Unsupported {
     CipherSuite(u16),
     /// The protocol version is not implemented.
     ProtocolVersion(u16),
+    /// RFC 9420 §5.3: a credential type whose body meetkey cannot parse (the body has no
+    /// length prefix, so it cannot be skipped).
+    CredentialType(u16),
+    /// RFC 9420 §12.1: a proposal type whose body meetkey cannot parse (no length prefix).
+    ProposalType(u16),
+    /// RFC 9420 §6: a wire format whose body meetkey cannot parse (no length prefix).
+    WireFormat(u16),
 }
 
 impl fmt::Display for Error {
@@ -128,6 +139,15 @@ impl fmt::Display for Error {
             }
             Self::Unsupported(Unsupported::ProtocolVersion(v)) => {
                 write!(f, "unsupported protocol version 0x{v:04x}")
+            }
+            Self::Unsupported(Unsupported::CredentialType(t)) => {
+                write!(f, "unsupported credential type 0x{t:04x}")
+            }
+            Self::Unsupported(Unsupported::ProposalType(t)) => {
+                write!(f, "unsupported proposal type 0x{t:04x}")
+            }
+            Self::Unsupported(Unsupported::WireFormat(t)) => {
+                write!(f, "unsupported wire format 0x{t:04x}")
             }
             Self::Internal(what) => write!(f, "internal error (a bug in meetkey): {what}"),
         }

@@ -305,8 +305,12 @@ macro_rules! contexts {
             ///
             /// # Errors
             /// [`ApiMisuse::CounterExhausted`] when the sequence number is exhausted;
-            /// `Internal` for the export-only AEAD, which cannot seal.
+            /// [`ApiMisuse::ExportOnlyContext`] for the export-only AEAD, which cannot seal.
             pub fn seal(&mut self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+                // The hpke crate panics when an export-only context seals: refuse first.
+                if matches!(self, Self::ExportOnly(_)) {
+                    return Err(ApiMisuse::ExportOnlyContext.into());
+                }
                 match self { $( Self::$variant(c) => c.seal(plaintext, aad).map_err(map_seal), )* }
             }
 
@@ -325,8 +329,12 @@ macro_rules! contexts {
             /// `Open(aad, ct)` with the next sequence number.
             ///
             /// # Errors
-            /// [`Error::AuthenticationFailed`] when the ciphertext does not verify.
+            /// [`Error::AuthenticationFailed`] when the ciphertext does not verify;
+            /// [`ApiMisuse::ExportOnlyContext`] for the export-only AEAD.
             pub fn open(&mut self, aad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>> {
+                if matches!(self, Self::ExportOnly(_)) {
+                    return Err(ApiMisuse::ExportOnlyContext.into());
+                }
                 match self { $( Self::$variant(c) => c.open(ciphertext, aad).map_err(map_open), )* }
             }
 

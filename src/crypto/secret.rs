@@ -43,6 +43,16 @@ impl Secret {
         })
     }
 
+    /// `len` fresh random bytes from `rng`.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::InvalidLength`] when `len` exceeds [`MAX_SECRET_LEN`].
+    pub fn random(len: usize, rng: &mut impl super::Rng) -> Result<Self> {
+        let mut s = Self::zero(len)?;
+        rng.fill_bytes(s.expose_mut());
+        Ok(s)
+    }
+
     /// Moves a fixed-size array into a secret, zeroizing the array.
     pub(in crate::crypto) fn from_array<const N: usize>(mut bytes: [u8; N]) -> Self {
         const { assert!(N <= MAX_SECRET_LEN) };
@@ -80,6 +90,13 @@ impl Secret {
             buf: self.buf,
             len: self.len,
         }
+    }
+
+    /// Writes the secret as `opaque<V>` into a wire structure that is encrypted next
+    /// (`GroupSecrets`, RFC 9420 §12.4.3.1): the one place secret bytes leave this type
+    /// outside `crypto`. The caller must encrypt the encoding and then drop it.
+    pub(crate) fn write_opaque_to(&self, w: &mut crate::codec::Writer) {
+        w.write_opaque(self.expose());
     }
 
     pub(in crate::crypto) fn expose(&self) -> &[u8] {

@@ -1,16 +1,70 @@
 //! MLS wire types (RFC 9420): decode and encode only.
 //!
 //! Nothing here verifies a signature, holds a key or touches group state. Decoding never
-//! trusts: every vector is bounded by [`MAX_VEC_LEN`] and by the input, and every enum is
-//! checked. Types whose contents still need verification are named `…In`.
+//! trusts: every vector is bounded by [`MAX_VEC_LEN`] and by the input, every enum is
+//! checked, reserved values (0) are rejected where the RFC reserves them, and `optional<T>`
+//! presence octets other than 0 and 1 are rejected. Decoded values cost a bounded multiple
+//! of the input's size (about 24 bytes of memory per encoded byte at worst, for the
+//! smallest vector items): large enum variants are boxed for that reason.
+//!
+//! ```text
+//!  MlsMessage ─┬─ PublicMessage ── FramedContent ─┬─ application_data
+//!              │   + FramedContentAuthData        ├─ Proposal ── Add(KeyPackage) / Update(LeafNode) / ...
+//!              ├─ PrivateMessage (ciphertexts)    └─ Commit ── ProposalOrRef*, UpdatePath?
+//!              ├─ Welcome ── EncryptedGroupSecrets* (-> GroupSecrets), encrypted GroupInfo
+//!              ├─ GroupInfo ── GroupContext, extensions (e.g. RatchetTree), confirmation_tag
+//!              └─ KeyPackage ── LeafNode ── Credential, Capabilities, LeafNodeSource
+//! ```
+//!
+//! A body with no length prefix cannot be skipped, so unknown credential types, proposal
+//! types and wire formats are `Unsupported` errors rather than opaque values; unknown code
+//! points in lists (capabilities, extensions) round-trip unchanged. Rules that need more
+//! than the bytes of one structure (signatures, tags, sorted `unmerged_leaves`, the
+//! `key_package` source of a KeyPackage's leaf, lifetimes, ...) belong to `mls::validate`.
 
+mod authenticated_content;
+mod commit;
+mod credential;
 mod extension;
+mod framing;
 mod group_context;
+mod key_package;
+mod leaf_node;
+mod message;
+mod private_message;
+mod proposal;
 mod psk;
+mod public_message;
+mod tree;
+mod update_path;
+mod welcome;
 
+#[cfg(test)]
+mod testing;
+
+pub use authenticated_content::{
+    AuthenticatedContent, ConfirmedTranscriptHashInput, InterimTranscriptHashInput,
+};
+pub use commit::Commit;
+pub use credential::{Certificate, Credential, CredentialType};
 pub use extension::{Extension, ExtensionType};
+pub use framing::{
+    ContentType, FramedContent, FramedContentAuthData, FramedContentBody, Sender, WireFormat,
+};
 pub use group_context::{GroupContext, ProtocolVersion};
+pub use key_package::KeyPackage;
+pub use leaf_node::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
+pub use message::{MlsMessage, MlsMessageBody};
+pub use private_message::{PrivateMessage, PrivateMessageContent, SenderData};
+pub use proposal::{
+    Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ProposalOrRef, ProposalType,
+    ReInit, Remove, Update,
+};
 pub use psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
+pub use public_message::PublicMessage;
+pub use tree::{Node, ParentNode, RatchetTree};
+pub use update_path::{HpkeCiphertext, UpdatePath, UpdatePathNode};
+pub use welcome::{EncryptedGroupSecrets, GroupInfo, GroupSecrets, PathSecret, Welcome};
 
 /// The largest vector meetkey accepts on the wire: 16 MiB. MLS allows 2^30 - 1; nothing a
 /// meeting sends comes near 16 MiB, and the bound caps what a hostile peer can make us hold.

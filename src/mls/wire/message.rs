@@ -1,0 +1,132 @@
+//! MLSMessage, the envelope of everything MLS sends (RFC 9420 §6).
+
+use crate::codec::{Decode, Encode, Reader, Writer};
+use crate::error::{InvalidMessage, Result, Unsupported};
+
+use super::framing::read_wire_format;
+use super::{
+    GroupInfo, KeyPackage, PrivateMessage, ProtocolVersion, PublicMessage, Welcome, WireFormat,
+};
+
+/// The message an [`MlsMessage`] carries, selected by its wire format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MlsMessageBody {
+    /// `mls_public_message`.
+    PublicMessage(Box<PublicMessage>),
+    /// `mls_private_message`.
+    PrivateMessage(PrivateMessage),
+    /// `mls_welcome`.
+    Welcome(Welcome),
+    /// `mls_group_info`.
+    GroupInfo(Box<GroupInfo>),
+    /// `mls_key_package`.
+    KeyPackage(Box<KeyPackage>),
+}
+
+impl MlsMessageBody {
+    /// The wire format that selects this body.
+    #[must_use]
+    pub const fn wire_format(&self) -> WireFormat {
+        match self {
+            Self::PublicMessage(_) => WireFormat::MLS_PUBLIC_MESSAGE,
+            Self::PrivateMessage(_) => WireFormat::MLS_PRIVATE_MESSAGE,
+            Self::Welcome(_) => WireFormat::MLS_WELCOME,
+            Self::GroupInfo(_) => WireFormat::MLS_GROUP_INFO,
+            Self::KeyPackage(_) => WireFormat::MLS_KEY_PACKAGE,
+        }
+    }
+}
+
+/// The envelope of every MLS message on the wire (RFC 9420 §6).
+///
+/// Decoding accepts only `mls10`: the reserved version 0 and an unknown wire format 0 are
+/// [`InvalidMessage::InvalidValue`], other versions [`Unsupported::ProtocolVersion`], and
+/// other wire formats [`Unsupported::WireFormat`] (the body has no length prefix, so it
+/// cannot be skipped). A KeyPackage whose `version` differs from the message's is rejected
+/// (RFC 9420 §10: the two MUST match).
+///
+/// ```text
+/// struct {
+///     ProtocolVersion version = mls10;
+///     WireFormat wire_format;
+///     select (MLSMessage.wire_format) {
+///         case mls_public_message:  PublicMessage public_message;
+///         case mls_private_message: PrivateMessage private_message;
+///         case mls_welcome:         Welcome welcome;
+///         case mls_group_info:      GroupInfo group_info;
+///         case mls_key_package:     KeyPackage key_package;
+///     };
+/// } MLSMessage;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MlsMessage {
+    /// The protocol version (always `mls10` once decoded).
+    pub version: ProtocolVersion,
+    /// The message, which determines the wire format.
+    pub body: MlsMessageBody,
+}
+
+impl MlsMessage {
+    /// An `mls10` message carrying `body`.
+    #[must_use]
+    pub const fn new(body: MlsMessageBody) -> Self {
+        Self {
+            version: ProtocolVersion::MLS10,
+            body,
+        }
+    }
+
+    /// The wire format of the body.
+    #[must_use]
+    pub const fn wire_format(&self) -> WireFormat {
+        self.body.wire_format()
+    }
+}
+
+impl Decode for MlsMessage {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let version = match ProtocolVersion::decode(r)? {
+            ProtocolVersion::MLS10 => ProtocolVersion::MLS10,
+            ProtocolVersion(0) => return Err(InvalidMessage::InvalidValue.into()),
+            ProtocolVersion(v) => return Err(Unsupported::ProtocolVersion(v).into()),
+        };
+        let body = match read_wire_format(r)? {
+            WireFormat::MLS_PUBLIC_MESSAGE => {
+                MlsMessageBody::PublicMessage(Box::new(PublicMessage::decode(r)?))
+            }
+            WireFormat::MLS_PRIVATE_MESSAGE => {
+                MlsMessageBody::PrivateMessage(PrivateMessage::decode(r)?)
+            }
+            WireFormat::MLS_WELCOME => MlsMessageBody::Welcome(Welcome::decode(r)?),
+            WireFormat::MLS_GROUP_INFO => {
+                MlsMessageBody::GroupInfo(Box::new(GroupInfo::decode(r)?))
+            }
+            WireFormat::MLS_KEY_PACKAGE => {
+                let kp = KeyPackage::decode(r)?;
+                if kp.version != version {
+                    return Err(InvalidMessage::InvalidValue.into());
+                }
+                MlsMessageBody::KeyPackage(Box::new(kp))
+            }
+            WireFormat(other) => return Err(Unsupported::WireFormat(other).into()),
+        };
+        Ok(Self { version, body })
+    }
+}
+
+impl Encode for MlsMessage {
+    fn encode(&self, w: &mut Writer) {
+        self.version.encode(w);
+        self.wire_format().encode(w);
+        match &self.body {
+            MlsMessageBody::PublicMessage(m) => m.encode(w),
+            MlsMessageBody::PrivateMessage(m) => m.encode(w),
+            MlsMessageBody::Welcome(m) => m.encode(w),
+            MlsMessageBody::GroupInfo(m) => m.encode(w),
+            MlsMessageBody::KeyPackage(m) => m.encode(w),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
