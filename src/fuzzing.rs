@@ -25,7 +25,10 @@ pub fn sframe_header(data: &[u8]) {
 /// Decryption: `data[0]` picks the suite, `data[1] % 32` the metadata length, the rest is
 /// `metadata ‖ frame`. A fresh [`Decryptor`] holds keys for a few KIDs. Any result is fine but
 /// a panic; a frame that decrypts must be rejected as a replay the second time.
-#[expect(clippy::panic, reason = "a harness reports a broken invariant by panicking")]
+#[expect(
+    clippy::panic,
+    reason = "a harness reports a broken invariant by panicking"
+)]
 pub fn sframe_decrypt(data: &[u8]) {
     let (Some(&s), Some(&m)) = (data.first(), data.get(1)) else {
         return;
@@ -84,7 +87,10 @@ pub fn sframe_decrypt_seed(
 }
 
 #[cfg(test)]
-#[allow(clippy::cast_possible_truncation, reason = "PRNG output is cut on purpose")]
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "PRNG output is cut on purpose"
+)]
 mod tests {
     use super::*;
 

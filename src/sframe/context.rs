@@ -14,6 +14,7 @@
 //! every AEAD key expanded once per KID.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::header::Header;
 use super::replay::{ReplayProtection, ReplayWindow};
@@ -81,6 +82,51 @@ impl Encryptor {
             .checked_add(self.cipher.tag_len())
     }
 
+    /// The header length of the next frame, or `None` once the counter is exhausted (where
+    /// [`Encryptor::encrypt_in_place`] expects the plaintext to start).
+    #[must_use]
+    pub fn header_len(&self) -> Option<usize> {
+        Some(Header::new(self.kid, self.next_ctr?).encoded_len())
+    }
+
+    /// Encrypts one frame in place, without copying the payload: the plaintext must already
+    /// sit at `frame[h..h + plaintext_len]` with `h = header_len()`; the header is written in
+    /// front, the tag after, and the frame length returned.
+    ///
+    /// # Errors
+    /// As [`Encryptor::encrypt`]: [`ApiMisuse::CounterExhausted`], or
+    /// [`ApiMisuse::BufferTooSmall`] when `frame` cannot hold header, payload and tag (no
+    /// counter consumed). On any error `frame` holds no plaintext past the header.
+    pub fn encrypt_in_place(
+        &mut self,
+        metadata: &[u8],
+        frame: &mut [u8],
+        plaintext_len: usize,
+    ) -> Result<usize> {
+        let ctr = self.next_ctr.ok_or(ApiMisuse::CounterExhausted)?;
+        let header = Header::new(self.kid, ctr);
+        let header_len = header.encoded_len();
+        let total = header_len
+            .checked_add(plaintext_len)
+            .and_then(|n| n.checked_add(self.cipher.tag_len()))
+            .ok_or(ApiMisuse::BufferTooSmall)?;
+        let frame = frame.get_mut(..total).ok_or(ApiMisuse::BufferTooSmall)?;
+        self.next_ctr = ctr.checked_add(1);
+        header.encode(frame)?;
+        let (header_bytes, rest) = frame.split_at_mut(header_len);
+        let (body, tag) = rest.split_at_mut(plaintext_len);
+        match self
+            .cipher
+            .seal_in_place(ctr, header_bytes, metadata, body, tag)
+        {
+            Ok(()) => Ok(total),
+            Err(e) => {
+                body.fill(0);
+                Err(e)
+            }
+        }
+    }
+
     /// Encrypts one frame into `out` as `header ‖ ciphertext ‖ tag` and returns its length
     /// (RFC 9605 §4.4.3). `metadata` is authenticated, not sent.
     ///
@@ -94,12 +140,14 @@ impl Encryptor {
     pub fn encrypt(&mut self, metadata: &[u8], plaintext: &[u8], out: &mut [u8]) -> Result<usize> {
         let ctr = self.next_ctr.ok_or(ApiMisuse::CounterExhausted)?;
         let header = Header::new(self.kid, ctr);
-        let total = self
-            .output_len(plaintext.len())
+        let header_len = header.encoded_len();
+        let total = header_len
+            .checked_add(plaintext.len())
+            .and_then(|n| n.checked_add(self.cipher.tag_len()))
             .ok_or(ApiMisuse::BufferTooSmall)?;
         let out = out.get_mut(..total).ok_or(ApiMisuse::BufferTooSmall)?;
         self.next_ctr = ctr.checked_add(1);
-        let header_len = header.encode(out)?;
+        header.encode(out)?;
         let (header_bytes, rest) = out.split_at_mut(header_len);
         let (body, tag) = rest.split_at_mut(plaintext.len());
         body.copy_from_slice(plaintext);
@@ -146,7 +194,36 @@ pub struct Decryptor {
     suite: CipherSuite,
     tag_len: usize,
     replay: ReplayProtection,
-    keys: HashMap<u64, KeyState>,
+    keys: HashMap<u64, KeyState, BuildHasherDefault<KidHasher>>,
+}
+
+/// The hash of the KID map: the SplitMix64 finalizer, a few cycles instead of SipHash's ~20 ns
+/// per frame.
+///
+/// Flooding resistance is not needed: entries are inserted only by the application
+/// ([`Decryptor::add_key`]) or after a frame authenticated under the derived key
+/// ([`KeyStore`](super::KeyStore)), so an outsider cannot choose the keys of the table;
+/// lookups of arbitrary KIDs cost one probe sequence of a table the attacker did not shape.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct KidHasher(u64);
+
+impl Hasher for KidHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(self.0.rotate_left(8) ^ u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let mut x = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        self.0 = x ^ (x >> 31);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl Decryptor {
@@ -167,7 +244,7 @@ impl Decryptor {
             suite,
             tag_len: suite.algorithm()?.tag_len(),
             replay: replay.validate()?,
-            keys: HashMap::new(),
+            keys: HashMap::default(),
         })
     }
 
@@ -220,6 +297,48 @@ impl Decryptor {
             .get_mut(&parsed.header.kid)
             .ok_or(Stale::UnknownKeyId)?;
         open(state, &parsed, metadata, out)
+    }
+
+    /// Decrypts one SFrame ciphertext in place, without copying: the plaintext replaces the
+    /// ciphertext at `frame[header.encoded_len()..][..len]`.
+    ///
+    /// Contract: on an error before authentication `frame` and the decryptor are untouched;
+    /// on [`Error::AuthenticationFailed`] the ciphertext span of `frame` is zeroed (no
+    /// plaintext is released) and the decryptor is untouched. Use [`Decryptor::decrypt`] when
+    /// the frame must survive a failure.
+    ///
+    /// # Errors
+    /// As [`Decryptor::decrypt`], without `BufferTooSmall`.
+    pub fn decrypt_in_place(&mut self, metadata: &[u8], frame: &mut [u8]) -> Result<Decrypted> {
+        let (header, header_len, ct_len) = {
+            let parsed = self.parse(frame)?;
+            (
+                parsed.header,
+                parsed.header_bytes.len(),
+                parsed.ciphertext.len(),
+            )
+        };
+        let state = self.keys.get_mut(&header.kid).ok_or(Stale::UnknownKeyId)?;
+        state.window.check(header.ctr)?;
+        let (header_bytes, rest) = frame
+            .split_at_mut_checked(header_len)
+            .ok_or(InvalidMessage::Truncated)?;
+        let (ct, tag) = rest
+            .split_at_mut_checked(ct_len)
+            .ok_or(InvalidMessage::Truncated)?;
+        if state
+            .cipher
+            .open_in_place(header.ctr, header_bytes, metadata, ct, tag)
+            .is_err()
+        {
+            ct.fill(0);
+            return Err(Error::AuthenticationFailed);
+        }
+        state.window.accept(header.ctr);
+        Ok(Decrypted {
+            header,
+            len: ct_len,
+        })
     }
 
     /// Splits `frame` into header, ciphertext and tag.
@@ -275,15 +394,15 @@ pub(crate) fn open(
     let len = parsed.ciphertext.len();
     let out = out.get_mut(..len).ok_or(ApiMisuse::BufferTooSmall)?;
     out.copy_from_slice(parsed.ciphertext);
-    if let Err(e) = state
+    if state
         .cipher
         .open_in_place(ctr, parsed.header_bytes, metadata, out, parsed.tag)
+        .is_err()
     {
+        // Every open failure is an authentication failure, reported without detail; the
+        // span is wiped whichever backend ran (ring already zeroed it for AES-GCM).
         out.fill(0);
-        return Err(match e {
-            Error::AuthenticationFailed => e,
-            _ => Error::AuthenticationFailed,
-        });
+        return Err(Error::AuthenticationFailed);
     }
     state.window.accept(ctr);
     Ok(Decrypted {

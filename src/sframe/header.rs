@@ -49,15 +49,14 @@ impl Header {
     /// [`ApiMisuse::BufferTooSmall`] when `out` is shorter than [`Header::encoded_len`];
     /// `out` is untouched then.
     pub fn encode(&self, out: &mut [u8]) -> Result<usize> {
-        let len = self.encoded_len();
+        let (kid_len, ctr_len) = (extra_len(self.kid), extra_len(self.ctr));
+        let len = 1 + kid_len + ctr_len;
         let out = out.get_mut(..len).ok_or(ApiMisuse::BufferTooSmall)?;
         let (config, rest) = out.split_first_mut().ok_or(ApiMisuse::BufferTooSmall)?;
-        let (kid_bits, kid_bytes) = field(self.kid);
-        let (ctr_bits, ctr_bytes) = field(self.ctr);
-        *config = (kid_bits << 4) | ctr_bits;
-        let (kid_out, ctr_out) = rest.split_at_mut(kid_bytes.len);
-        kid_out.copy_from_slice(kid_bytes.as_slice());
-        ctr_out.copy_from_slice(ctr_bytes.as_slice());
+        *config = (config_bits(self.kid, kid_len) << 4) | config_bits(self.ctr, ctr_len);
+        let (kid_out, ctr_out) = rest.split_at_mut(kid_len);
+        kid_out.copy_from_slice(tail(&self.kid.to_be_bytes(), kid_len));
+        ctr_out.copy_from_slice(tail(&self.ctr.to_be_bytes(), ctr_len));
         Ok(len)
     }
 
@@ -93,22 +92,20 @@ const fn extra_len(v: u64) -> usize {
     }
 }
 
-/// The 4 config bits (X|K or Y|C) and the appended bytes for one value.
-fn field(v: u64) -> (u8, Bytes) {
-    let n = extra_len(v);
-    if n == 0 {
-        // v < 8, so the cast keeps every bit.
-        return ((v & 0x7) as u8, Bytes::default());
-    }
-    let be = v.to_be_bytes();
-    let mut b = Bytes::default();
-    if let (Some(dst), Some(src)) = (b.buf.get_mut(..n), be.get(8 - n..)) {
-        dst.copy_from_slice(src);
-    }
-    b.len = n;
-    // n is 1..=8, so n - 1 fits in the 3 length bits.
-    let len_bits = u8::try_from(n - 1).unwrap_or(7) & 0x7;
-    (0x8 | len_bits, b)
+/// The 4 config bits of one value: `0|value` when it fits in 3 bits, else `1|(length - 1)`.
+fn config_bits(v: u64, extra: usize) -> u8 {
+    let (flag, bits) = if extra == 0 {
+        (0, v)
+    } else {
+        (0x8, extra as u64 - 1)
+    };
+    // `bits` is below 8 in both arms.
+    flag | u8::try_from(bits & 0x7).unwrap_or(0)
+}
+
+/// The last `n` bytes of a big-endian `u64`.
+fn tail(be: &[u8; 8], n: usize) -> &[u8] {
+    be.get(8 - n.min(8)..).unwrap_or_default()
 }
 
 /// Reads one value given its 4 config bits (flag + 3 bits).
@@ -126,19 +123,6 @@ fn read_value(bits: u8, rest: &[u8]) -> Result<(u64, &[u8])> {
         return Err(InvalidMessage::NonMinimalHeaderValue.into());
     }
     Ok((v, rest))
-}
-
-/// Up to 8 value bytes on the stack.
-#[derive(Default)]
-struct Bytes {
-    buf: [u8; 8],
-    len: usize,
-}
-
-impl Bytes {
-    fn as_slice(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
-    }
 }
 
 #[cfg(test)]

@@ -354,3 +354,47 @@ fn forged_frames_do_not_grow_the_key_cache() {
     );
     assert_eq!(bob.base_key_len().unwrap(), 16);
 }
+
+#[test]
+fn in_place_forms_match_the_copying_forms() {
+    for suite in ALL_SUITES {
+        let k = key(suite, 4);
+        let mut a = Encryptor::new(suite, 0x77, &k).unwrap();
+        let mut b = Encryptor::new(suite, 0x77, &k).unwrap();
+        let mut dec = Decryptor::new(suite).unwrap();
+        dec.add_key(0x77, &k).unwrap();
+        for (i, pt) in [&b""[..], b"abc", &[9; 300][..]].into_iter().enumerate() {
+            let copied = seal(&mut a, b"md", pt);
+            let h = b.header_len().unwrap();
+            let mut buf = vec![0u8; copied.len() + 5];
+            buf[h..h + pt.len()].copy_from_slice(pt);
+            let n = b.encrypt_in_place(b"md", &mut buf, pt.len()).unwrap();
+            assert_eq!(&buf[..n], &copied[..], "{suite:?} #{i}");
+
+            let mut frame = copied.clone();
+            let mut bad = copied.clone();
+            *bad.last_mut().unwrap() ^= 4;
+            assert_eq!(
+                dec.decrypt_in_place(b"md", &mut bad),
+                Err(Error::AuthenticationFailed)
+            );
+            assert!(bad[h..h + pt.len()].iter().all(|&x| x == 0));
+            let d = dec.decrypt_in_place(b"md", &mut frame).unwrap();
+            assert_eq!(&frame[h..h + d.len], pt);
+            assert_eq!(
+                dec.decrypt_in_place(b"md", &mut copied.clone()),
+                Err(Error::Stale(Stale::Replayed))
+            );
+            let mut short = copied[..h].to_vec();
+            assert_eq!(
+                dec.decrypt_in_place(b"md", &mut short),
+                Err(Error::InvalidMessage(InvalidMessage::Truncated))
+            );
+        }
+        let mut tiny = [0u8; 3];
+        assert_eq!(
+            b.encrypt_in_place(b"", &mut tiny, 10),
+            Err(Error::ApiMisuse(ApiMisuse::BufferTooSmall))
+        );
+    }
+}
