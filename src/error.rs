@@ -60,6 +60,25 @@ pub enum PeerMisbehaved {
     WrongEpoch,
     /// The content type is not allowed here.
     UnexpectedContentType,
+    /// RFC 9420 §7.9.2: a parent hash does not chain (a parent node is not parent-hash
+    /// valid, or a new leaf's parent hash does not match its path).
+    ParentHashInvalid,
+    /// RFC 9420 §7.1, §12.4.3.1: an unmerged leaf is unsorted, blank, not a descendant, or
+    /// missing from a node in between.
+    InvalidUnmergedLeaf,
+    /// RFC 9420 §7.3, §12.4.3.1: an encryption or signature key appears twice in the tree.
+    DuplicateKey,
+    /// RFC 9420 §7.6: an UpdatePath has the wrong number of nodes, or a node the wrong number
+    /// of ciphertexts for its copath resolution.
+    UpdatePathLength,
+    /// RFC 9420 §7.5: no ciphertext of the UpdatePath is addressed to a key the receiver holds.
+    NoPathSecretForUs,
+    /// RFC 9420 §7.5 step 6: a public key derived from a path secret differs from the one sent.
+    PathKeyMismatch,
+    /// RFC 9420 §7.3: a LeafNode's `leaf_node_source` is not the one its context requires.
+    UnexpectedLeafSource,
+    /// The sender is not a member (blank or missing leaf).
+    UnknownSender,
 }
 
 /// A message or frame that is replayed, too old, or keyed for something we no longer hold.

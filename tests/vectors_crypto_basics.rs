@@ -4,7 +4,12 @@
 //! and a fresh encryption round-trips).
 
 // Test helpers outside #[test] fns may fail loudly on a broken vector.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

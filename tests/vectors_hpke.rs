@@ -6,7 +6,12 @@
 //! on both sides; a tampered ciphertext does not open.
 
 // Test helpers outside #[test] fns may fail loudly on a broken vector.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

@@ -4,7 +4,12 @@
 //! `MLS-Exporter` output all match. (The exporter label is used as ASCII text, not hex.)
 
 // Test helpers outside #[test] fns may fail loudly on a broken vector.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

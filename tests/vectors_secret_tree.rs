@@ -3,7 +3,12 @@
 //! and nonces of chosen generations of every leaf, derived from `encryption_secret`.
 
 // Test helpers outside #[test] fns may fail loudly on a broken vector.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -74,16 +79,21 @@ fn secret_tree_vectors() {
                     ),
                 ];
                 for (kind, k, n) in cases {
-                    tree.open_with(LeafIndex(u32::try_from(leaf).unwrap()), kind, g.generation, |key, nonce| {
-                        assert_eq!(
-                            *key,
-                            AeadKey::from_slice(&h(k)).unwrap(),
-                            "leaf {leaf} gen {}",
-                            g.generation
-                        );
-                        assert_eq!(*nonce, AeadNonce::from_slice(&h(n)).unwrap());
-                        Ok(())
-                    })
+                    tree.open_with(
+                        LeafIndex(u32::try_from(leaf).unwrap()),
+                        kind,
+                        g.generation,
+                        |key, nonce| {
+                            assert_eq!(
+                                *key,
+                                AeadKey::from_slice(&h(k)).unwrap(),
+                                "leaf {leaf} gen {}",
+                                g.generation
+                            );
+                            assert_eq!(*nonce, AeadNonce::from_slice(&h(n)).unwrap());
+                            Ok(())
+                        },
+                    )
                     .unwrap();
                     keys_checked += 1;
                 }

@@ -2,7 +2,12 @@
 //! the left child, right child, parent and sibling of every node (`null` where none).
 
 // Test helpers outside #[test] fns may fail loudly on a broken vector.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
