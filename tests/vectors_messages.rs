@@ -1,6 +1,9 @@
 //! RFC 9420 "Messages" vectors (`vectors/mls/messages.json`): every field decodes as its
 //! structure and re-encodes to exactly the same bytes.
 
+// Test helpers panic with the case and field that failed.
+#![allow(clippy::panic)]
+
 mod common;
 
 use std::collections::BTreeMap;
@@ -45,7 +48,10 @@ fn round_trip<T: Decode + Encode + core::fmt::Debug>(case: usize, field: &str, h
     let again = value
         .to_bytes()
         .unwrap_or_else(|e| panic!("case {case} field {field}: encode failed: {e}"));
-    assert!(again == bytes, "case {case} field {field}: re-encoding differs");
+    assert!(
+        again == bytes,
+        "case {case} field {field}: re-encoding differs"
+    );
     FIELDS.fetch_add(1, Ordering::Relaxed);
     value
 }
@@ -62,14 +68,24 @@ fn messages_vectors_decode_and_re_encode_identically() {
     let cases: Vec<Case> = common::load("vectors/mls/messages.json");
     let mut per_suite: BTreeMap<u16, usize> = BTreeMap::new();
     for (i, c) in cases.iter().enumerate() {
-        let kp = message(i, "mls_key_package", &c.mls_key_package, WireFormat::MLS_KEY_PACKAGE);
+        let kp = message(
+            i,
+            "mls_key_package",
+            &c.mls_key_package,
+            WireFormat::MLS_KEY_PACKAGE,
+        );
         let MlsMessageBody::KeyPackage(kp) = kp.body else {
             unreachable!("wire format checked above")
         };
         *per_suite.entry(kp.cipher_suite.0).or_default() += 1;
 
         message(i, "mls_welcome", &c.mls_welcome, WireFormat::MLS_WELCOME);
-        message(i, "mls_group_info", &c.mls_group_info, WireFormat::MLS_GROUP_INFO);
+        message(
+            i,
+            "mls_group_info",
+            &c.mls_group_info,
+            WireFormat::MLS_GROUP_INFO,
+        );
         round_trip::<RatchetTree>(i, "ratchet_tree", &c.ratchet_tree);
         round_trip::<GroupSecrets>(i, "group_secrets", &c.group_secrets);
         round_trip::<Add>(i, "add_proposal", &c.add_proposal);
@@ -85,7 +101,11 @@ fn messages_vectors_decode_and_re_encode_identically() {
         );
         round_trip::<Commit>(i, "commit", &c.commit);
         for (field, hex, content_type) in [
-            ("public_message_application", &c.public_message_application, 1),
+            (
+                "public_message_application",
+                &c.public_message_application,
+                1,
+            ),
             ("public_message_proposal", &c.public_message_proposal, 2),
             ("public_message_commit", &c.public_message_commit, 3),
         ] {
@@ -96,10 +116,18 @@ fn messages_vectors_decode_and_re_encode_identically() {
             let got = pm.content.content_type().to_bytes().unwrap();
             assert_eq!(got, [content_type], "case {i} field {field}");
         }
-        message(i, "private_message", &c.private_message, WireFormat::MLS_PRIVATE_MESSAGE);
+        message(
+            i,
+            "private_message",
+            &c.private_message,
+            WireFormat::MLS_PRIVATE_MESSAGE,
+        );
     }
     let fields = FIELDS.load(Ordering::Relaxed);
-    println!("messages.json: {} cases, {fields} fields round-tripped", cases.len());
+    println!(
+        "messages.json: {} cases, {fields} fields round-tripped",
+        cases.len()
+    );
     for (suite, n) in &per_suite {
         println!("  cipher suite {suite}: {n} cases");
     }

@@ -1,5 +1,7 @@
 //! Shared helpers for the vector tests: a JSON loader and a hex decoder.
 #![allow(dead_code, unreachable_pub)]
+// Test support: failing loudly on a broken vector file is the point.
+#![allow(clippy::panic, clippy::expect_used)]
 
 use serde::de::DeserializeOwned;
 
