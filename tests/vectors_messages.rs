@@ -2,7 +2,7 @@
 //! structure and re-encodes to exactly the same bytes.
 
 // Test helpers panic with the case and field that failed.
-#![allow(clippy::panic)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod common;
 
@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use meetkey::codec::{Decode, Encode};
+use meetkey::error::{Error, InvalidMessage};
 use meetkey::mls::wire::{
     Add, Commit, ExternalInit, GroupContextExtensions, GroupSecrets, MlsMessage, MlsMessageBody,
     PreSharedKey, RatchetTree, ReInit, Remove, Update, WireFormat,
@@ -40,7 +41,8 @@ struct Case {
 /// Fields decoded and re-encoded identically.
 static FIELDS: AtomicUsize = AtomicUsize::new(0);
 
-/// Decodes `hex` as `T` (all bytes), re-encodes it and compares.
+/// Decodes `hex` as `T` (all bytes), re-encodes it and compares; checks that one byte less
+/// fails and one byte more is `TrailingBytes`.
 fn round_trip<T: Decode + Encode + core::fmt::Debug>(case: usize, field: &str, hex: &str) -> T {
     let bytes = common::hex(hex);
     let value = T::decode_exact(&bytes)
@@ -51,6 +53,18 @@ fn round_trip<T: Decode + Encode + core::fmt::Debug>(case: usize, field: &str, h
     assert!(
         again == bytes,
         "case {case} field {field}: re-encoding differs"
+    );
+    // Negative checks on the same bytes: one byte short, one byte long.
+    assert!(
+        T::decode_exact(&bytes[..bytes.len() - 1]).is_err(),
+        "case {case} field {field}: truncated input decoded"
+    );
+    let mut longer = bytes;
+    longer.push(0);
+    assert_eq!(
+        T::decode_exact(&longer).unwrap_err(),
+        Error::InvalidMessage(InvalidMessage::TrailingBytes),
+        "case {case} field {field}"
     );
     FIELDS.fetch_add(1, Ordering::Relaxed);
     value
