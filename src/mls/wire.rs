@@ -1,6 +1,7 @@
 //! MLS wire types (RFC 9420): decode and encode only.
 //!
-//! Nothing here verifies a signature, holds a key or touches group state. Decoding never
+//! Nothing here verifies a signature, holds a key or touches group state: a decoded
+//! `KeyPackage`, `LeafNode` or `GroupInfo` is well-formed, not yet trusted. Decoding never
 //! trusts: every vector is bounded by [`MAX_VEC_LEN`] and by the input, every enum is
 //! checked, reserved values (0) are rejected where the RFC reserves them, and `optional<T>`
 //! presence octets other than 0 and 1 are rejected. Decoded values cost a bounded multiple
