@@ -6,6 +6,9 @@
 pub mod codec;
 pub mod crypto;
 pub mod error;
+#[cfg(any(fuzzing, test))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod mls;
 
 pub use error::{Error, Result};
