@@ -7,5 +7,8 @@ pub mod ratchet_tree;
 pub mod treekem;
 pub mod verify;
 
+#[cfg(test)]
+pub(crate) mod testing;
+
 pub use ratchet_tree::{RatchetTree, TreeChanges, TreeDiff};
 pub use treekem::{DecryptedPath, LeafTemplate, PathSecret, PreparedPath, TreePrivateKeys};
