@@ -7,5 +7,10 @@ pub mod codec;
 pub mod crypto;
 pub mod error;
 pub mod mls;
+pub mod routing;
+
+#[cfg(any(fuzzing, test))]
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use error::{Error, Result};
