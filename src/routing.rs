@@ -54,8 +54,7 @@ pub use jurisdiction::{Jurisdiction, JurisdictionSet};
 pub use policy::{Policy, MAX_HOME_REGIONS};
 pub use select::{select, Decision, Hop, Outcome, Route};
 pub use verify::{
-    Accepted, DirectoryVerifier, SignedDirectory, DEFAULT_MAX_CLOCK_SKEW,
-    DIRECTORY_SIGNATURE_LABEL,
+    Accepted, DirectoryVerifier, SignedDirectory, DEFAULT_MAX_CLOCK_SKEW, DIRECTORY_SIGNATURE_LABEL,
 };
 
 #[cfg(test)]

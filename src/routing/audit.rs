@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 
 /// Why a relay is or is not in the route. Checks run in this order; the first that fails is
 /// the reason recorded.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind")]
 pub enum Reason {
@@ -55,6 +56,7 @@ impl Reason {
 }
 
 /// Why a decision has no route (it fails closed).
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Denial {
     /// No relay of the directory lies inside the fence (jurisdiction and home-region rules).
@@ -172,7 +174,10 @@ impl Serialize for AuditRecord<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("AuditRecord", 6)?;
         st.serialize_field("directory_version", &self.directory_version)?;
-        st.serialize_field("directory_hash", &hex::encode(self.directory_hash.as_bytes()))?;
+        st.serialize_field(
+            "directory_hash",
+            &hex::encode(self.directory_hash.as_bytes()),
+        )?;
         st.serialize_field("policy_hash", &hex::encode(self.policy_hash.as_bytes()))?;
         st.serialize_field("now", &self.now)?;
         st.serialize_field("denial", &self.denial)?;

@@ -16,7 +16,11 @@ pub(super) fn encode(bytes: &[u8]) -> String {
 
 /// Decodes hex (either case) into exactly `N` bytes; `None` for any other input.
 pub(super) fn decode_array<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let digit = |c: u8| char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let digit = |c: u8| {
+        char::from(c)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
     let bytes = s.as_bytes();
     if bytes.len() != N * 2 {
         return None;

@@ -152,7 +152,9 @@ impl JurisdictionSet {
     #[must_use]
     pub fn contains(&self, j: Jurisdiction) -> bool {
         let i = j.index();
-        self.words.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+        self.words
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     /// Adds `j`.
@@ -261,7 +263,9 @@ mod tests {
     #[test]
     fn unassigned_and_malformed_codes_are_rejected() {
         let bad = RoutingDocument::InvalidJurisdiction.into();
-        for code in ["", "U", "USA", "us", "Us", "XX", "ZZ", "AA", "QZ", "UK", "EU", "U1", "ÜS"] {
+        for code in [
+            "", "U", "USA", "us", "Us", "XX", "ZZ", "AA", "QZ", "UK", "EU", "U1", "ÜS",
+        ] {
             assert_eq!(Jurisdiction::parse(code), Err(bad), "{code:?}");
         }
         assert_eq!(Jurisdiction::from_bytes([0, 0]), Err(bad));

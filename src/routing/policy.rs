@@ -270,7 +270,10 @@ impl Decode for Policy {
             let name = core::str::from_utf8(regions.read_opaque(MAX_LABEL_LEN)?)
                 .map_err(|_| RoutingDocument::InvalidField)?;
             check_label(name)?;
-            if home_regions.last().is_some_and(|last: &String| last.as_str() >= name) {
+            if home_regions
+                .last()
+                .is_some_and(|last: &String| last.as_str() >= name)
+            {
                 return Err(RoutingDocument::NonCanonical.into());
             }
             home_regions.insert(name.to_owned());

@@ -131,8 +131,7 @@ pub fn select<'d>(
             .unwrap_or(false);
         let reason = if !fence.contains(relay.jurisdiction()) {
             Reason::OutsideFence
-        } else if !in_home
-            && (relay.tier() == Tier::Primary || !policy.secondaries_outside_home())
+        } else if !in_home && (relay.tier() == Tier::Primary || !policy.secondaries_outside_home())
         {
             Reason::OutsideHomeRegion
         } else if relay.weight() == 0 {

@@ -83,47 +83,85 @@ fn malformed_directories_get_typed_errors() {
         (b"{\"version\":1}".to_vec(), RoutingDocument::MalformedJson),
         (sample(1)[..40].to_vec(), RoutingDocument::MalformedJson),
         (
-            String::from_utf8(sample(1)).unwrap().replacen("{", "{\"extra\":1,", 1).into_bytes(),
+            String::from_utf8(sample(1))
+                .unwrap()
+                .replacen("{", "{\"extra\":1,", 1)
+                .into_bytes(),
             RoutingDocument::MalformedJson,
         ),
         (
-            String::from_utf8(sample(1)).unwrap().replacen("{", "{\"version\":9,", 1).into_bytes(),
+            String::from_utf8(sample(1))
+                .unwrap()
+                .replacen("{", "{\"version\":9,", 1)
+                .into_bytes(),
             RoutingDocument::MalformedJson,
         ),
         (
-            String::from_utf8(sample(1)).unwrap().replace("\"weight\":10", "\"weight\":-1").into_bytes(),
+            String::from_utf8(sample(1))
+                .unwrap()
+                .replace("\"weight\":10", "\"weight\":-1")
+                .into_bytes(),
             RoutingDocument::MalformedJson,
         ),
         (
-            payload(1, &[relay_json("a", "r", "US", "primary", 1), relay_json("a", "q", "CA", "primary", 2)]),
+            payload(
+                1,
+                &[
+                    relay_json("a", "r", "US", "primary", 1),
+                    relay_json("a", "q", "CA", "primary", 2),
+                ],
+            ),
             RoutingDocument::DuplicateRelayId,
         ),
         (r("a", "r", "US", "tertiary"), RoutingDocument::UnknownTier),
         (r("a", "r", "US", "Primary"), RoutingDocument::UnknownTier),
-        (r("a", "r", "us", "primary"), RoutingDocument::InvalidJurisdiction),
-        (r("a", "r", "XX", "primary"), RoutingDocument::InvalidJurisdiction),
-        (r("a", "r", "USA", "primary"), RoutingDocument::InvalidJurisdiction),
+        (
+            r("a", "r", "us", "primary"),
+            RoutingDocument::InvalidJurisdiction,
+        ),
+        (
+            r("a", "r", "XX", "primary"),
+            RoutingDocument::InvalidJurisdiction,
+        ),
+        (
+            r("a", "r", "USA", "primary"),
+            RoutingDocument::InvalidJurisdiction,
+        ),
         (r("", "r", "US", "primary"), RoutingDocument::InvalidField),
-        (r("a b", "r", "US", "primary"), RoutingDocument::InvalidField),
-        (r("a", &"r".repeat(65), "US", "primary"), RoutingDocument::InvalidField),
+        (
+            r("a b", "r", "US", "primary"),
+            RoutingDocument::InvalidField,
+        ),
+        (
+            r("a", &"r".repeat(65), "US", "primary"),
+            RoutingDocument::InvalidField,
+        ),
     ];
     for (i, (doc, want)) in cases.iter().enumerate() {
         assert_eq!(DirectoryIn::parse(doc), Err(doc_err(*want)), "case {i}");
     }
-    let bad_endpoint = String::from_utf8(sample(1)).unwrap().replace("us-1.relay", "us 1.relay");
+    let bad_endpoint = String::from_utf8(sample(1))
+        .unwrap()
+        .replace("us-1.relay", "us 1.relay");
     assert_eq!(
         DirectoryIn::parse(bad_endpoint.as_bytes()),
         Err(doc_err(RoutingDocument::InvalidField))
     );
-    let backwards = format!(r#"{{"version":1,"issued_at":5,"expires_at":5,"relays":[]}}"#);
+    let backwards = r#"{"version":1,"issued_at":5,"expires_at":5,"relays":[]}"#;
     assert_eq!(
         DirectoryIn::parse(backwards.as_bytes()),
         Err(doc_err(RoutingDocument::InvalidValidity))
     );
     let mut huge = sample(1);
     huge.resize(MAX_DIRECTORY_BYTES + 1, b' ');
-    assert_eq!(DirectoryIn::parse(&huge), Err(doc_err(RoutingDocument::TooLarge)));
-    assert_eq!(SignedDirectory::parse(&huge), Err(doc_err(RoutingDocument::TooLarge)));
+    assert_eq!(
+        DirectoryIn::parse(&huge),
+        Err(doc_err(RoutingDocument::TooLarge))
+    );
+    assert_eq!(
+        SignedDirectory::parse(&huge),
+        Err(doc_err(RoutingDocument::TooLarge))
+    );
     let one = DirectoryIn::parse(&sample(1)).unwrap().relays[0].clone();
     let too_many = DirectoryIn {
         version: 1,
@@ -138,11 +176,20 @@ fn malformed_directories_get_typed_errors() {
 fn verifier_accepts_a_good_directory_and_remembers_it() {
     let mut v = DirectoryVerifier::new([operator().public_key()]);
     let d = v.verify(&signed(&sample(4)), NOW).unwrap();
-    assert_eq!((d.version(), d.issued_at(), d.expires_at()), (4, NOW - 100, NOW + 3600));
+    assert_eq!(
+        (d.version(), d.issued_at(), d.expires_at()),
+        (4, NOW - 100, NOW + 3600)
+    );
     assert_eq!(d.hash(), crate::crypto::sha256(&sample(4)));
     assert_eq!(d.relay("ca-1").map(Relay::region), Some("ca-central"));
     assert!(d.relay("cn-1").is_none());
-    assert_eq!(v.last_accepted(), Some(Accepted { version: 4, hash: d.hash() }));
+    assert_eq!(
+        v.last_accepted(),
+        Some(Accepted {
+            version: 4,
+            hash: d.hash()
+        })
+    );
 }
 
 #[test]
@@ -164,20 +211,31 @@ fn bad_signatures_are_rejected_opaquely() {
     );
     for doc in [&flipped, &tampered, &unlabeled] {
         let mut v = DirectoryVerifier::new([pk]);
-        assert_eq!(v.verify(doc.as_bytes(), NOW).unwrap_err(), Error::AuthenticationFailed);
+        assert_eq!(
+            v.verify(doc.as_bytes(), NOW).unwrap_err(),
+            Error::AuthenticationFailed
+        );
         assert_eq!(v.last_accepted(), None);
     }
-    let stranger = SignaturePrivateKey::from_seed(&[1; 32]).unwrap().public_key();
+    let stranger = SignaturePrivateKey::from_seed(&[1; 32])
+        .unwrap()
+        .public_key();
     assert_eq!(
-        DirectoryVerifier::new([stranger]).verify(env.as_bytes(), NOW).unwrap_err(),
+        DirectoryVerifier::new([stranger])
+            .verify(env.as_bytes(), NOW)
+            .unwrap_err(),
         Error::AuthenticationFailed
     );
     assert_eq!(
-        DirectoryVerifier::new([]).verify(env.as_bytes(), NOW).unwrap_err(),
+        DirectoryVerifier::new([])
+            .verify(env.as_bytes(), NOW)
+            .unwrap_err(),
         Error::AuthenticationFailed
     );
     // Key rotation: any pinned key will do.
-    assert!(DirectoryVerifier::new([stranger, pk]).verify(env.as_bytes(), NOW).is_ok());
+    assert!(DirectoryVerifier::new([stranger, pk])
+        .verify(env.as_bytes(), NOW)
+        .is_ok());
     // Malformed envelopes.
     let short_sig = env.replace(&hex::encode(good.signature()), "abcd");
     let extra = env.replacen('{', "{\"key\":\"x\",", 1);
@@ -199,15 +257,27 @@ fn bad_signatures_are_rejected_opaquely() {
 fn expired_and_future_directories_are_stale() {
     let doc = signed(&sample(1));
     let mut v = DirectoryVerifier::new([operator().public_key()]);
-    assert_eq!(v.verify(&doc, NOW + 3600).unwrap_err(), Stale::DirectoryExpired.into());
-    assert_eq!(v.verify(&doc, u64::MAX).unwrap_err(), Stale::DirectoryExpired.into());
+    assert_eq!(
+        v.verify(&doc, NOW + 3600).unwrap_err(),
+        Stale::DirectoryExpired.into()
+    );
+    assert_eq!(
+        v.verify(&doc, u64::MAX).unwrap_err(),
+        Stale::DirectoryExpired.into()
+    );
     // issued_at = NOW - 100; default skew 300 s.
-    assert_eq!(v.verify(&doc, NOW - 401).unwrap_err(), Stale::DirectoryNotYetValid.into());
+    assert_eq!(
+        v.verify(&doc, NOW - 401).unwrap_err(),
+        Stale::DirectoryNotYetValid.into()
+    );
     assert_eq!(v.last_accepted(), None);
     assert!(v.verify(&doc, NOW - 400).is_ok());
     assert!(v.verify(&doc, NOW + 3599).is_ok());
     let mut strict = DirectoryVerifier::new([operator().public_key()]).with_max_clock_skew(0);
-    assert_eq!(strict.verify(&doc, NOW - 101).unwrap_err(), Stale::DirectoryNotYetValid.into());
+    assert_eq!(
+        strict.verify(&doc, NOW - 101).unwrap_err(),
+        Stale::DirectoryNotYetValid.into()
+    );
 }
 
 #[test]
@@ -215,15 +285,30 @@ fn rollback_and_equivocation_are_refused_without_changing_state() {
     let mut v = DirectoryVerifier::new([operator().public_key()]);
     let v5 = v.verify(&signed(&sample(5)), NOW).unwrap();
     let state = v.last_accepted();
-    assert_eq!(v.verify(&signed(&sample(4)), NOW).unwrap_err(), Stale::DirectoryRollback.into());
-    assert_eq!(v.verify(&signed(&sample(0)), NOW).unwrap_err(), Stale::DirectoryRollback.into());
+    assert_eq!(
+        v.verify(&signed(&sample(4)), NOW).unwrap_err(),
+        Stale::DirectoryRollback.into()
+    );
+    assert_eq!(
+        v.verify(&signed(&sample(0)), NOW).unwrap_err(),
+        Stale::DirectoryRollback.into()
+    );
     let other5 = payload(5, &[relay_json("cn-1", "us-east", "CN", "primary", 99)]);
-    assert_eq!(v.verify(&signed(&other5), NOW).unwrap_err(), Stale::DirectoryEquivocation.into());
+    assert_eq!(
+        v.verify(&signed(&other5), NOW).unwrap_err(),
+        Stale::DirectoryEquivocation.into()
+    );
     assert_eq!(v.last_accepted(), state);
     // The same document again is fine; a newer one moves the floor up.
-    assert_eq!(v.verify(&signed(&sample(5)), NOW).unwrap().hash(), v5.hash());
+    assert_eq!(
+        v.verify(&signed(&sample(5)), NOW).unwrap().hash(),
+        v5.hash()
+    );
     assert_eq!(v.verify(&signed(&sample(6)), NOW).unwrap().version(), 6);
-    assert_eq!(v.verify(&signed(&sample(5)), NOW).unwrap_err(), Stale::DirectoryRollback.into());
+    assert_eq!(
+        v.verify(&signed(&sample(5)), NOW).unwrap_err(),
+        Stale::DirectoryRollback.into()
+    );
     // A restarted client restores its floor.
     let mut restored = DirectoryVerifier::new([operator().public_key()])
         .with_last_accepted(v.last_accepted().unwrap());
@@ -266,13 +351,22 @@ fn policy_encoding_is_canonical_and_round_trips() {
     assert_eq!(Policy::decode_canonical(&bytes).unwrap(), p);
     assert_eq!(p.hash(), crate::crypto::sha256(&bytes));
     let open = Policy::new("eu").unwrap().deny([j("RU")]);
-    assert_eq!(Policy::decode_canonical(&open.encode_canonical()).unwrap(), open);
+    assert_eq!(
+        Policy::decode_canonical(&open.encode_canonical()).unwrap(),
+        open
+    );
     assert_ne!(open.hash(), p.hash());
 
     let bad = |b: &[u8]| Policy::decode_canonical(b).unwrap_err();
     let nc = doc_err(RoutingDocument::NonCanonical);
-    assert_eq!(bad(&bytes[..bytes.len() - 1]), InvalidMessage::Truncated.into());
-    assert_eq!(bad(&[&bytes[..], &[0]].concat()), InvalidMessage::TrailingBytes.into());
+    assert_eq!(
+        bad(&bytes[..bytes.len() - 1]),
+        InvalidMessage::Truncated.into()
+    );
+    assert_eq!(
+        bad(&[&bytes[..], &[0]].concat()),
+        InvalidMessage::TrailingBytes.into()
+    );
     let mut v2 = bytes.clone();
     v2[0] = 2;
     assert_eq!(bad(&v2), nc);
@@ -284,10 +378,19 @@ fn policy_encoding_is_canonical_and_round_trips() {
     };
     assert_eq!(bad(&swap(b"CAUS", b"USCA")), nc, "unsorted codes");
     assert_eq!(bad(&swap(b"CAUS", b"USUS")), nc, "repeated codes");
-    assert_eq!(bad(&swap(b"CAUS", b"CAXX")), doc_err(RoutingDocument::InvalidJurisdiction));
-    assert_eq!(bad(&swap(b"us-east", b"us east")), doc_err(RoutingDocument::InvalidField));
+    assert_eq!(
+        bad(&swap(b"CAUS", b"CAXX")),
+        doc_err(RoutingDocument::InvalidJurisdiction)
+    );
+    assert_eq!(
+        bad(&swap(b"us-east", b"us east")),
+        doc_err(RoutingDocument::InvalidField)
+    );
     assert_eq!(bad(&swap(&[0, 4, 1, 1], &[0, 4, 1, 2])), nc, "flag");
-    assert_eq!(bad(&swap(&[1, 4, b'C'], &[2, 4, b'C'])), InvalidMessage::InvalidOptionalPresence.into());
+    assert_eq!(
+        bad(&swap(&[1, 4, b'C'], &[2, 4, b'C'])),
+        InvalidMessage::InvalidOptionalPresence.into()
+    );
     // A deny-list beside an allow-list has a shorter canonical form.
     let both = [&bytes[..16], &[2, b'C', b'N', 4, 1, 1]].concat();
     assert_eq!(bad(&both), nc);
@@ -295,15 +398,24 @@ fn policy_encoding_is_canonical_and_round_trips() {
     let regions = [1, 6, 1, b'b', 1, b'a', 0, 0, 3, 2, 0];
     assert_eq!(bad(&regions), nc);
     let sorted = [1, 4, 1, b'a', 1, b'b', 0, 0, 3, 2, 0];
-    assert_eq!(Policy::decode_canonical(&sorted).unwrap().home_regions().count(), 2);
+    assert_eq!(
+        Policy::decode_canonical(&sorted)
+            .unwrap()
+            .home_regions()
+            .count(),
+        2
+    );
 }
 
 #[test]
 fn builders_and_intersection_only_narrow() {
-    let p = Policy::new("us-east").unwrap().deny([j("CN")]).allow_only([j("US"), j("CN")]);
+    let p = Policy::new("us-east")
+        .unwrap()
+        .deny([j("CN")])
+        .allow_only([j("US"), j("CN")]);
     assert!(p.permits_jurisdiction(j("US")));
     assert!(!p.permits_jurisdiction(j("CN")), "a deny is never undone");
-    let p2 = p.clone().allow_only([j("CN"), j("CA")]);
+    let p2 = p.allow_only([j("CN"), j("CA")]);
     assert!(p2.fence().is_empty(), "a second allow-list intersects");
 
     let account = Policy::new("us-east")
@@ -323,7 +435,10 @@ fn builders_and_intersection_only_narrow() {
     assert!(both.is_home_region("us-east"));
     let elsewhere = both.intersect(&Policy::new("eu-west").unwrap());
     assert_eq!(elsewhere.home_regions().count(), 0);
-    assert_eq!(Policy::decode_canonical(&elsewhere.encode_canonical()).unwrap(), elsewhere);
+    assert_eq!(
+        Policy::decode_canonical(&elsewhere.encode_canonical()).unwrap(),
+        elsewhere
+    );
     assert!(Policy::new("bad region").is_err());
 }
 
@@ -350,13 +465,18 @@ fn selection_orders_by_health_then_weight_within_limits() {
     let mut health = Health::new();
     health.record_congestion("us-slow", NOW + 10);
     health.record_success("us-a", NOW - 5);
-    let policy = Policy::new("us-east").unwrap().allow_only([j("US"), j("CA")]);
+    let policy = Policy::new("us-east")
+        .unwrap()
+        .allow_only([j("US"), j("CA")]);
     let d = select(&policy, &dir, &health, NOW);
     let ids: Vec<_> = d.route().unwrap().relays().map(Relay::id).collect();
     // Healthy first, then unknown by weight; congested last; limit 3 primaries.
     assert_eq!(ids, ["us-a", "us-b", "us-c", "us-sec"]);
     let roles: Vec<_> = d.route().unwrap().hops().iter().map(|h| h.role).collect();
-    assert_eq!(roles, [Tier::Primary, Tier::Primary, Tier::Primary, Tier::Secondary]);
+    assert_eq!(
+        roles,
+        [Tier::Primary, Tier::Primary, Tier::Primary, Tier::Secondary]
+    );
     let reason = |id| d.audit.verdict(id).unwrap().reason;
     assert_eq!(reason("us-a"), Reason::Chosen { position: 0 });
     assert_eq!(reason("us-sec"), Reason::Chosen { position: 3 });
@@ -365,18 +485,32 @@ fn selection_orders_by_health_then_weight_within_limits() {
     assert_eq!(reason("us-west-1"), Reason::OutsideHomeRegion);
     assert_eq!(reason("ca-sec"), Reason::OutsideHomeRegion);
     assert_eq!(reason("de-sec"), Reason::OutsideFence);
-    assert_eq!(d.audit.verdict("us-slow").unwrap().health, HealthStatus::Congested);
+    assert_eq!(
+        d.audit.verdict("us-slow").unwrap().health,
+        HealthStatus::Congested
+    );
     assert_eq!(d.audit.entries().len(), 9);
     assert_eq!(
-        (d.audit.directory_version(), d.audit.directory_hash(), d.audit.policy_hash(), d.audit.now()),
+        (
+            d.audit.directory_version(),
+            d.audit.directory_hash(),
+            d.audit.policy_hash(),
+            d.audit.now()
+        ),
         (9, dir.hash(), policy.hash(), NOW)
     );
 
     // Secondaries abroad, if allowed, come after those at home; the limit holds.
-    let abroad = policy.clone().with_secondaries_outside_home(true).with_max_secondaries(1);
+    let abroad = policy
+        .clone()
+        .with_secondaries_outside_home(true)
+        .with_max_secondaries(1);
     let d = select(&abroad, &dir, &health, NOW);
     assert_eq!(d.route().unwrap().relays().last().unwrap().id(), "us-sec");
-    assert_eq!(d.audit.verdict("ca-sec").unwrap().reason, Reason::OverSecondaryLimit);
+    assert_eq!(
+        d.audit.verdict("ca-sec").unwrap().reason,
+        Reason::OverSecondaryLimit
+    );
     let d = select(&abroad.with_max_secondaries(2), &dir, &health, NOW);
     assert_eq!(d.route().unwrap().relays().last().unwrap().id(), "ca-sec");
 }
@@ -390,7 +524,10 @@ fn selection_fails_closed_and_says_why() {
     assert_eq!(d.denial(), Some(Denial::NoRelayInsideFence));
     assert!(d.route().is_none());
     assert_eq!(d.audit.denial(), Some(Denial::NoRelayInsideFence));
-    assert!(d.audit.entries().all(|(_, v)| v.reason.is_fence_exclusion()));
+    assert!(d
+        .audit
+        .entries()
+        .all(|(_, v)| v.reason.is_fence_exclusion()));
 
     let policy = Policy::new("us-east").unwrap().allow_only([j("US")]);
     for id in ["us-slow", "us-a", "us-b", "us-c", "us-sec"] {
@@ -404,8 +541,14 @@ fn selection_fails_closed_and_says_why() {
     // After the retry time they are worth another try.
     assert!(select(&policy, &dir, &health, NOW + 60).route().is_some());
 
-    let none = Policy::new("us-east").unwrap().with_max_primaries(0).with_max_secondaries(0);
-    assert_eq!(select(&none, &dir, &Health::new(), NOW).denial(), Some(Denial::LimitsAllowNone));
+    let none = Policy::new("us-east")
+        .unwrap()
+        .with_max_primaries(0)
+        .with_max_secondaries(0);
+    assert_eq!(
+        select(&none, &dir, &Health::new(), NOW).denial(),
+        Some(Denial::LimitsAllowNone)
+    );
 }
 
 #[test]
@@ -421,7 +564,10 @@ fn audit_serializes_to_json() {
     let relays = json["relays"].as_array().unwrap();
     assert_eq!(relays.len(), 9);
     assert_eq!(relays[0]["id"], "us-slow");
-    assert_eq!(relays[0]["reason"], serde_json::json!({"kind": "Chosen", "position": 0}));
+    assert_eq!(
+        relays[0]["reason"],
+        serde_json::json!({"kind": "Chosen", "position": 0})
+    );
     assert_eq!(relays[1]["reason"]["kind"], "OverPrimaryLimit");
     assert_eq!(relays[8]["jurisdiction"], "DE");
     assert_eq!(relays[8]["tier"], "secondary");

@@ -55,8 +55,7 @@ impl SignedDirectory {
         }
         let env: EnvelopeJson =
             serde_json::from_slice(document).map_err(|_| RoutingDocument::MalformedJson)?;
-        let signature =
-            hex::decode_array(&env.signature).ok_or(RoutingDocument::MalformedJson)?;
+        let signature = hex::decode_array(&env.signature).ok_or(RoutingDocument::MalformedJson)?;
         Ok(Self {
             payload: env.payload,
             signature,
