@@ -197,7 +197,8 @@ impl Policy {
     /// Codec errors ([`InvalidMessage::Truncated`](crate::error::InvalidMessage::Truncated),
     /// `TrailingBytes`, `LengthTooLarge`, …); [`RoutingDocument::NonCanonical`] for an
     /// unknown encoding version, unsorted or repeated members, a denied list next to an
-    /// allow-list, or a flag other than 0 or 1; [`RoutingDocument::InvalidJurisdiction`] and
+    /// allow-list, or a flag other than 0 or 1; [`RoutingDocument::TooLarge`] for more than
+    /// [`MAX_HOME_REGIONS`] home regions; [`RoutingDocument::InvalidJurisdiction`] and
     /// [`RoutingDocument::InvalidField`] for bad codes and region names.
     pub fn decode_canonical(bytes: &[u8]) -> Result<Self> {
         Self::decode_exact(bytes)
@@ -275,6 +276,9 @@ impl Decode for Policy {
                 .is_some_and(|last: &String| last.as_str() >= name)
             {
                 return Err(RoutingDocument::NonCanonical.into());
+            }
+            if home_regions.len() >= MAX_HOME_REGIONS {
+                return Err(RoutingDocument::TooLarge.into());
             }
             home_regions.insert(name.to_owned());
         }

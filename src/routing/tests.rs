@@ -405,6 +405,22 @@ fn policy_encoding_is_canonical_and_round_trips() {
             .count(),
         2
     );
+    // At most 64 home regions.
+    let many = |n: usize| {
+        let body: Vec<u8> = (0..n)
+            .flat_map(|i| [&[3][..], format!("r{i:02}").as_bytes()].concat())
+            .collect();
+        let len = u16::try_from(body.len()).unwrap() | 0x4000;
+        [&[1][..], &len.to_be_bytes(), &body, &[0, 0, 3, 2, 0]].concat()
+    };
+    assert_eq!(
+        Policy::decode_canonical(&many(64))
+            .unwrap()
+            .home_regions()
+            .count(),
+        64
+    );
+    assert_eq!(bad(&many(65)), doc_err(RoutingDocument::TooLarge));
 }
 
 #[test]
