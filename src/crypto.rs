@@ -19,6 +19,7 @@ mod digest;
 pub mod hpke;
 mod kdf;
 mod secret;
+mod sha256;
 mod signature;
 mod suite;
 
@@ -26,6 +27,7 @@ pub use aead::{AeadKey, AeadNonce};
 pub use digest::{Digest, Mac};
 pub use hpke::{HpkePrivateKey, HpkePublicKey};
 pub use secret::{Secret, MAX_SECRET_LEN};
+pub use sha256::sha256;
 pub use signature::{SignaturePrivateKey, SignaturePublicKey, SIGNATURE_LEN};
 pub use suite::{CipherSuite, Suite};
 

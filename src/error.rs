@@ -48,6 +48,34 @@ pub enum InvalidMessage {
     InvalidKey,
     /// RFC 9420 §6.3.1: the padding of a PrivateMessageContent held a non-zero byte.
     NonZeroPadding,
+    /// DESIGN.md "Routing": a relay directory or geofence policy is malformed.
+    Routing(RoutingDocument),
+}
+
+/// What is wrong with a relay directory or a geofence policy (DESIGN.md "Routing").
+///
+/// Each is a reason to reject the whole document: a directory is used all or nothing.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoutingDocument {
+    /// The document is not JSON of the expected shape (syntax, missing or unknown field,
+    /// wrong type, or a signature that is not 64 hex-encoded bytes).
+    MalformedJson,
+    /// The document exceeds the size limit, or lists more relays than allowed.
+    TooLarge,
+    /// Two relays share an `id`.
+    DuplicateRelayId,
+    /// A relay `tier` other than `primary` or `secondary`.
+    UnknownTier,
+    /// A `jurisdiction` that is not an assigned ISO 3166-1 alpha-2 code.
+    InvalidJurisdiction,
+    /// An `id`, `region` or `endpoint` that is empty, too long or has a forbidden character.
+    InvalidField,
+    /// `expires_at` is not after `issued_at`.
+    InvalidValidity,
+    /// A policy encoding that is not canonical (unsorted or repeated set members, a bad flag,
+    /// or an unknown encoding version).
+    NonCanonical,
 }
 
 /// A well-formed message that breaks a protocol rule.
@@ -89,6 +117,17 @@ pub enum Stale {
     GenerationConsumed,
     /// The generation lies too far ahead of the ratchet (outside the out-of-order window).
     GenerationTooFarAhead,
+    /// DESIGN.md "Routing": the relay directory's `expires_at` has passed.
+    DirectoryExpired,
+    /// DESIGN.md "Routing": the relay directory's `issued_at` lies beyond the allowed clock
+    /// skew in the future.
+    DirectoryNotYetValid,
+    /// DESIGN.md "Routing": the relay directory's version is below the last one accepted
+    /// (rollback).
+    DirectoryRollback,
+    /// DESIGN.md "Routing": a relay directory repeats the last accepted version with
+    /// different contents (the operator key signed two documents for one version).
+    DirectoryEquivocation,
 }
 
 /// The caller used the API in a way it does not allow.
@@ -165,6 +204,12 @@ macro_rules! from_detail {
         }
     )*};
 }
+
+impl From<RoutingDocument> for Error {
+    fn from(e: RoutingDocument) -> Self {
+        Self::InvalidMessage(InvalidMessage::Routing(e))
+    }
+}
 from_detail!(
     InvalidMessage,
     PeerMisbehaved,
@@ -187,6 +232,12 @@ mod tests {
         assert_eq!(e.to_string(), "invalid message: Truncated");
         let e: Error = Unsupported::CipherSuite(2).into();
         assert_eq!(e.to_string(), "unsupported cipher suite 0x0002");
+        let e: Error = RoutingDocument::UnknownTier.into();
+        assert_eq!(
+            e,
+            Error::InvalidMessage(InvalidMessage::Routing(RoutingDocument::UnknownTier))
+        );
+        assert_eq!(e.to_string(), "invalid message: Routing(UnknownTier)");
         assert_eq!(
             Error::AuthenticationFailed.to_string(),
             "authentication failed"

@@ -10,5 +10,6 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod mls;
+pub mod routing;
 
 pub use error::{Error, Result};
