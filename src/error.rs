@@ -107,6 +107,15 @@ pub enum PeerMisbehaved {
     UnexpectedLeafSource,
     /// The sender is not a member (blank or missing leaf).
     UnknownSender,
+    /// RFC 9420 §6.2: a PublicMessage carries a `membership_tag` iff its sender is a
+    /// `member`; this one has a tag it must not have, or lacks the one it must have.
+    MembershipTagPresence,
+    /// RFC 9420 §12.4.3.1: the Welcome has no `EncryptedGroupSecrets` entry for our
+    /// KeyPackageRef.
+    NoGroupSecretsForUs,
+    /// RFC 9420 §12.4.3.1: the cipher suite of a Welcome, GroupInfo or KeyPackage differs
+    /// from the one it must match.
+    CipherSuiteMismatch,
 }
 
 /// A message or frame that is replayed, too old, or keyed for something we no longer hold.
@@ -146,6 +155,21 @@ pub enum ApiMisuse {
     CounterExhausted,
     /// RFC 9180 §5.3: an export-only HPKE context cannot seal or open.
     ExportOnlyContext,
+    /// RFC 9420 §6.1: the content was signed for another wire format than the one it is
+    /// being protected as (the signature covers the wire format).
+    WireFormatMismatch,
+    /// A key the operation needs was not given (e.g. the membership key for a PublicMessage
+    /// from a member, RFC 9420 §6.2).
+    MissingKey,
+    /// RFC 9420 §6.3.2: the sender cannot send this way (a PrivateMessage needs a `member`
+    /// sender whose leaf is the one given).
+    InvalidSender,
+    /// RFC 9420 §6, §6.1: the content type cannot be sent this way (application data as a
+    /// PublicMessage, a content type the sender type does not allow, a ProposalRef of a
+    /// non-proposal).
+    UnexpectedContentType,
+    /// RFC 9420 §6.1: a commit must carry a confirmation tag and other content must not.
+    ConfirmationTagPresence,
 }
 
 /// Something meetkey does not implement.

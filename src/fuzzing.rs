@@ -5,8 +5,10 @@
 //! and in tests, which replay every harness over the vectors, mutations and the checked-in
 //! corpus so CI covers them without nightly.
 
+mod framing;
 mod mls;
 mod routing;
 
+pub use framing::private_message_unprotect;
 pub use mls::mls_message;
 pub use routing::{routing_directory, routing_policy};
