@@ -116,6 +116,34 @@ pub enum PeerMisbehaved {
     /// RFC 9420 §12.4.3.1: the cipher suite of a Welcome, GroupInfo or KeyPackage differs
     /// from the one it must match.
     CipherSuiteMismatch,
+    /// RFC 9420 §5.3.1, §7.3: the application rejected a credential, or a member's new
+    /// credential does not identify the same client.
+    CredentialRejected,
+    /// RFC 9420 §7.3: the current time is outside a KeyPackage leaf's lifetime.
+    LifetimeExpired,
+    /// RFC 9420 §7.2, §7.3, §11.1: a leaf does not list a capability it uses or the group
+    /// requires (credential type, extension, proposal type, version, cipher suite).
+    UnsupportedCapability,
+    /// RFC 9420 §10.1: a KeyPackage's version or cipher suite differs from the group's, or
+    /// its `init_key` equals its leaf's encryption key.
+    KeyPackageMismatch,
+    /// RFC 9420 §12.2: the list of committed proposals is invalid.
+    InvalidProposalList,
+    /// RFC 9420 §12.4: a Commit that needs an UpdatePath has none.
+    MissingPath,
+    /// RFC 9420 §12.4: a Commit references a proposal that was not received this epoch.
+    UnknownProposalRef,
+    /// RFC 9420 §8.4: a pre-shared key named in a commit or Welcome is not available.
+    PskNotFound,
+    /// RFC 9420 §12.4.3.1: the Welcome is not addressed to any KeyPackage we hold, or its
+    /// tree does not contain our leaf.
+    NotForUs,
+    /// RFC 9420 §12.4.3.1: the tree's root hash differs from the GroupContext's.
+    TreeHashMismatch,
+    /// The ratchet tree is neither in the Welcome or GroupInfo nor supplied by the caller.
+    MissingRatchetTree,
+    /// RFC 9420 §12.4.3.2: an external commit or GroupInfo lacks what an external join needs.
+    InvalidExternalCommit,
 }
 
 /// A message or frame that is replayed, too old, or keyed for something we no longer hold.
@@ -126,6 +154,11 @@ pub enum Stale {
     GenerationConsumed,
     /// The generation lies too far ahead of the ratchet (outside the out-of-order window).
     GenerationTooFarAhead,
+    /// RFC 9420 §12.4.2: the message is for an epoch other than the group's current one
+    /// (or, for application messages, one no longer retained).
+    WrongEpoch,
+    /// A staged or pending commit was made for an epoch the group has left.
+    CommitForOldEpoch,
     /// DESIGN.md "Routing": the relay directory's `expires_at` has passed.
     DirectoryExpired,
     /// DESIGN.md "Routing": the relay directory's `issued_at` lies beyond the allowed clock
@@ -170,6 +203,16 @@ pub enum ApiMisuse {
     UnexpectedContentType,
     /// RFC 9420 §6.1: a commit must carry a confirmation tag and other content must not.
     ConfirmationTagPresence,
+    /// There is no pending commit to merge.
+    NoPendingCommit,
+    /// The operation needs a member of the group (e.g. removing a blank leaf, or sending
+    /// after being removed).
+    NotAMember,
+    /// RFC 9420 §12.4: a member that received proposals must commit them before sending
+    /// application data.
+    ProposalsPending,
+    /// A member does not process its own commit: merge the pending commit instead.
+    OwnCommit,
 }
 
 /// Something meetkey does not implement.
@@ -180,6 +223,8 @@ pub enum Unsupported {
     CipherSuite(u16),
     /// The protocol version is not implemented.
     ProtocolVersion(u16),
+    /// RFC 9420 §12.1.8.1: proposals from external senders (not members, not joiners).
+    ExternalSender,
     /// RFC 9420 §5.3: a credential type whose body meetkey cannot parse (the body has no
     /// length prefix, so it cannot be skipped).
     CredentialType(u16),
@@ -212,6 +257,7 @@ impl fmt::Display for Error {
             Self::Unsupported(Unsupported::WireFormat(t)) => {
                 write!(f, "unsupported wire format 0x{t:04x}")
             }
+            Self::Unsupported(e) => write!(f, "unsupported: {e:?}"),
             Self::Internal(what) => write!(f, "internal error (a bug in meetkey): {what}"),
         }
     }

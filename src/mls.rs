@@ -8,9 +8,11 @@
 //! ```
 
 pub mod framing;
+pub mod group;
 pub mod key_schedule;
 pub mod secret_tree;
 pub mod transcript;
 pub mod tree;
+pub mod validate;
 pub mod welcome;
 pub mod wire;

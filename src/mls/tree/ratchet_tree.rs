@@ -306,6 +306,17 @@ impl<'a> TreeDiff<'a> {
         }
     }
 
+    /// The tree after the staged changes as sent on the wire (trailing blanks removed).
+    #[must_use]
+    pub fn to_wire(&self) -> wire::RatchetTree {
+        let width = self.size().width();
+        let end = (0..width)
+            .rev()
+            .find(|&x| self.node(NodeIndex(x)).is_some())
+            .map_or(0, |x| x + 1);
+        wire::RatchetTree((0..end).map(|x| self.node(NodeIndex(x)).cloned()).collect())
+    }
+
     /// The occupied leaves after the staged changes.
     pub fn leaves(&self) -> impl Iterator<Item = (LeafIndex, &LeafNode)> + '_ {
         (0..self.size().leaves()).filter_map(|i| self.leaf(LeafIndex(i)).map(|l| (LeafIndex(i), l)))

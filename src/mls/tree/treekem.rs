@@ -38,7 +38,7 @@ crate::secret_role! {
 
 impl PathSecret {
     /// `path_secret[i+1] = DeriveSecret(path_secret[i], "path")`.
-    fn next(&self, suite: &Suite) -> Result<Self> {
+    pub(crate) fn next(&self, suite: &Suite) -> Result<Self> {
         suite.derive_secret(&self.0, b"path").map(Self)
     }
 
@@ -66,6 +66,27 @@ impl TreePrivateKeys {
         let mut keys = HashMap::new();
         keys.insert(own_leaf.node(), leaf_key);
         Self { own_leaf, keys }
+    }
+
+    /// The keys of a member that just committed a path from `own_leaf` (e.g. an external
+    /// joiner): the leaf key and the path keys, as [`PreparedPath::into_keys`] returns them.
+    ///
+    /// # Errors
+    /// `Internal` if `keys` lacks the leaf key.
+    pub fn from_path(
+        own_leaf: LeafIndex,
+        changes: &TreeChanges,
+        keys: Vec<(NodeIndex, HpkePrivateKey)>,
+    ) -> Result<Self> {
+        let mut map: HashMap<NodeIndex, HpkePrivateKey> = keys.into_iter().collect();
+        map.retain(|n, _| changes.size().contains(*n));
+        if !map.contains_key(&own_leaf.node()) {
+            return Err(Error::Internal("path keys without the leaf key"));
+        }
+        Ok(Self {
+            own_leaf,
+            keys: map,
+        })
     }
 
     /// The member's leaf.
