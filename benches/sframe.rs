@@ -15,7 +15,12 @@
 //! `cargo bench --bench sframe -- --warm-up-time 1 --measurement-time 3`
 
 // Bench/test support: setup failures should fail loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use meetkey::sframe::{BaseKey, CipherSuite, Decryptor, Encryptor};

@@ -22,6 +22,7 @@ mod kdf;
 mod secret;
 mod sframe_aead;
 mod sframe_kdf;
+mod sha256;
 mod signature;
 mod suite;
 
@@ -33,6 +34,7 @@ pub use sframe_aead::{SframeCipher, SFRAME_STACK_AAD_LEN};
 pub use sframe_kdf::{
     sframe_key_label, sframe_salt_label, SframeAlgorithm, SFRAME_MAX_TAG_LEN, SFRAME_NONCE_LEN,
 };
+pub use sha256::sha256;
 pub use signature::{SignaturePrivateKey, SignaturePublicKey, SIGNATURE_LEN};
 pub use suite::{CipherSuite, Suite};
 

@@ -51,6 +51,34 @@ pub enum InvalidMessage {
     /// RFC 9605 §4.3: an SFrame KID or CTR was not encoded in the minimum number of bytes
     /// (a value below 8 in the extended form, or a leading zero byte).
     NonMinimalHeaderValue,
+    /// DESIGN.md "Routing": a relay directory or geofence policy is malformed.
+    Routing(RoutingDocument),
+}
+
+/// What is wrong with a relay directory or a geofence policy (DESIGN.md "Routing").
+///
+/// Each is a reason to reject the whole document: a directory is used all or nothing.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoutingDocument {
+    /// The document is not JSON of the expected shape (syntax, missing or unknown field,
+    /// wrong type, or a signature that is not 64 hex-encoded bytes).
+    MalformedJson,
+    /// The document exceeds the size limit, or lists more relays than allowed.
+    TooLarge,
+    /// Two relays share an `id`.
+    DuplicateRelayId,
+    /// A relay `tier` other than `primary` or `secondary`.
+    UnknownTier,
+    /// A `jurisdiction` that is not an assigned ISO 3166-1 alpha-2 code.
+    InvalidJurisdiction,
+    /// An `id`, `region` or `endpoint` that is empty, too long or has a forbidden character.
+    InvalidField,
+    /// `expires_at` is not after `issued_at`.
+    InvalidValidity,
+    /// A policy encoding that is not canonical (unsorted or repeated set members, a bad flag,
+    /// or an unknown encoding version).
+    NonCanonical,
 }
 
 /// A well-formed message that breaks a protocol rule.
@@ -63,6 +91,62 @@ pub enum PeerMisbehaved {
     WrongEpoch,
     /// The content type is not allowed here.
     UnexpectedContentType,
+    /// RFC 9420 §7.9.2: a parent hash does not chain (a parent node is not parent-hash
+    /// valid, or a new leaf's parent hash does not match its path).
+    ParentHashInvalid,
+    /// RFC 9420 §7.1, §12.4.3.1: an unmerged leaf is unsorted, blank, not a descendant, or
+    /// missing from a node in between.
+    InvalidUnmergedLeaf,
+    /// RFC 9420 §7.3, §12.4.3.1: an encryption or signature key appears twice in the tree.
+    DuplicateKey,
+    /// RFC 9420 §7.6: an UpdatePath has the wrong number of nodes, or a node the wrong number
+    /// of ciphertexts for its copath resolution.
+    UpdatePathLength,
+    /// RFC 9420 §7.5: no ciphertext of the UpdatePath is addressed to a key the receiver holds.
+    NoPathSecretForUs,
+    /// RFC 9420 §7.5 step 6: a public key derived from a path secret differs from the one sent.
+    PathKeyMismatch,
+    /// RFC 9420 §7.3: a LeafNode's `leaf_node_source` is not the one its context requires.
+    UnexpectedLeafSource,
+    /// The sender is not a member (blank or missing leaf).
+    UnknownSender,
+    /// RFC 9420 §6.2: a PublicMessage carries a `membership_tag` iff its sender is a
+    /// `member`; this one has a tag it must not have, or lacks the one it must have.
+    MembershipTagPresence,
+    /// RFC 9420 §12.4.3.1: the Welcome has no `EncryptedGroupSecrets` entry for our
+    /// KeyPackageRef.
+    NoGroupSecretsForUs,
+    /// RFC 9420 §12.4.3.1: the cipher suite of a Welcome, GroupInfo or KeyPackage differs
+    /// from the one it must match.
+    CipherSuiteMismatch,
+    /// RFC 9420 §5.3.1, §7.3: the application rejected a credential, or a member's new
+    /// credential does not identify the same client.
+    CredentialRejected,
+    /// RFC 9420 §7.3: the current time is outside a KeyPackage leaf's lifetime.
+    LifetimeExpired,
+    /// RFC 9420 §7.2, §7.3, §11.1: a leaf does not list a capability it uses or the group
+    /// requires (credential type, extension, proposal type, version, cipher suite).
+    UnsupportedCapability,
+    /// RFC 9420 §10.1: a KeyPackage's version or cipher suite differs from the group's, or
+    /// its `init_key` equals its leaf's encryption key.
+    KeyPackageMismatch,
+    /// RFC 9420 §12.2: the list of committed proposals is invalid.
+    InvalidProposalList,
+    /// RFC 9420 §12.4: a Commit that needs an UpdatePath has none.
+    MissingPath,
+    /// RFC 9420 §12.4: a Commit references a proposal that was not received this epoch.
+    UnknownProposalRef,
+    /// RFC 9420 §8.4: a pre-shared key named in a commit or Welcome is not available.
+    PskNotFound,
+    /// RFC 9420 §12.4.3.1: the Welcome is not addressed to any KeyPackage we hold, or its
+    /// tree does not contain our leaf.
+    NotForUs,
+    /// RFC 9420 §12.4.3.1: the tree's root hash differs from the GroupContext's.
+    TreeHashMismatch,
+    /// The ratchet tree is neither in the Welcome or GroupInfo nor supplied by the caller.
+    MissingRatchetTree,
+    /// RFC 9420 §12.4.3.2: an external commit or GroupInfo lacks what an external join needs.
+    InvalidExternalCommit,
 }
 
 /// A message or frame that is replayed, too old, or keyed for something we no longer hold.
@@ -83,6 +167,22 @@ pub enum Stale {
     /// RFC 9605 §5.2: the epoch is older than the one holding its low `E` bits, so its keys
     /// were (or would have to be) removed.
     EpochRetired,
+    /// RFC 9420 §12.4.2: the message is for an epoch other than the group's current one
+    /// (or, for application messages, one no longer retained).
+    WrongEpoch,
+    /// A staged or pending commit was made for an epoch the group has left.
+    CommitForOldEpoch,
+    /// DESIGN.md "Routing": the relay directory's `expires_at` has passed.
+    DirectoryExpired,
+    /// DESIGN.md "Routing": the relay directory's `issued_at` lies beyond the allowed clock
+    /// skew in the future.
+    DirectoryNotYetValid,
+    /// DESIGN.md "Routing": the relay directory's version is below the last one accepted
+    /// (rollback).
+    DirectoryRollback,
+    /// DESIGN.md "Routing": a relay directory repeats the last accepted version with
+    /// different contents (the operator key signed two documents for one version).
+    DirectoryEquivocation,
 }
 
 /// The caller used the API in a way it does not allow.
@@ -107,6 +207,31 @@ pub enum ApiMisuse {
     /// RFC 9605 §5.2: the epoch bits `E`, index bits `S`, sender index or context do not fit
     /// together in a 64-bit KID.
     InvalidKidLayout,
+    /// RFC 9420 §6.1: the content was signed for another wire format than the one it is
+    /// being protected as (the signature covers the wire format).
+    WireFormatMismatch,
+    /// A key the operation needs was not given (e.g. the membership key for a PublicMessage
+    /// from a member, RFC 9420 §6.2).
+    MissingKey,
+    /// RFC 9420 §6.3.2: the sender cannot send this way (a PrivateMessage needs a `member`
+    /// sender whose leaf is the one given).
+    InvalidSender,
+    /// RFC 9420 §6, §6.1: the content type cannot be sent this way (application data as a
+    /// PublicMessage, a content type the sender type does not allow, a ProposalRef of a
+    /// non-proposal).
+    UnexpectedContentType,
+    /// RFC 9420 §6.1: a commit must carry a confirmation tag and other content must not.
+    ConfirmationTagPresence,
+    /// There is no pending commit to merge.
+    NoPendingCommit,
+    /// The operation needs a member of the group (e.g. removing a blank leaf, or sending
+    /// after being removed).
+    NotAMember,
+    /// RFC 9420 §12.4: a member that received proposals must commit them before sending
+    /// application data.
+    ProposalsPending,
+    /// A member does not process its own commit: merge the pending commit instead.
+    OwnCommit,
 }
 
 /// Something meetkey does not implement.
@@ -117,6 +242,8 @@ pub enum Unsupported {
     CipherSuite(u16),
     /// The protocol version is not implemented.
     ProtocolVersion(u16),
+    /// RFC 9420 §12.1.8.1: proposals from external senders (not members, not joiners).
+    ExternalSender,
     /// RFC 9420 §5.3: a credential type whose body meetkey cannot parse (the body has no
     /// length prefix, so it cannot be skipped).
     CredentialType(u16),
@@ -149,6 +276,7 @@ impl fmt::Display for Error {
             Self::Unsupported(Unsupported::WireFormat(t)) => {
                 write!(f, "unsupported wire format 0x{t:04x}")
             }
+            Self::Unsupported(e) => write!(f, "unsupported: {e:?}"),
             Self::Internal(what) => write!(f, "internal error (a bug in meetkey): {what}"),
         }
     }
@@ -164,6 +292,12 @@ macro_rules! from_detail {
             }
         }
     )*};
+}
+
+impl From<RoutingDocument> for Error {
+    fn from(e: RoutingDocument) -> Self {
+        Self::InvalidMessage(InvalidMessage::Routing(e))
+    }
 }
 from_detail!(
     InvalidMessage,
@@ -187,6 +321,12 @@ mod tests {
         assert_eq!(e.to_string(), "invalid message: Truncated");
         let e: Error = Unsupported::CipherSuite(2).into();
         assert_eq!(e.to_string(), "unsupported cipher suite 0x0002");
+        let e: Error = RoutingDocument::UnknownTier.into();
+        assert_eq!(
+            e,
+            Error::InvalidMessage(InvalidMessage::Routing(RoutingDocument::UnknownTier))
+        );
+        assert_eq!(e.to_string(), "invalid message: Routing(UnknownTier)");
         assert_eq!(
             Error::AuthenticationFailed.to_string(),
             "authentication failed"

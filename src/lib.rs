@@ -6,12 +6,11 @@
 pub mod codec;
 pub mod crypto;
 pub mod error;
-pub mod mls;
-pub mod sframe;
-
-/// Fuzz harnesses (cargo-fuzz builds with `--cfg fuzzing`; a unit test replays them).
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod mls;
+pub mod routing;
+pub mod sframe;
 
 pub use error::{Error, Result};

@@ -6,7 +6,12 @@
 //! The counter is per thread, so other tests in the process cannot disturb it.
 
 // Bench/test support: setup failures should fail loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

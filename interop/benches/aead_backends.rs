@@ -6,7 +6,12 @@
 //! `cargo bench -p meetkey-interop --features aws-lc -- --warm-up-time 1 --measurement-time 3`
 
 // Bench/test support: setup failures should fail loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
@@ -36,14 +41,13 @@ fn seal(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("ring", size), &size, |b, _| {
             b.iter(|| {
                 i += 1;
-                let tag = ring_key
+                ring_key
                     .seal_in_place_separate_tag(
                         ring::aead::Nonce::assume_unique_for_key(nonce(i)),
                         ring::aead::Aad::from(&AAD),
                         black_box(&mut buf),
                     )
-                    .unwrap();
-                tag
+                    .unwrap()
             });
         });
 
@@ -55,14 +59,13 @@ fn seal(c: &mut Criterion) {
             g.bench_with_input(BenchmarkId::new("aws-lc-rs", size), &size, |b, _| {
                 b.iter(|| {
                     i += 1;
-                    let tag = lc_key
+                    lc_key
                         .seal_in_place_separate_tag(
                             lc::Nonce::assume_unique_for_key(nonce(i)),
                             lc::Aad::from(&AAD),
                             black_box(&mut buf),
                         )
-                        .unwrap();
-                    tag
+                        .unwrap()
                 });
             });
         }
@@ -74,10 +77,9 @@ fn seal(c: &mut Criterion) {
             g.bench_with_input(BenchmarkId::new("aes-gcm", size), &size, |b, _| {
                 b.iter(|| {
                     i += 1;
-                    let tag = rc_key
+                    rc_key
                         .encrypt_in_place_detached(&nonce(i).into(), &AAD, black_box(&mut buf))
-                        .unwrap();
-                    tag
+                        .unwrap()
                 });
             });
         }

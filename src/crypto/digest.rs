@@ -12,6 +12,15 @@ pub struct Digest {
 }
 
 impl Digest {
+    /// The zero-length digest (e.g. the parent hash of the root, RFC 9420 §7.9).
+    #[must_use]
+    pub const fn empty() -> Self {
+        Self {
+            buf: [0; MAX_DIGEST_LEN],
+            len: 0,
+        }
+    }
+
     pub(in crate::crypto) fn from_array<const N: usize>(bytes: [u8; N]) -> Self {
         let mut buf = [0; MAX_DIGEST_LEN];
         let len = N.min(MAX_DIGEST_LEN);

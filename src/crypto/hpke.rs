@@ -416,6 +416,42 @@ impl Suite {
         })
     }
 
+    /// `EncryptWithLabel` of a secret (a path secret, the GroupSecrets of a Welcome): the
+    /// bytes go from one secret type to HPKE without leaving this module.
+    ///
+    /// # Errors
+    /// As [`Suite::encrypt_with_label`].
+    pub fn encrypt_secret_with_label(
+        &self,
+        pk: &HpkePublicKey,
+        label: &[u8],
+        context: &[u8],
+        secret: &Secret,
+        rng: &mut impl Rng,
+    ) -> Result<LabeledCiphertext> {
+        self.encrypt_with_label(pk, label, context, secret.expose(), rng)
+    }
+
+    /// `DecryptWithLabel` of a secret: the plaintext goes straight into a [`Secret`] and the
+    /// intermediate buffer is zeroized.
+    ///
+    /// # Errors
+    /// As [`Suite::decrypt_with_label`]; [`InvalidMessage::InvalidKey`] when the plaintext is
+    /// longer than 64 bytes.
+    pub fn decrypt_secret_with_label(
+        &self,
+        sk: &HpkePrivateKey,
+        label: &[u8],
+        context: &[u8],
+        kem_output: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Secret> {
+        let mut pt = self.decrypt_with_label(sk, label, context, kem_output, ciphertext)?;
+        let s = Secret::from_slice(&pt).map_err(|_| Error::from(InvalidMessage::InvalidKey));
+        zeroize::Zeroize::zeroize(&mut pt);
+        s
+    }
+
     /// `DecryptWithLabel(sk, label, context, kem_output, ciphertext)`.
     ///
     /// # Errors

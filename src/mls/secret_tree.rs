@@ -346,6 +346,12 @@ impl SecretTree {
         }
     }
 
+    /// The number of leaves of the tree (to check a sender's leaf index against it).
+    #[must_use]
+    pub const fn size(&self) -> TreeSize {
+        self.size
+    }
+
     /// How many node secrets the tree holds (for tests of the deletion schedule).
     #[must_use]
     pub fn held_node_secrets(&self) -> usize {

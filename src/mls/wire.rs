@@ -1,11 +1,12 @@
 //! MLS wire types (RFC 9420): decode and encode only.
 //!
-//! Nothing here verifies a signature, holds a key or touches group state. Decoding never
+//! Nothing here verifies a signature, holds a key or touches group state: a decoded
+//! `KeyPackage`, `LeafNode` or `GroupInfo` is well-formed, not yet trusted. Decoding never
 //! trusts: every vector is bounded by [`MAX_VEC_LEN`] and by the input, every enum is
 //! checked, reserved values (0) are rejected where the RFC reserves them, and `optional<T>`
 //! presence octets other than 0 and 1 are rejected. Decoded values cost a bounded multiple
-//! of the input's size (about 24 bytes of memory per encoded byte at worst, for the
-//! smallest vector items): large enum variants are boxed for that reason.
+//! of the input's size: at most 24 bytes of memory per encoded byte of a vector item (twice
+//! that while a `Vec` grows). Large enum variants are boxed for that reason.
 //!
 //! ```text
 //!  MlsMessage ─┬─ PublicMessage ── FramedContent ─┬─ application_data
@@ -69,3 +70,33 @@ pub use welcome::{EncryptedGroupSecrets, GroupInfo, GroupSecrets, PathSecret, We
 /// The largest vector meetkey accepts on the wire: 16 MiB. MLS allows 2^30 - 1; nothing a
 /// meeting sends comes near 16 MiB, and the bound caps what a hostile peer can make us hold.
 pub const MAX_VEC_LEN: usize = 16 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each item type that appears in a vector, with the size of its smallest encoding:
+    /// its in-memory size stays within 24 bytes per encoded byte (the module-level bound).
+    #[test]
+    fn vector_items_cost_at_most_24_bytes_per_encoded_byte() {
+        let items = [
+            ("Certificate", size_of::<Certificate>(), 1),
+            ("Extension", size_of::<Extension>(), 3),
+            ("HpkeCiphertext", size_of::<HpkeCiphertext>(), 2),
+            ("UpdatePathNode", size_of::<UpdatePathNode>(), 2),
+            (
+                "EncryptedGroupSecrets",
+                size_of::<EncryptedGroupSecrets>(),
+                3,
+            ),
+            ("PreSharedKeyId", size_of::<PreSharedKeyId>(), 3),
+            ("ProposalOrRef", size_of::<ProposalOrRef>(), 2),
+            ("Option<Node>", size_of::<Option<Node>>(), 1),
+            ("u32", size_of::<u32>(), 4),
+            ("ExtensionType", size_of::<ExtensionType>(), 2),
+        ];
+        for (name, size, min_encoded) in items {
+            assert!(size <= 24 * min_encoded, "{name}: {size} bytes");
+        }
+    }
+}

@@ -1,7 +1,6 @@
 //! Update paths of a Commit (RFC 9420 §7.6).
 
 use crate::codec::{Decode, Encode, Reader, Writer};
-use crate::crypto::hpke::LabeledCiphertext;
 use crate::error::Result;
 
 use super::{LeafNode, MAX_VEC_LEN};
@@ -35,24 +34,6 @@ impl Encode for HpkeCiphertext {
     fn encode(&self, w: &mut Writer) {
         w.write_opaque(&self.kem_output);
         w.write_opaque(&self.ciphertext);
-    }
-}
-
-impl From<LabeledCiphertext> for HpkeCiphertext {
-    fn from(c: LabeledCiphertext) -> Self {
-        Self {
-            kem_output: c.kem_output,
-            ciphertext: c.ciphertext,
-        }
-    }
-}
-
-impl From<HpkeCiphertext> for LabeledCiphertext {
-    fn from(c: HpkeCiphertext) -> Self {
-        Self {
-            kem_output: c.kem_output,
-            ciphertext: c.ciphertext,
-        }
     }
 }
 
@@ -158,16 +139,6 @@ pub(crate) mod tests {
             kem_output: vec![],
             ciphertext: vec![1],
         });
-    }
-
-    #[test]
-    fn converts_to_and_from_the_crypto_ciphertext() {
-        let c = HpkeCiphertext {
-            kem_output: vec![1],
-            ciphertext: vec![2],
-        };
-        let back = HpkeCiphertext::from(LabeledCiphertext::from(c.clone()));
-        assert_eq!(back, c);
     }
 
     #[test]

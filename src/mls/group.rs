@@ -1,0 +1,233 @@
+//! The MLS group (RFC 9420 §10–§12): the only mutable MLS state.
+//!
+//! ```text
+//!  Group::create ─┐                      ┌─► commit() ──► CommitOutput { commit, welcome, group_info }
+//!  join_welcome ──┼─► Group (epoch n) ───┤        └─ pending commit: merge_pending_commit() / discard
+//!  join_external ─┘                      └─► process_message(msg) ─► Application | Proposal (stored)
+//!                                                                 └─► Commit: StagedCommit ─► merge_staged_commit()
+//! ```
+//!
+//! Every change is staged first: processing a commit builds a [`StagedCommit`] (tree diff,
+//! new context, new epoch keys) without touching the group; only a merge changes it. A
+//! rejected message leaves the group exactly as it was.
+
+mod apply;
+mod commit;
+mod create;
+mod epoch;
+mod join;
+mod key_package;
+mod process;
+mod send;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::crypto::{Secret, SignaturePrivateKey, SignaturePublicKey, Suite};
+use crate::error::{ApiMisuse, Result};
+
+use super::key_schedule::EpochAuthenticator;
+use super::secret_tree::RatchetConfig;
+use super::tree::math::LeafIndex;
+use super::tree::{RatchetTree, TreePrivateKeys};
+use super::validate::{AcceptBasicCredentials, CredentialValidator};
+use super::wire::{Credential, GroupContext, Proposal, Sender};
+
+pub use commit::{CommitOptions, CommitOutput};
+pub use epoch::MAX_EXPORT_LEN;
+pub use key_package::KeyPackageBundle;
+pub use process::{ProcessedMessage, StagedCommit};
+
+use epoch::{EpochKeys, PastEpochs};
+
+/// How a group behaves; the same for every epoch.
+#[derive(Debug, Clone)]
+pub struct GroupConfig {
+    /// Out-of-order bounds of the secret tree.
+    pub ratchet: RatchetConfig,
+    /// How many past epochs' application keys to keep so late messages still decrypt.
+    pub max_past_epochs: usize,
+    /// Pad PrivateMessage content to a multiple of this many bytes (0: no padding).
+    pub padding_block: usize,
+    /// Send handshake messages as PrivateMessage (true) or PublicMessage (false).
+    pub encrypt_handshake: bool,
+    /// Put the ratchet tree in Welcome messages and GroupInfo (`ratchet_tree` extension).
+    pub ratchet_tree_extension: bool,
+    /// The application's credential policy.
+    pub credentials: Arc<dyn CredentialValidator>,
+}
+
+impl Default for GroupConfig {
+    fn default() -> Self {
+        Self {
+            ratchet: RatchetConfig::default(),
+            max_past_epochs: 3,
+            padding_block: 32,
+            encrypt_handshake: false,
+            ratchet_tree_extension: true,
+            credentials: Arc::new(AcceptBasicCredentials),
+        }
+    }
+}
+
+/// A proposal received (or sent) this epoch, kept for commits that include it by reference.
+#[derive(Debug, Clone)]
+struct PendingProposal {
+    reference: Vec<u8>,
+    proposal: Proposal,
+    sender: Sender,
+}
+
+/// One member's view of an MLS group.
+#[derive(Debug)]
+pub struct Group {
+    suite: Suite,
+    config: GroupConfig,
+    context: GroupContext,
+    tree: RatchetTree,
+    own_leaf: LeafIndex,
+    signer: SignaturePrivateKey,
+    keys: TreePrivateKeys,
+    epoch: EpochKeys,
+    interim_transcript_hash: Vec<u8>,
+    /// The confirmation tag of the current epoch (for GroupInfo).
+    confirmation_tag: Vec<u8>,
+    proposals: Vec<PendingProposal>,
+    pending_commit: Option<StagedCommit>,
+    past: PastEpochs,
+    /// Parsed signature keys of members, by leaf (a cache: parsing costs a decompression).
+    signature_keys: HashMap<LeafIndex, SignaturePublicKey>,
+    /// External PSKs the application provisioned, by `psk_id`.
+    external_psks: HashMap<Vec<u8>, Secret>,
+    /// `resumption_psk` of recent epochs, by epoch, for resumption PSKs.
+    resumption_psks: Vec<(u64, Secret)>,
+    /// False once a commit removed us: the group can no longer send or receive.
+    active: bool,
+}
+
+impl Group {
+    /// The cipher suite.
+    #[must_use]
+    pub const fn suite(&self) -> &Suite {
+        &self.suite
+    }
+
+    /// The group identifier.
+    #[must_use]
+    pub fn group_id(&self) -> &[u8] {
+        &self.context.group_id
+    }
+
+    /// The current epoch.
+    #[must_use]
+    pub const fn epoch(&self) -> u64 {
+        self.context.epoch
+    }
+
+    /// The current GroupContext.
+    #[must_use]
+    pub const fn context(&self) -> &GroupContext {
+        &self.context
+    }
+
+    /// The public ratchet tree.
+    #[must_use]
+    pub const fn tree(&self) -> &RatchetTree {
+        &self.tree
+    }
+
+    /// Our leaf.
+    #[must_use]
+    pub const fn own_leaf(&self) -> LeafIndex {
+        self.own_leaf
+    }
+
+    /// The members: leaf index and credential.
+    pub fn members(&self) -> impl Iterator<Item = (LeafIndex, &Credential)> + '_ {
+        self.tree.leaves().map(|(i, l)| (i, &l.credential))
+    }
+
+    /// Whether we are still a member (a commit may have removed us).
+    #[must_use]
+    pub const fn is_active(&self) -> bool {
+        self.active
+    }
+
+    /// The number of members.
+    #[must_use]
+    pub fn member_count(&self) -> usize {
+        self.tree.leaves().count()
+    }
+
+    /// The root tree hash of the current epoch.
+    #[must_use]
+    pub fn tree_hash(&self) -> Vec<u8> {
+        self.tree.root_hash().as_bytes().to_vec()
+    }
+
+    /// The `epoch_authenticator` of the current epoch (RFC 9420 §8.7): equal at every member
+    /// that is not being impersonated.
+    #[must_use]
+    pub const fn epoch_authenticator(&self) -> &EpochAuthenticator {
+        &self.epoch.epoch_authenticator
+    }
+
+    /// `MLS-Exporter(label, context, length)` of the current epoch (RFC 9420 §8.5).
+    ///
+    /// # Errors
+    /// [`ApiMisuse::InvalidLength`] above [`MAX_EXPORT_LEN`] bytes.
+    pub fn export_secret(&self, label: &[u8], context: &[u8], length: usize) -> Result<Secret> {
+        if length > MAX_EXPORT_LEN {
+            return Err(ApiMisuse::InvalidLength.into());
+        }
+        self.epoch
+            .exporter
+            .export(&self.suite, label, context, length)
+    }
+
+    /// Makes an external PSK available to commits and Welcomes that name `psk_id`.
+    pub fn add_external_psk(&mut self, psk_id: &[u8], psk: Secret) {
+        self.external_psks.insert(psk_id.to_vec(), psk);
+    }
+
+    /// Whether a commit of ours is waiting for the delivery service's confirmation.
+    #[must_use]
+    pub const fn has_pending_commit(&self) -> bool {
+        self.pending_commit.is_some()
+    }
+
+    /// Drops our pending commit (another commit won the epoch, or the send failed).
+    pub fn discard_pending_commit(&mut self) {
+        self.pending_commit = None;
+    }
+
+    /// Merges our pending commit once the delivery service has confirmed it.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::NoPendingCommit`] without one; [`Stale::CommitForOldEpoch`] if the group
+    /// moved on meanwhile.
+    ///
+    /// [`Stale::CommitForOldEpoch`]: crate::error::Stale::CommitForOldEpoch
+    pub fn merge_pending_commit(&mut self) -> Result<()> {
+        let staged = self
+            .pending_commit
+            .take()
+            .ok_or(ApiMisuse::NoPendingCommit)?;
+        self.merge_staged_commit(staged)
+    }
+
+    /// The parsed signature key of member `leaf`.
+    fn signature_key(&mut self, leaf: LeafIndex) -> Result<SignaturePublicKey> {
+        if let Some(k) = self.signature_keys.get(&leaf) {
+            return Ok(*k);
+        }
+        let bytes = &self
+            .tree
+            .leaf(leaf)
+            .ok_or(crate::error::PeerMisbehaved::UnknownSender)?
+            .signature_key;
+        let key = SignaturePublicKey::from_bytes(bytes)?;
+        self.signature_keys.insert(leaf, key);
+        Ok(key)
+    }
+}

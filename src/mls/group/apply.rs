@@ -1,0 +1,236 @@
+//! Validating a committed proposal list (RFC 9420 §12.2) and applying it to a staged tree
+//! (§12.3): GroupContextExtensions, then Updates, Removes, Adds, PSKs, ExternalInit.
+
+use std::collections::HashSet;
+
+use crate::error::{PeerMisbehaved, Result};
+use crate::mls::tree::math::LeafIndex;
+use crate::mls::tree::TreeDiff;
+use crate::mls::validate::{self, GroupParams, LeafContext};
+use crate::mls::wire::{
+    Extension, ExtensionType, GroupContext, KeyPackage, PreSharedKeyId, Proposal, Psk, ReInit,
+    ResumptionPskUsage, Sender,
+};
+
+/// What applying a proposal list did, for the key schedule, the Welcome and the caller.
+#[derive(Debug, Default)]
+pub(super) struct Applied {
+    /// Members added, with their KeyPackages (a Welcome goes to each).
+    pub(super) added: Vec<(LeafIndex, KeyPackage)>,
+    /// Members removed.
+    pub(super) removed: Vec<LeafIndex>,
+    /// Members whose leaf an Update replaced.
+    pub(super) updated: Vec<LeafIndex>,
+    /// PSKs to inject, in order.
+    pub(super) psks: Vec<PreSharedKeyId>,
+    /// The `kem_output` of an ExternalInit.
+    pub(super) external_init: Option<Vec<u8>>,
+    /// New GroupContext extensions.
+    pub(super) extensions: Option<Vec<Extension>>,
+    /// A ReInit's parameters.
+    pub(super) reinit: Option<ReInit>,
+    /// Whether the commit must carry an UpdatePath (§12.4).
+    pub(super) path_required: bool,
+}
+
+/// Extension types every client supports without listing them (RFC 9420 §7.2).
+fn is_default_extension(t: ExtensionType) -> bool {
+    (1..=5).contains(&t.0)
+}
+
+/// Validates `proposals` (each with the sender that proposed it) for a commit from
+/// `committer`, and applies them to `diff`.
+///
+/// # Errors
+/// [`PeerMisbehaved::InvalidProposalList`] for a list §12.2 forbids; the details of
+/// [`validate::validate_leaf_node`] and [`validate::validate_key_package`] for invalid
+/// proposals.
+pub(super) fn apply_proposals(
+    diff: &mut TreeDiff<'_>,
+    context: &GroupContext,
+    committer: &Sender,
+    proposals: &[(Proposal, Sender)],
+    params: &GroupParams<'_>,
+) -> Result<Applied> {
+    let external = matches!(committer, Sender::NewMemberCommit);
+    let committer_leaf = match committer {
+        Sender::Member(l) => Some(LeafIndex(*l)),
+        _ => None,
+    };
+    let invalid = || crate::Error::from(PeerMisbehaved::InvalidProposalList);
+    let mut applied = Applied {
+        path_required: proposals.is_empty(),
+        ..Applied::default()
+    };
+    let mut touched: HashSet<LeafIndex> = HashSet::new();
+    let mut psk_ids: Vec<&PreSharedKeyId> = Vec::new();
+    let (mut n_external_init, mut n_remove, mut n_other) = (0usize, 0usize, 0usize);
+
+    // GroupContextExtensions first: the new extensions govern the other proposals.
+    let mut required = validate::required_capabilities(&context.extensions)?;
+    for (p, _) in proposals {
+        if let Proposal::GroupContextExtensions(gce) = p {
+            if applied.extensions.is_some() {
+                return Err(invalid());
+            }
+            // Every member must support every non-default extension.
+            for e in gce
+                .extensions
+                .iter()
+                .map(|e| e.extension_type)
+                .filter(|t| !is_default_extension(*t))
+            {
+                if !diff
+                    .leaves()
+                    .all(|(_, l)| l.capabilities.extensions.contains(&e))
+                {
+                    return Err(PeerMisbehaved::UnsupportedCapability.into());
+                }
+            }
+            required = validate::required_capabilities(&gce.extensions)?;
+            applied.extensions = Some(gce.extensions.clone());
+            applied.path_required = true;
+            n_other += 1;
+        }
+    }
+    let params = GroupParams {
+        required_extensions: &required.0,
+        required_proposals: &required.1,
+        ..*params
+    };
+
+    for (p, sender) in proposals {
+        if let Proposal::Update(update) = p {
+            let Sender::Member(from) = sender else {
+                return Err(invalid());
+            };
+            let from = LeafIndex(*from);
+            // §12.2: no Update from the committer; one Update/Remove per leaf.
+            if Some(from) == committer_leaf || !touched.insert(from) || external {
+                return Err(invalid());
+            }
+            let old = diff.leaf(from).ok_or(PeerMisbehaved::UnknownSender)?;
+            let leaf = &update.leaf_node;
+            validate::validate_leaf_node(
+                leaf,
+                LeafContext::Update {
+                    group_id: &context.group_id,
+                    leaf_index: from.0,
+                },
+                &params,
+            )?;
+            // §12.1.2: a different encryption key; the same client.
+            if leaf.encryption_key == old.encryption_key {
+                return Err(invalid());
+            }
+            if !params
+                .credentials
+                .same_client(&old.credential, &leaf.credential)
+            {
+                return Err(PeerMisbehaved::CredentialRejected.into());
+            }
+            diff.update_leaf(from, leaf.clone())?;
+            applied.updated.push(from);
+            applied.path_required = true;
+            n_other += 1;
+        }
+    }
+
+    for (p, _) in proposals {
+        if let Proposal::Remove(remove) = p {
+            let leaf = LeafIndex(remove.removed);
+            // §12.1.3: the leaf is occupied; §12.2: not the committer, not touched twice.
+            if diff.leaf(leaf).is_none() || Some(leaf) == committer_leaf || !touched.insert(leaf) {
+                return Err(invalid());
+            }
+            diff.remove_leaf(leaf)?;
+            applied.removed.push(leaf);
+            applied.path_required = true;
+            n_remove += 1;
+        }
+    }
+
+    let mut new_signature_keys: HashSet<&[u8]> = HashSet::new();
+    for (p, _) in proposals {
+        if let Proposal::Add(add) = p {
+            if external {
+                return Err(invalid());
+            }
+            let kp = &add.key_package;
+            validate::validate_key_package(kp, &params, None)?;
+            // §12.2: no two Adds of the same client, none of a client already in the group
+            // (identical signature keys), unless it is being removed.
+            let sig = kp.leaf_node.signature_key.as_slice();
+            if !new_signature_keys.insert(sig) || diff.leaves().any(|(_, l)| l.signature_key == sig)
+            {
+                return Err(invalid());
+            }
+            let leaf = diff.add_leaf(kp.leaf_node.clone())?;
+            applied.added.push((leaf, kp.clone()));
+            n_other += 1;
+        }
+    }
+
+    for (p, _) in proposals {
+        match p {
+            Proposal::PreSharedKey(psk) => {
+                let id = &psk.psk;
+                // §8.4: a fresh nonce of KDF.Nh bytes; §12.1.4: no reinit/branch resumption
+                // PSK outside those protocols; §12.2: no PSK twice.
+                if id.psk_nonce.len() != params.suite.hash_len() || psk_ids.contains(&id) {
+                    return Err(invalid());
+                }
+                if let Psk::Resumption { usage, .. } = &id.psk {
+                    if *usage != ResumptionPskUsage::Application {
+                        return Err(invalid());
+                    }
+                }
+                psk_ids.push(id);
+                applied.psks.push(id.clone());
+            }
+            Proposal::ExternalInit(init) => {
+                if !external {
+                    return Err(invalid());
+                }
+                applied.external_init = Some(init.kem_output.clone());
+                applied.path_required = true;
+                n_external_init += 1;
+            }
+            Proposal::ReInit(reinit) => {
+                if proposals.len() != 1 || external {
+                    return Err(invalid());
+                }
+                applied.reinit = Some((**reinit).clone());
+            }
+            _ => {}
+        }
+    }
+
+    // §12.2, external commits: exactly one ExternalInit, at most one Remove, PSKs, nothing else.
+    if external && (n_external_init != 1 || n_remove > 1 || n_other > 0) {
+        return Err(invalid());
+    }
+
+    // §7.3: keys of new and updated leaves are unique in the tree.
+    let changed: HashSet<LeafIndex> = applied
+        .added
+        .iter()
+        .map(|(l, _)| *l)
+        .chain(applied.updated.iter().copied())
+        .collect();
+    if !changed.is_empty() {
+        let others = diff.leaves().filter(|(l, _)| !changed.contains(l));
+        let mut existing: Vec<&[u8]> = Vec::new();
+        for (_, l) in others {
+            existing.push(&l.encryption_key);
+            existing.push(&l.signature_key);
+        }
+        let new: Vec<&[u8]> = changed
+            .iter()
+            .filter_map(|l| diff.leaf(*l))
+            .flat_map(|l| [l.encryption_key.as_slice(), l.signature_key.as_slice()])
+            .collect();
+        validate::check_unique(existing.into_iter(), &new)?;
+    }
+    Ok(applied)
+}

@@ -1,0 +1,106 @@
+//! The secrets of one epoch, and the bounded history of past epochs kept for late
+//! application messages.
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::crypto::Suite;
+use crate::error::{Result, Stale};
+use crate::mls::key_schedule::{
+    ConfirmationKey, EpochAuthenticator, EpochSecret, ExporterSecret, ExternalSecret, InitSecret,
+    MembershipKey, ResumptionPsk, SenderDataSecret,
+};
+use crate::mls::secret_tree::{RatchetConfig, SecretTree};
+use crate::mls::tree::math::{LeafIndex, TreeSize};
+
+/// The largest `MLS-Exporter` output meetkey produces, in bytes.
+pub const MAX_EXPORT_LEN: usize = 64;
+
+/// Everything derived from one epoch secret.
+#[derive(Debug)]
+pub(super) struct EpochKeys {
+    pub(super) sender_data: SenderDataSecret,
+    pub(super) exporter: ExporterSecret,
+    pub(super) external: ExternalSecret,
+    pub(super) confirmation_key: ConfirmationKey,
+    pub(super) membership_key: MembershipKey,
+    pub(super) resumption_psk: ResumptionPsk,
+    pub(super) epoch_authenticator: EpochAuthenticator,
+    pub(super) secret_tree: SecretTree,
+    /// `init_secret` of the next epoch.
+    pub(super) init_next: InitSecret,
+}
+
+impl EpochKeys {
+    /// Derives the epoch's secrets (consuming the epoch secret) and its secret tree.
+    pub(super) fn derive(
+        suite: &Suite,
+        epoch_secret: EpochSecret,
+        size: TreeSize,
+        ratchet: RatchetConfig,
+    ) -> Result<Self> {
+        let (s, init_next) = epoch_secret.derive(suite)?;
+        Ok(Self {
+            sender_data: s.sender_data_secret,
+            exporter: s.exporter_secret,
+            external: s.external_secret,
+            confirmation_key: s.confirmation_key,
+            membership_key: s.membership_key,
+            resumption_psk: s.resumption_psk,
+            epoch_authenticator: s.epoch_authenticator,
+            secret_tree: SecretTree::new(*suite, s.encryption_secret, size, ratchet),
+            init_next,
+        })
+    }
+}
+
+/// What is kept of a past epoch: enough to decrypt and authenticate late application
+/// messages, nothing to send with.
+#[derive(Debug)]
+pub(super) struct PastEpoch {
+    pub(super) epoch: u64,
+    /// The GroupContext of that epoch (signatures of its messages cover it).
+    pub(super) context: crate::mls::wire::GroupContext,
+    pub(super) sender_data: SenderDataSecret,
+    pub(super) secret_tree: SecretTree,
+    /// Signature keys, as of this epoch, of the leaves the next commit changed.
+    pub(super) replaced_keys: HashMap<LeafIndex, Vec<u8>>,
+}
+
+/// The bounded history of past epochs, newest last.
+#[derive(Debug, Default)]
+pub(super) struct PastEpochs {
+    epochs: VecDeque<PastEpoch>,
+}
+
+impl PastEpochs {
+    /// Keeps `epoch`, dropping the oldest beyond `max`.
+    pub(super) fn push(&mut self, epoch: PastEpoch, max: usize) {
+        if max == 0 {
+            return;
+        }
+        while self.epochs.len() >= max {
+            self.epochs.pop_front();
+        }
+        self.epochs.push_back(epoch);
+    }
+
+    /// The signature key leaf `leaf` had in epoch `epoch`, if a later commit changed it
+    /// (otherwise the current tree has it).
+    pub(super) fn key_as_of(&self, epoch: u64, leaf: LeafIndex) -> Option<Vec<u8>> {
+        self.epochs
+            .iter()
+            .filter(|e| e.epoch >= epoch)
+            .find_map(|e| e.replaced_keys.get(&leaf).cloned())
+    }
+
+    /// The retained epoch `epoch`.
+    ///
+    /// # Errors
+    /// [`Stale::WrongEpoch`] when it is not retained.
+    pub(super) fn get_mut(&mut self, epoch: u64) -> Result<&mut PastEpoch> {
+        self.epochs
+            .iter_mut()
+            .find(|e| e.epoch == epoch)
+            .ok_or_else(|| Stale::WrongEpoch.into())
+    }
+}

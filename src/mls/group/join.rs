@@ -1,0 +1,341 @@
+//! Joining a group: from a Welcome (RFC 9420 §12.4.3.1) or by external commit from a
+//! published GroupInfo (§12.4.3.2), the usual way into a large meeting.
+
+use std::collections::HashMap;
+
+use crate::codec::{Decode, Encode, Reader};
+use crate::crypto::hpke::{self, SenderMode};
+use crate::crypto::{HpkePublicKey, Mac, Rng, Secret, SignaturePublicKey};
+use crate::error::{PeerMisbehaved, Result};
+use crate::mls::framing;
+use crate::mls::key_schedule::{InitSecret, JoinerSecret};
+use crate::mls::transcript;
+use crate::mls::tree::math::LeafIndex;
+use crate::mls::tree::{
+    treekem, verify, LeafTemplate, PathSecret, RatchetTree, TreeDiff, TreePrivateKeys,
+};
+use crate::mls::validate::{self, LeafContext};
+use crate::mls::welcome;
+use crate::mls::wire::{
+    Commit, ExtensionType, ExternalInit, FramedContent, FramedContentBody, GroupContext, GroupInfo,
+    MlsMessage, MlsMessageBody, Node, Proposal, ProposalOrRef, ProtocolVersion, Sender, Welcome,
+    WireFormat,
+};
+
+use super::epoch::{EpochKeys, PastEpochs};
+use super::process::EXTERNAL_INIT_LABEL;
+use super::{Group, GroupConfig, KeyPackageBundle};
+
+/// The ratchet tree of a GroupInfo: from its `ratchet_tree` extension, or supplied.
+fn tree_of(
+    suite: crate::crypto::Suite,
+    group_info: &GroupInfo,
+    supplied: Option<&crate::mls::wire::RatchetTree>,
+) -> Result<RatchetTree> {
+    let from_extension = group_info
+        .extensions
+        .iter()
+        .find(|e| e.extension_type == ExtensionType::RATCHET_TREE)
+        .map(|e| crate::mls::wire::RatchetTree::decode_exact(&e.extension_data))
+        .transpose()?;
+    let wire = from_extension
+        .as_ref()
+        .or(supplied)
+        .ok_or(PeerMisbehaved::MissingRatchetTree)?;
+    RatchetTree::from_wire(suite, wire)
+}
+
+/// RFC 9420 §12.4.3.1: verifies a received tree against the GroupInfo: tree hash, tree
+/// integrity, every leaf valid, and the GroupInfo signature by its signer.
+fn check_tree(tree: &RatchetTree, group_info: &GroupInfo, config: &GroupConfig) -> Result<()> {
+    let group_id = &group_info.group_context.group_id;
+    if tree.root_hash().as_bytes() != group_info.group_context.tree_hash.as_slice() {
+        return Err(PeerMisbehaved::TreeHashMismatch.into());
+    }
+    verify::verify_structure(tree)?;
+    verify::verify_parent_hashes(tree)?;
+    let (required_extensions, required_proposals) =
+        validate::required_capabilities(&group_info.group_context.extensions)?;
+    let params = validate::GroupParams {
+        suite: tree.suite(),
+        required_extensions: &required_extensions,
+        required_proposals: &required_proposals,
+        credentials: &*config.credentials,
+    };
+    for (l, leaf) in tree.leaves() {
+        let context = match leaf.leaf_node_source {
+            crate::mls::wire::LeafNodeSource::KeyPackage(_) => {
+                LeafContext::KeyPackage { now: None }
+            }
+            crate::mls::wire::LeafNodeSource::Update => LeafContext::Update {
+                group_id,
+                leaf_index: l.0,
+            },
+            crate::mls::wire::LeafNodeSource::Commit { .. } => LeafContext::Commit {
+                group_id,
+                leaf_index: l.0,
+            },
+        };
+        validate::validate_leaf_node(leaf, context, &params)?;
+    }
+    let signer = tree
+        .leaf(LeafIndex(group_info.signer))
+        .ok_or(PeerMisbehaved::UnknownSender)?;
+    let key = SignaturePublicKey::from_bytes(&signer.signature_key)?;
+    welcome::verify_group_info_signature(tree.suite(), &key, group_info)
+}
+
+/// `interim_transcript_hash` from a GroupInfo: `Hash(confirmed || confirmation_tag)`.
+fn interim_of(suite: &crate::crypto::Suite, group_info: &GroupInfo) -> Result<(Mac, Vec<u8>)> {
+    let tag = Mac::from_slice(&group_info.confirmation_tag)
+        .map_err(|_| crate::Error::AuthenticationFailed)?;
+    let interim = transcript::interim_transcript_hash(
+        suite,
+        &group_info.group_context.confirmed_transcript_hash,
+        &tag,
+    )?;
+    Ok((tag, interim.as_bytes().to_vec()))
+}
+
+impl Group {
+    /// Joins from a Welcome addressed to the KeyPackage of `bundle` (RFC 9420 §12.4.3.1).
+    /// The tree comes from the Welcome's `ratchet_tree` extension or from `ratchet_tree`;
+    /// PSKs named in the Welcome must be in `external_psks`.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::NotForUs`] when the Welcome has no entry for our KeyPackage;
+    /// [`Error::AuthenticationFailed`](crate::Error::AuthenticationFailed) when a decryption,
+    /// signature or confirmation tag fails; the tree-validation rule a bad tree breaks.
+    pub fn join_welcome(
+        config: GroupConfig,
+        welcome_message: &Welcome,
+        bundle: KeyPackageBundle,
+        ratchet_tree: Option<&crate::mls::wire::RatchetTree>,
+        external_psks: Vec<(Vec<u8>, Secret)>,
+    ) -> Result<Self> {
+        let suite = welcome_message.cipher_suite.suite()?;
+        if bundle.key_package.cipher_suite != suite.id() {
+            return Err(PeerMisbehaved::KeyPackageMismatch.into());
+        }
+        let kp_ref = welcome::key_package_ref(&suite, &bundle.key_package)?;
+        let secrets =
+            welcome::decrypt_group_secrets(&suite, &bundle.init_key, welcome_message, &kp_ref)?;
+        let KeyPackageBundle {
+            key_package,
+            leaf_key,
+            signer,
+            ..
+        } = bundle;
+        let external_psks: HashMap<Vec<u8>, Secret> = external_psks.into_iter().collect();
+        let psk_secret =
+            super::process::psk_secret_from(&suite, &secrets.psks, &external_psks, &[], &[])?;
+        let intermediate =
+            JoinerSecret(secrets.joiner_secret.duplicate()).into_intermediate(&suite, &psk_secret);
+        let welcome_secret = intermediate.welcome_secret(&suite)?;
+        let group_info = welcome::decrypt_group_info(
+            &suite,
+            &welcome_secret,
+            &welcome_message.encrypted_group_info,
+        )?;
+        if group_info.group_context.cipher_suite != suite.id() {
+            return Err(PeerMisbehaved::KeyPackageMismatch.into());
+        }
+        let context = group_info.group_context.clone();
+        let tree = tree_of(suite, &group_info, ratchet_tree)?;
+        check_tree(&tree, &group_info, &config)?;
+
+        // Our leaf: the one identical to our KeyPackage's.
+        let own = tree
+            .leaves()
+            .find(|(_, l)| **l == key_package.leaf_node)
+            .map(|(i, _)| i)
+            .ok_or(PeerMisbehaved::NotForUs)?;
+        let mut keys = TreePrivateKeys::new(own, leaf_key);
+        if let Some(ps) = &secrets.path_secret {
+            // The path secret is for the lowest common ancestor with the signer; each
+            // non-blank ancestor above it gets the next one.
+            let size = tree.size();
+            let mut node = size.common_ancestor(own.node(), LeafIndex(group_info.signer).node())?;
+            let mut secret = PathSecret(ps.path_secret.duplicate());
+            loop {
+                if let Some(Node::Parent(p)) = tree.node(node) {
+                    let pk = keys.insert_path_secret(&suite, node, &secret)?;
+                    if pk.as_bytes().as_slice() != p.encryption_key.as_slice() {
+                        return Err(PeerMisbehaved::PathKeyMismatch.into());
+                    }
+                    secret = secret.next(&suite)?;
+                }
+                match size.parent(node)? {
+                    Some(p) => node = p,
+                    None => break,
+                }
+            }
+        }
+
+        let ctx = context.to_bytes()?;
+        let epoch_secret = intermediate.epoch_secret(&suite, &ctx)?;
+        let epoch = EpochKeys::derive(&suite, epoch_secret, tree.size(), config.ratchet)?;
+        let (tag, interim) = interim_of(&suite, &group_info)?;
+        // §12.4.3.1: the confirmation tag proves we derived the epoch the group is in.
+        epoch
+            .confirmation_key
+            .verify(&suite, &context.confirmed_transcript_hash, &tag)?;
+        Ok(Self {
+            suite,
+            config,
+            context,
+            tree,
+            own_leaf: own,
+            signer,
+            keys,
+            epoch,
+            interim_transcript_hash: interim,
+            confirmation_tag: tag.as_bytes().to_vec(),
+            proposals: Vec::new(),
+            pending_commit: None,
+            past: PastEpochs::default(),
+            signature_keys: HashMap::new(),
+            external_psks,
+            resumption_psks: Vec::new(),
+            active: true,
+        })
+    }
+
+    /// Joins by external commit (RFC 9420 §12.4.3.2): from a published GroupInfo (with
+    /// `external_pub`), adds ourselves with an UpdatePath and an ExternalInit. Returns the
+    /// group in the new epoch and the commit to send; if the delivery service rejects the
+    /// commit, drop the group and try again from a newer GroupInfo.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::InvalidExternalCommit`] when the GroupInfo lacks `external_pub`; the
+    /// tree-validation rule a bad tree breaks; `AuthenticationFailed` for a bad signature.
+    pub fn join_external(
+        config: GroupConfig,
+        group_info: &GroupInfo,
+        ratchet_tree: Option<&crate::mls::wire::RatchetTree>,
+        bundle: KeyPackageBundle,
+        rng: &mut impl Rng,
+    ) -> Result<(Self, MlsMessage)> {
+        let suite = group_info.group_context.cipher_suite.suite()?;
+        let KeyPackageBundle {
+            key_package,
+            signer,
+            ..
+        } = bundle;
+        let mut tree = tree_of(suite, group_info, ratchet_tree)?;
+        check_tree(&tree, group_info, &config)?;
+        let context = group_info.group_context.clone();
+        let ext = group_info
+            .extensions
+            .iter()
+            .find(|e| e.extension_type == ExtensionType::EXTERNAL_PUB)
+            .ok_or(PeerMisbehaved::InvalidExternalCommit)?;
+        let mut r = Reader::new(&ext.extension_data);
+        let external_pub = HpkePublicKey::from_slice(r.read_opaque(64)?)?;
+        r.finish()?;
+        let (kem_output, ctx) =
+            hpke::setup_sender(suite.hpke_aead(), SenderMode::Base, &external_pub, &[], rng)?;
+        let init_secret = InitSecret(ctx.export(EXTERNAL_INIT_LABEL, suite.hash_len())?);
+
+        let proposals = vec![Proposal::ExternalInit(ExternalInit { kem_output })];
+        let sender = Sender::NewMemberCommit;
+        let list: Vec<(Proposal, Sender)> = proposals.iter().map(|p| (p.clone(), sender)).collect();
+        let params = validate::GroupParams {
+            suite: &suite,
+            required_extensions: &[],
+            required_proposals: &[],
+            credentials: &*config.credentials,
+        };
+        let mut diff = TreeDiff::new(&tree);
+        super::apply::apply_proposals(&mut diff, &context, &sender, &list, &params)?;
+        let mut leaf = key_package.leaf_node;
+        leaf.leaf_node_source = crate::mls::wire::LeafNodeSource::Update;
+        let own = diff.add_leaf(leaf.clone())?;
+        let template = LeafTemplate {
+            leaf: &leaf,
+            signer: &signer,
+            group_id: &context.group_id,
+        };
+        let prepared = treekem::prepare_path(&mut diff, own, template, rng)?;
+        let provisional = GroupContext {
+            epoch: context.epoch + 1,
+            tree_hash: diff.root_hash()?.as_bytes().to_vec(),
+            ..context.clone()
+        }
+        .to_bytes()?;
+        let path = prepared.encrypt(&diff, &provisional, &[], rng)?;
+        let content = FramedContent {
+            group_id: context.group_id.clone(),
+            epoch: context.epoch,
+            sender,
+            authenticated_data: Vec::new(),
+            body: FramedContentBody::Commit(Box::new(Commit {
+                proposals: proposals.into_iter().map(ProposalOrRef::Proposal).collect(),
+                path: Some(path),
+            })),
+        };
+        let mut auth = framing::sign_content(
+            &suite,
+            &signer,
+            WireFormat::MLS_PUBLIC_MESSAGE,
+            content,
+            &context,
+        )?;
+        let (_, interim_before) = interim_of(&suite, group_info)?;
+        let confirmed_input = auth.confirmed_transcript_hash_input()?.to_bytes()?;
+        let confirmed =
+            transcript::confirmed_transcript_hash(&suite, &interim_before, &confirmed_input);
+        let new_context = GroupContext {
+            epoch: context.epoch + 1,
+            tree_hash: diff.root_hash()?.as_bytes().to_vec(),
+            confirmed_transcript_hash: confirmed.as_bytes().to_vec(),
+            ..context.clone()
+        };
+        let ctx = new_context.to_bytes()?;
+        let (commit_secret, new_keys) = prepared.into_keys();
+        let epoch_secret = init_secret
+            .joiner_secret(&suite, &commit_secret, &ctx)?
+            .into_intermediate(&suite, &crate::mls::key_schedule::PskSecret::zero(&suite)?)
+            .epoch_secret(&suite, &ctx)?;
+        let keys = EpochKeys::derive(&suite, epoch_secret, diff.size(), config.ratchet)?;
+        let tag = keys
+            .confirmation_key
+            .confirmation_tag(&suite, &new_context.confirmed_transcript_hash);
+        auth.auth.confirmation_tag = Some(tag.as_bytes().to_vec());
+        let interim = transcript::interim_transcript_hash(
+            &suite,
+            &new_context.confirmed_transcript_hash,
+            &tag,
+        )?;
+        let message = MlsMessage {
+            version: ProtocolVersion::MLS10,
+            body: MlsMessageBody::PublicMessage(Box::new(framing::protect_public(
+                &suite, auth, None, &context,
+            )?)),
+        };
+
+        let changes = diff.into_changes();
+        let private = TreePrivateKeys::from_path(own, &changes, new_keys)?;
+        tree.merge(changes)?;
+        let group = Self {
+            suite,
+            config,
+            context: new_context,
+            tree,
+            own_leaf: own,
+            signer,
+            keys: private,
+            epoch: keys,
+            interim_transcript_hash: interim.as_bytes().to_vec(),
+            confirmation_tag: tag.as_bytes().to_vec(),
+            proposals: Vec::new(),
+            pending_commit: None,
+            past: PastEpochs::default(),
+            signature_keys: HashMap::new(),
+            external_psks: HashMap::new(),
+            resumption_psks: Vec::new(),
+            active: true,
+        };
+        Ok((group, message))
+    }
+}

@@ -1,0 +1,100 @@
+//! KeyPackages (RFC 9420 §10): what a client publishes so others can add it.
+
+use crate::crypto::{HpkePrivateKey, Rng, Secret, SignaturePrivateKey, Suite};
+use crate::error::Result;
+use crate::mls::validate::{KEY_PACKAGE_LABEL, LEAF_NODE_LABEL};
+use crate::mls::wire::{
+    Capabilities, Credential, CredentialType, Extension, ExtensionType, KeyPackage, LeafNode,
+    LeafNodeSource, Lifetime, ProtocolVersion,
+};
+
+/// A KeyPackage with the private keys that go with it: the HPKE init key (decrypts the
+/// Welcome), the leaf's encryption key and the signing key.
+#[derive(Debug)]
+pub struct KeyPackageBundle {
+    /// The public KeyPackage to publish.
+    pub key_package: KeyPackage,
+    pub(super) init_key: HpkePrivateKey,
+    pub(super) leaf_key: HpkePrivateKey,
+    pub(super) signer: SignaturePrivateKey,
+}
+
+impl KeyPackageBundle {
+    /// A bundle from an existing KeyPackage and its private keys (state restore, test
+    /// vectors). The keys are not checked against the KeyPackage here; joining fails if they
+    /// do not match.
+    #[must_use]
+    pub const fn from_parts(
+        key_package: KeyPackage,
+        init_key: HpkePrivateKey,
+        leaf_key: HpkePrivateKey,
+        signer: SignaturePrivateKey,
+    ) -> Self {
+        Self {
+            key_package,
+            init_key,
+            leaf_key,
+            signer,
+        }
+    }
+
+    /// A fresh KeyPackage for `credential`, signed by `signer`, valid during `lifetime`, with
+    /// the given leaf capabilities for extensions (e.g. a meeting's private extension).
+    ///
+    /// # Errors
+    /// Only on an encoding overflow of an absurd credential.
+    pub fn new(
+        suite: &Suite,
+        credential: Credential,
+        signer: SignaturePrivateKey,
+        lifetime: Lifetime,
+        extensions: &[ExtensionType],
+        rng: &mut impl Rng,
+    ) -> Result<Self> {
+        let (init_key, init_pub) =
+            suite.derive_key_pair(&Secret::random(suite.hash_len(), rng)?)?;
+        let (leaf_key, leaf_pub) =
+            suite.derive_key_pair(&Secret::random(suite.hash_len(), rng)?)?;
+        let mut leaf_node = LeafNode {
+            encryption_key: leaf_pub.as_bytes().to_vec(),
+            signature_key: signer.public_key().to_bytes().to_vec(),
+            capabilities: Capabilities {
+                versions: vec![ProtocolVersion::MLS10],
+                cipher_suites: vec![suite.id()],
+                extensions: extensions.to_vec(),
+                proposals: Vec::new(),
+                credentials: vec![credential.credential_type(), CredentialType::BASIC]
+                    .into_iter()
+                    .fold(Vec::new(), |mut v, c| {
+                        if !v.contains(&c) {
+                            v.push(c);
+                        }
+                        v
+                    }),
+            },
+            credential,
+            leaf_node_source: LeafNodeSource::KeyPackage(lifetime),
+            extensions: Vec::<Extension>::new(),
+            signature: Vec::new(),
+        };
+        let tbs = leaf_node.to_be_signed(&[], 0)?;
+        leaf_node.signature = signer.sign_with_label(LEAF_NODE_LABEL, &tbs)?.to_vec();
+        let mut key_package = KeyPackage {
+            version: ProtocolVersion::MLS10,
+            cipher_suite: suite.id(),
+            init_key: init_pub.as_bytes().to_vec(),
+            leaf_node,
+            extensions: Vec::new(),
+            signature: Vec::new(),
+        };
+        key_package.signature = signer
+            .sign_with_label(KEY_PACKAGE_LABEL, &key_package.to_be_signed()?)?
+            .to_vec();
+        Ok(Self {
+            key_package,
+            init_key,
+            leaf_key,
+            signer,
+        })
+    }
+}

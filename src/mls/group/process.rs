@@ -1,0 +1,581 @@
+//! Processing received messages (RFC 9420 §6, §12.4.2): application data, proposals, and
+//! commits staged for a later merge.
+
+use std::collections::HashMap;
+
+use crate::codec::Encode;
+use crate::crypto::{HpkePrivateKey, Mac, Secret, SignaturePublicKey};
+use crate::error::{ApiMisuse, Error, PeerMisbehaved, Result, Stale};
+use crate::mls::framing;
+use crate::mls::key_schedule::{CommitSecret, InitSecret, PskInput, PskSecret};
+use crate::mls::transcript;
+use crate::mls::tree::math::{LeafIndex, NodeIndex};
+use crate::mls::tree::{treekem, TreeChanges, TreeDiff};
+use crate::mls::validate::{self, GroupParams, LeafContext};
+use crate::mls::wire::{
+    AuthenticatedContent, Commit, ContentType, FramedContentBody, GroupContext, MlsMessage,
+    MlsMessageBody, PreSharedKeyId, Proposal, ProposalOrRef, Psk, ReInit, Sender,
+};
+
+use super::apply::{self, Applied};
+use super::epoch::{EpochKeys, PastEpoch};
+use super::{Group, PendingProposal};
+
+/// The HPKE export label of an external commit's init secret (RFC 9420 §8.3).
+pub(super) const EXTERNAL_INIT_LABEL: &[u8] = b"MLS 1.0 external init secret";
+
+/// What a processed message turned out to be.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ProcessedMessage {
+    /// Application data from a member (decrypted and authenticated).
+    Application {
+        /// The sender's leaf.
+        sender: LeafIndex,
+        /// The epoch it was sent in (may be a retained past epoch).
+        epoch: u64,
+        /// The application data.
+        data: Vec<u8>,
+        /// The sender's `authenticated_data`.
+        authenticated_data: Vec<u8>,
+    },
+    /// A proposal, now stored for the next commit.
+    Proposal {
+        /// Who proposed it.
+        sender: Sender,
+        /// The proposal.
+        proposal: Box<Proposal>,
+    },
+    /// A commit, staged: inspect it, then [`Group::merge_staged_commit`] it or drop it.
+    Commit(Box<StagedCommit>),
+}
+
+/// A validated commit that has not changed the group yet.
+#[derive(Debug)]
+pub struct StagedCommit {
+    pub(super) base_epoch: u64,
+    pub(super) sender: Sender,
+    pub(super) committer: LeafIndex,
+    pub(super) changes: TreeChanges,
+    pub(super) context: GroupContext,
+    /// `None` when this member is removed by the commit (it cannot derive the new epoch).
+    pub(super) keys: Option<EpochKeys>,
+    pub(super) confirmation_tag: Vec<u8>,
+    pub(super) interim_transcript_hash: Vec<u8>,
+    pub(super) new_private_keys: Vec<(NodeIndex, HpkePrivateKey)>,
+    pub(super) added: Vec<LeafIndex>,
+    pub(super) removed: Vec<LeafIndex>,
+    pub(super) updated: Vec<LeafIndex>,
+    pub(super) reinit: Option<ReInit>,
+}
+
+impl StagedCommit {
+    /// The epoch the commit moves the group to.
+    #[must_use]
+    pub const fn new_epoch(&self) -> u64 {
+        self.context.epoch
+    }
+
+    /// Who committed.
+    #[must_use]
+    pub const fn sender(&self) -> &Sender {
+        &self.sender
+    }
+
+    /// The committer's leaf (for an external commit, the joiner's new leaf).
+    #[must_use]
+    pub const fn committer(&self) -> LeafIndex {
+        self.committer
+    }
+
+    /// Leaves of members the commit adds.
+    #[must_use]
+    pub fn added(&self) -> &[LeafIndex] {
+        &self.added
+    }
+
+    /// Leaves of members the commit removes.
+    #[must_use]
+    pub fn removed(&self) -> &[LeafIndex] {
+        &self.removed
+    }
+
+    /// Leaves replaced by Update proposals.
+    #[must_use]
+    pub fn updated(&self) -> &[LeafIndex] {
+        &self.updated
+    }
+
+    /// Whether the commit removes this member.
+    #[must_use]
+    pub const fn removes_us(&self) -> bool {
+        self.keys.is_none()
+    }
+
+    /// A ReInit's parameters, if the commit carries one.
+    #[must_use]
+    pub const fn reinit(&self) -> Option<&ReInit> {
+        self.reinit.as_ref()
+    }
+}
+
+impl Group {
+    /// Processes a message from the delivery service.
+    ///
+    /// # Errors
+    /// [`Stale::WrongEpoch`] for another epoch; [`PeerMisbehaved::WrongGroup`] for another
+    /// group; [`Error::AuthenticationFailed`] when a tag, MAC or signature does not verify;
+    /// the detailed [`PeerMisbehaved`] rule a commit breaks. On error the group is unchanged.
+    pub fn process_message(&mut self, message: &MlsMessage) -> Result<ProcessedMessage> {
+        if !self.active {
+            return Err(ApiMisuse::NotAMember.into());
+        }
+        match &message.body {
+            MlsMessageBody::PublicMessage(pm) => {
+                self.check_group_and_epoch(&pm.content.group_id, pm.content.epoch)?;
+                let membership = matches!(pm.content.sender, Sender::Member(_))
+                    .then_some(&self.epoch.membership_key);
+                let auth = framing::unprotect_public(&self.suite, pm, membership, &self.context)?;
+                self.handle(auth)
+            }
+            MlsMessageBody::PrivateMessage(pm) => {
+                if pm.group_id != self.context.group_id {
+                    return Err(PeerMisbehaved::WrongGroup.into());
+                }
+                if pm.epoch == self.context.epoch {
+                    let (auth, _) = framing::unprotect_private(
+                        &self.suite,
+                        pm,
+                        &mut self.epoch.secret_tree,
+                        &self.epoch.sender_data,
+                        &self.context,
+                    )?;
+                    self.handle(auth)
+                } else if pm.content_type == ContentType::Application {
+                    self.process_past_application(pm)
+                } else {
+                    Err(Stale::WrongEpoch.into())
+                }
+            }
+            _ => Err(PeerMisbehaved::UnexpectedContentType.into()),
+        }
+    }
+
+    fn check_group_and_epoch(&self, group_id: &[u8], epoch: u64) -> Result<()> {
+        if group_id != self.context.group_id {
+            return Err(PeerMisbehaved::WrongGroup.into());
+        }
+        if epoch != self.context.epoch {
+            return Err(Stale::WrongEpoch.into());
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, auth: AuthenticatedContent) -> Result<ProcessedMessage> {
+        let key = self.sender_key(&auth)?;
+        framing::verify_content_signature(&self.suite, &key, &auth, &self.context)?;
+        match &auth.content.body {
+            FramedContentBody::Application(data) => {
+                let Sender::Member(leaf) = auth.content.sender else {
+                    return Err(PeerMisbehaved::UnexpectedContentType.into());
+                };
+                Ok(ProcessedMessage::Application {
+                    sender: LeafIndex(leaf),
+                    epoch: auth.content.epoch,
+                    data: data.clone(),
+                    authenticated_data: auth.content.authenticated_data.clone(),
+                })
+            }
+            FramedContentBody::Proposal(proposal) => {
+                if matches!(auth.content.sender, Sender::NewMemberCommit) {
+                    return Err(PeerMisbehaved::UnexpectedContentType.into());
+                }
+                let reference = framing::proposal_ref(&self.suite, &auth)?;
+                self.proposals.push(PendingProposal {
+                    reference,
+                    proposal: proposal.clone(),
+                    sender: auth.content.sender,
+                });
+                Ok(ProcessedMessage::Proposal {
+                    sender: auth.content.sender,
+                    proposal: Box::new(proposal.clone()),
+                })
+            }
+            FramedContentBody::Commit(commit) => {
+                if auth.content.sender == Sender::Member(self.own_leaf.0) {
+                    return Err(ApiMisuse::OwnCommit.into());
+                }
+                let staged = self.stage_commit(&auth, commit)?;
+                Ok(ProcessedMessage::Commit(Box::new(staged)))
+            }
+        }
+    }
+
+    /// The signature key of a message's sender (RFC 9420 §6.1).
+    fn sender_key(&mut self, auth: &AuthenticatedContent) -> Result<SignaturePublicKey> {
+        match (&auth.content.sender, &auth.content.body) {
+            (Sender::Member(leaf), _) => self.signature_key(LeafIndex(*leaf)),
+            (Sender::NewMemberCommit, FramedContentBody::Commit(c)) => {
+                let path = c
+                    .path
+                    .as_ref()
+                    .ok_or(PeerMisbehaved::InvalidExternalCommit)?;
+                SignaturePublicKey::from_bytes(&path.leaf_node.signature_key)
+            }
+            (Sender::NewMemberProposal, FramedContentBody::Proposal(Proposal::Add(add))) => {
+                SignaturePublicKey::from_bytes(&add.key_package.leaf_node.signature_key)
+            }
+            _ => Err(crate::error::Unsupported::ExternalSender.into()),
+        }
+    }
+
+    /// An application message of a retained past epoch.
+    fn process_past_application(
+        &mut self,
+        pm: &crate::mls::wire::PrivateMessage,
+    ) -> Result<ProcessedMessage> {
+        let suite = self.suite;
+        let (auth, sender_data, context) = {
+            let past = self.past.get_mut(pm.epoch)?;
+            let (auth, sender_data) = framing::unprotect_private(
+                &suite,
+                pm,
+                &mut past.secret_tree,
+                &past.sender_data,
+                &past.context,
+            )?;
+            (auth, sender_data, past.context.clone())
+        };
+        let leaf = LeafIndex(sender_data.leaf_index);
+        let key_bytes = self
+            .past
+            .key_as_of(pm.epoch, leaf)
+            .or_else(|| self.tree.leaf(leaf).map(|l| l.signature_key.clone()));
+        let key = SignaturePublicKey::from_bytes(&key_bytes.ok_or(PeerMisbehaved::UnknownSender)?)?;
+        framing::verify_content_signature(&suite, &key, &auth, &context)?;
+        match auth.content.body {
+            FramedContentBody::Application(data) => Ok(ProcessedMessage::Application {
+                sender: leaf,
+                epoch: pm.epoch,
+                data,
+                authenticated_data: auth.content.authenticated_data,
+            }),
+            _ => Err(Stale::WrongEpoch.into()),
+        }
+    }
+
+    /// The group parameters leaves are validated against.
+    pub(super) fn params(&self) -> GroupParams<'_> {
+        GroupParams {
+            suite: &self.suite,
+            required_extensions: &[],
+            required_proposals: &[],
+            credentials: &*self.config.credentials,
+        }
+    }
+
+    /// Resolves the proposals of a commit: by value from the committer, by reference from
+    /// this epoch's store.
+    fn resolve(&self, commit: &Commit, committer: &Sender) -> Result<Vec<(Proposal, Sender)>> {
+        commit
+            .proposals
+            .iter()
+            .map(|p| match p {
+                ProposalOrRef::Proposal(p) => Ok((p.clone(), *committer)),
+                ProposalOrRef::Reference(r) => self
+                    .proposals
+                    .iter()
+                    .find(|pp| &pp.reference == r)
+                    .map(|pp| (pp.proposal.clone(), pp.sender))
+                    .ok_or_else(|| PeerMisbehaved::UnknownProposalRef.into()),
+            })
+            .collect()
+    }
+
+    /// The PSK secret of `psks`, looked up in this group's stores (RFC 9420 §8.4).
+    pub(super) fn psk_secret(&self, psks: &[PreSharedKeyId]) -> Result<PskSecret> {
+        psk_secret_from(
+            &self.suite,
+            psks,
+            &self.external_psks,
+            &self.context.group_id,
+            &self.resumption_psks,
+        )
+    }
+
+    /// Validates a commit and derives the next epoch without changing the group
+    /// (RFC 9420 §12.4.2).
+    fn stage_commit(&self, auth: &AuthenticatedContent, commit: &Commit) -> Result<StagedCommit> {
+        let suite = self.suite;
+        let sender = auth.content.sender;
+        let proposals = self.resolve(commit, &sender)?;
+        let mut diff = TreeDiff::new(&self.tree);
+        let params = self.params();
+        let applied: Applied =
+            apply::apply_proposals(&mut diff, &self.context, &sender, &proposals, &params)?;
+        if applied.path_required && commit.path.is_none() {
+            return Err(PeerMisbehaved::MissingPath.into());
+        }
+        let committer = match &sender {
+            Sender::Member(l) => LeafIndex(*l),
+            Sender::NewMemberCommit => {
+                let path = commit
+                    .path
+                    .as_ref()
+                    .ok_or(PeerMisbehaved::InvalidExternalCommit)?;
+                diff.add_leaf(path.leaf_node.clone())?
+            }
+            _ => return Err(crate::error::Unsupported::ExternalSender.into()),
+        };
+        let extensions = applied
+            .extensions
+            .clone()
+            .unwrap_or_else(|| self.context.extensions.clone());
+        let added: Vec<LeafIndex> = applied.added.iter().map(|(l, _)| *l).collect();
+        let removed_us = applied.removed.contains(&self.own_leaf);
+
+        let (commit_secret, new_private_keys) = match &commit.path {
+            None => (CommitSecret::zero(&suite)?, Vec::new()),
+            Some(path) => {
+                self.check_path_leaf(&diff, committer, &sender, path)?;
+                let fdp = treekem::merge_path(&mut diff, committer, path)?;
+                let provisional = GroupContext {
+                    epoch: self.context.epoch + 1,
+                    tree_hash: diff.root_hash()?.as_bytes().to_vec(),
+                    extensions: extensions.clone(),
+                    ..self.context.clone()
+                }
+                .to_bytes()?;
+                if removed_us {
+                    (CommitSecret::zero(&suite)?, Vec::new())
+                } else {
+                    let d =
+                        treekem::decrypt_path(&diff, &self.keys, path, &fdp, &provisional, &added)?;
+                    (d.commit_secret, d.keys)
+                }
+            }
+        };
+
+        let init = match &applied.external_init {
+            Some(kem_output) => {
+                let (external_priv, _) = self.epoch.external.key_pair(&suite)?;
+                let ctx = crate::crypto::hpke::setup_receiver(
+                    suite.hpke_aead(),
+                    crate::crypto::hpke::ReceiverMode::Base,
+                    kem_output,
+                    &external_priv,
+                    &[],
+                )?;
+                InitSecret(ctx.export(EXTERNAL_INIT_LABEL, suite.hash_len())?)
+            }
+            None => InitSecret(self.epoch.init_next.0.duplicate()),
+        };
+        let psk_secret = self.psk_secret(&applied.psks)?;
+        let confirmed_input = auth.confirmed_transcript_hash_input()?.to_bytes()?;
+        let confirmed = transcript::confirmed_transcript_hash(
+            &suite,
+            &self.interim_transcript_hash,
+            &confirmed_input,
+        );
+        let context = GroupContext {
+            epoch: self.context.epoch + 1,
+            tree_hash: diff.root_hash()?.as_bytes().to_vec(),
+            confirmed_transcript_hash: confirmed.as_bytes().to_vec(),
+            extensions,
+            ..self.context.clone()
+        };
+        let tag_bytes = auth
+            .auth
+            .confirmation_tag
+            .as_deref()
+            .ok_or(PeerMisbehaved::UnexpectedContentType)?;
+        let tag = Mac::from_slice(tag_bytes).map_err(|_| Error::AuthenticationFailed)?;
+        let (keys, interim) = if removed_us {
+            (None, Vec::new())
+        } else {
+            let ctx = context.to_bytes()?;
+            let epoch_secret = init
+                .joiner_secret(&suite, &commit_secret, &ctx)?
+                .into_intermediate(&suite, &psk_secret)
+                .epoch_secret(&suite, &ctx)?;
+            let keys = EpochKeys::derive(&suite, epoch_secret, diff.size(), self.config.ratchet)?;
+            // §12.4.2: the confirmation tag proves the committer derived the same epoch.
+            keys.confirmation_key
+                .verify(&suite, &context.confirmed_transcript_hash, &tag)?;
+            let interim = transcript::interim_transcript_hash(
+                &suite,
+                &context.confirmed_transcript_hash,
+                &tag,
+            )?;
+            (Some(keys), interim.as_bytes().to_vec())
+        };
+        Ok(StagedCommit {
+            base_epoch: self.context.epoch,
+            sender,
+            committer,
+            changes: diff.into_changes(),
+            context,
+            keys,
+            confirmation_tag: tag.as_bytes().to_vec(),
+            interim_transcript_hash: interim,
+            new_private_keys,
+            added,
+            removed: applied.removed,
+            updated: applied.updated,
+            reinit: applied.reinit,
+        })
+    }
+
+    /// RFC 9420 §12.4.2: the path's leaf is a valid `commit` leaf of the committer, with a new
+    /// encryption key, and none of the path's keys is already in the tree.
+    fn check_path_leaf(
+        &self,
+        diff: &TreeDiff<'_>,
+        committer: LeafIndex,
+        sender: &Sender,
+        path: &crate::mls::wire::UpdatePath,
+    ) -> Result<()> {
+        let leaf = &path.leaf_node;
+        validate::validate_leaf_node(
+            leaf,
+            LeafContext::Commit {
+                group_id: &self.context.group_id,
+                leaf_index: committer.0,
+            },
+            &self.params(),
+        )?;
+        if let (Sender::Member(_), Some(old)) = (sender, self.tree.leaf(committer)) {
+            if old.encryption_key == leaf.encryption_key {
+                return Err(PeerMisbehaved::DuplicateKey.into());
+            }
+            if !self
+                .config
+                .credentials
+                .same_client(&old.credential, &leaf.credential)
+            {
+                return Err(PeerMisbehaved::CredentialRejected.into());
+            }
+        }
+        let mut new: Vec<&[u8]> = vec![&leaf.encryption_key];
+        new.extend(path.nodes.iter().map(|n| n.encryption_key.as_slice()));
+        let existing = (0..diff.size().width()).filter_map(|x| match diff.node(NodeIndex(x)) {
+            Some(crate::mls::wire::Node::Leaf(l)) if NodeIndex(x) != committer.node() => {
+                Some(l.encryption_key.as_slice())
+            }
+            Some(crate::mls::wire::Node::Parent(p)) => Some(p.encryption_key.as_slice()),
+            _ => None,
+        });
+        validate::check_unique(existing, &new)
+    }
+
+    /// Applies a staged commit: the group moves to the new epoch.
+    ///
+    /// # Errors
+    /// [`Stale::CommitForOldEpoch`] if the group is no longer in the epoch the commit was
+    /// staged for.
+    pub fn merge_staged_commit(&mut self, staged: StagedCommit) -> Result<()> {
+        if staged.base_epoch != self.context.epoch {
+            return Err(Stale::CommitForOldEpoch.into());
+        }
+        let StagedCommit {
+            changes,
+            context,
+            keys,
+            confirmation_tag,
+            interim_transcript_hash,
+            new_private_keys,
+            ..
+        } = staged;
+        // Keep what late application messages of the epoch we leave need.
+        let changed_leaves: Vec<LeafIndex> = changes
+            .changed_nodes()
+            .filter_map(NodeIndex::leaf)
+            .collect();
+        let replaced: HashMap<LeafIndex, Vec<u8>> = changed_leaves
+            .iter()
+            .filter_map(|l| {
+                self.tree
+                    .leaf(*l)
+                    .map(|leaf| (*l, leaf.signature_key.clone()))
+            })
+            .collect();
+        self.keys.apply(&changes, new_private_keys);
+        self.tree.merge(changes)?;
+        for l in &changed_leaves {
+            self.signature_keys.remove(l);
+        }
+        self.signature_keys
+            .retain(|l, _| self.tree.leaf(*l).is_some());
+        let Some(keys) = keys else {
+            self.active = false;
+            self.context = context;
+            return Ok(());
+        };
+        let old = core::mem::replace(&mut self.epoch, keys);
+        self.remember_resumption_psk(self.context.epoch, old.resumption_psk.0.duplicate());
+        self.past.push(
+            PastEpoch {
+                epoch: self.context.epoch,
+                context: self.context.clone(),
+                sender_data: old.sender_data,
+                secret_tree: old.secret_tree,
+                replaced_keys: replaced,
+            },
+            self.config.max_past_epochs,
+        );
+        self.context = context;
+        self.interim_transcript_hash = interim_transcript_hash;
+        self.confirmation_tag = confirmation_tag;
+        self.proposals.clear();
+        self.pending_commit = None;
+        Ok(())
+    }
+
+    fn remember_resumption_psk(&mut self, epoch: u64, psk: Secret) {
+        self.resumption_psks.push((epoch, psk));
+        let keep = self.config.max_past_epochs + 1;
+        if self.resumption_psks.len() > keep {
+            self.resumption_psks.remove(0);
+        }
+    }
+}
+
+/// The PSK secret of `psks` (RFC 9420 §8.4), from external PSKs by id and the resumption
+/// PSKs of `group_id` by epoch.
+///
+/// # Errors
+/// [`PeerMisbehaved::PskNotFound`] when one is not available.
+pub(super) fn psk_secret_from(
+    suite: &crate::crypto::Suite,
+    psks: &[PreSharedKeyId],
+    external: &HashMap<Vec<u8>, Secret>,
+    group_id: &[u8],
+    resumption: &[(u64, Secret)],
+) -> Result<PskSecret> {
+    let values: Vec<&Secret> = psks
+        .iter()
+        .map(|id| match &id.psk {
+            Psk::External { psk_id } => external.get(psk_id).ok_or(PeerMisbehaved::PskNotFound),
+            Psk::Resumption {
+                psk_group_id,
+                psk_epoch,
+                ..
+            } => {
+                if psk_group_id != group_id {
+                    return Err(PeerMisbehaved::PskNotFound);
+                }
+                resumption
+                    .iter()
+                    .find(|(e, _)| e == psk_epoch)
+                    .map(|(_, s)| s)
+                    .ok_or(PeerMisbehaved::PskNotFound)
+            }
+        })
+        .collect::<core::result::Result<_, _>>()?;
+    let inputs: Vec<PskInput<'_>> = psks
+        .iter()
+        .zip(values)
+        .map(|(id, psk)| PskInput { id, psk })
+        .collect();
+    PskSecret::from_psks(suite, &inputs)
+}

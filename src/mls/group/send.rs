@@ -1,0 +1,90 @@
+//! Sending application messages and proposals (RFC 9420 §6, §12.1).
+
+use crate::crypto::Rng;
+use crate::error::{ApiMisuse, Result};
+use crate::mls::framing;
+use crate::mls::wire::{
+    FramedContent, FramedContentBody, MlsMessage, Proposal, Sender, WireFormat,
+};
+
+use super::{Group, PendingProposal};
+
+impl Group {
+    /// Encrypts application data as a PrivateMessage of the current epoch.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::ProposalsPending`] while proposals received this epoch are uncommitted
+    /// (RFC 9420 §12.4: commit them first); [`ApiMisuse::NotAMember`] after removal.
+    pub fn encrypt_application(
+        &mut self,
+        data: &[u8],
+        authenticated_data: &[u8],
+        rng: &mut impl Rng,
+    ) -> Result<MlsMessage> {
+        if !self.active {
+            return Err(ApiMisuse::NotAMember.into());
+        }
+        if !self.proposals.is_empty() {
+            return Err(ApiMisuse::ProposalsPending.into());
+        }
+        let content = FramedContent {
+            group_id: self.context.group_id.clone(),
+            epoch: self.context.epoch,
+            sender: Sender::Member(self.own_leaf.0),
+            authenticated_data: authenticated_data.to_vec(),
+            body: FramedContentBody::Application(data.to_vec()),
+        };
+        let auth = framing::sign_content(
+            &self.suite,
+            &self.signer,
+            WireFormat::MLS_PRIVATE_MESSAGE,
+            content,
+            &self.context,
+        )?;
+        self.protect(auth, rng)
+    }
+
+    /// Sends a proposal (e.g. `Remove` of our own leaf to leave, or an `Update`); it is kept
+    /// so that our next commit, or anyone's, can include it by reference.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::NotAMember`] after removal.
+    pub fn propose(&mut self, proposal: Proposal, rng: &mut impl Rng) -> Result<MlsMessage> {
+        if !self.active {
+            return Err(ApiMisuse::NotAMember.into());
+        }
+        let sender = Sender::Member(self.own_leaf.0);
+        let content = FramedContent {
+            group_id: self.context.group_id.clone(),
+            epoch: self.context.epoch,
+            sender,
+            authenticated_data: Vec::new(),
+            body: FramedContentBody::Proposal(proposal.clone()),
+        };
+        let wire_format = self.handshake_wire_format();
+        let auth = framing::sign_content(
+            &self.suite,
+            &self.signer,
+            wire_format,
+            content,
+            &self.context,
+        )?;
+        let reference = framing::proposal_ref(&self.suite, &auth)?;
+        let message = self.protect(auth, rng)?;
+        self.proposals.push(PendingProposal {
+            reference,
+            proposal,
+            sender,
+        });
+        Ok(message)
+    }
+
+    /// A proposal to remove ourselves (leaving the group); another member commits it.
+    ///
+    /// # Errors
+    /// As [`Group::propose`].
+    pub fn propose_leave(&mut self, rng: &mut impl Rng) -> Result<MlsMessage> {
+        let removed = self.own_leaf.0;
+        self.propose(Proposal::Remove(crate::mls::wire::Remove { removed }), rng)
+    }
+}

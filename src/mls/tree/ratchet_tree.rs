@@ -1,0 +1,544 @@
+//! The public ratchet tree (RFC 9420 §4, §7): an array of optional nodes with a tree-hash
+//! cache, and [`TreeDiff`], the staged changes a proposal list or commit makes to it.
+//!
+//! ```text
+//!  RatchetTree (base: nodes + one cached tree hash per node, always complete)
+//!       │  TreeDiff::new(&base) ── add / update / remove / set path nodes ──► overlay of changed nodes
+//!       │                           reads see base + overlay; hashes recomputed only on dirty paths
+//!       ◄── RatchetTree::merge(TreeChanges) ── only once the whole commit is valid
+//! ```
+//!
+//! Nothing is cloned per commit: the diff holds only the nodes it changed, and a tree hash
+//! after a path change costs O(log n) hash computations, because every node off the changed
+//! paths keeps its cached hash.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::crypto::{Digest, Suite};
+use crate::error::{ApiMisuse, Error, InvalidMessage, Result};
+use crate::mls::wire::{self, LeafNode, Node, ParentNode};
+
+use super::hashes;
+use super::math::{LeafIndex, NodeIndex, TreeSize};
+
+/// The public state of a group's ratchet tree.
+#[derive(Debug, Clone)]
+pub struct RatchetTree {
+    suite: Suite,
+    size: TreeSize,
+    /// One entry per node of the full tree (`size.width()`); `None` is blank.
+    nodes: Vec<Option<Node>>,
+    /// The tree hash of every node, kept up to date by [`RatchetTree::merge`].
+    hashes: Vec<Digest>,
+}
+
+impl RatchetTree {
+    /// A one-member tree holding `leaf` at index 0 (a group's creator).
+    ///
+    /// # Errors
+    /// Only on an encoding overflow of an absurd leaf.
+    pub fn new(suite: Suite, leaf: LeafNode) -> Result<Self> {
+        Self::from_nodes(suite, vec![Some(Node::Leaf(Box::new(leaf)))])
+    }
+
+    /// The tree carried in a `ratchet_tree` extension or Welcome, padded with blanks to a
+    /// full tree. Only its shape is checked here; see [`super::verify`] for the rest.
+    ///
+    /// # Errors
+    /// [`InvalidMessage::InvalidValue`] for an empty tree or a leaf where a parent belongs.
+    pub fn from_wire(suite: Suite, tree: &wire::RatchetTree) -> Result<Self> {
+        Self::from_nodes(suite, tree.0.clone())
+    }
+
+    fn from_nodes(suite: Suite, mut nodes: Vec<Option<Node>>) -> Result<Self> {
+        let leaves =
+            u32::try_from(nodes.len().div_ceil(2)).map_err(|_| InvalidMessage::LengthTooLarge)?;
+        if leaves == 0 {
+            return Err(InvalidMessage::InvalidValue.into());
+        }
+        let size = TreeSize::at_least(leaves).map_err(|_| InvalidMessage::LengthTooLarge)?;
+        nodes.resize_with(size.width() as usize, || None);
+        for (i, n) in nodes.iter().enumerate() {
+            let leaf_slot = i % 2 == 0;
+            match n {
+                Some(Node::Leaf(_)) if !leaf_slot => {
+                    return Err(InvalidMessage::InvalidValue.into())
+                }
+                Some(Node::Parent(_)) if leaf_slot => {
+                    return Err(InvalidMessage::InvalidValue.into())
+                }
+                _ => {}
+            }
+        }
+        let mut tree = Self {
+            suite,
+            size,
+            nodes,
+            hashes: Vec::new(),
+        };
+        tree.hashes = tree.compute_all_hashes()?;
+        Ok(tree)
+    }
+
+    /// The tree as sent on the wire: array order, trailing blank nodes removed.
+    #[must_use]
+    pub fn to_wire(&self) -> wire::RatchetTree {
+        let end = self
+            .nodes
+            .iter()
+            .rposition(Option::is_some)
+            .map_or(0, |i| i + 1);
+        wire::RatchetTree(self.nodes.iter().take(end).cloned().collect())
+    }
+
+    /// The cipher suite.
+    #[must_use]
+    pub const fn suite(&self) -> &Suite {
+        &self.suite
+    }
+
+    /// The number of leaves (a power of two; some may be blank).
+    #[must_use]
+    pub const fn size(&self) -> TreeSize {
+        self.size
+    }
+
+    /// The node at `i`, or `None` when blank or outside the tree.
+    #[must_use]
+    pub fn node(&self, i: NodeIndex) -> Option<&Node> {
+        self.nodes.get(i.0 as usize).and_then(Option::as_ref)
+    }
+
+    /// The leaf node of leaf `l`, if it is occupied.
+    #[must_use]
+    pub fn leaf(&self, l: LeafIndex) -> Option<&LeafNode> {
+        match self.node(l.node()) {
+            Some(Node::Leaf(leaf)) => Some(leaf),
+            _ => None,
+        }
+    }
+
+    /// The occupied leaves, in order.
+    pub fn leaves(&self) -> impl Iterator<Item = (LeafIndex, &LeafNode)> + '_ {
+        (0..self.size.leaves()).filter_map(|i| self.leaf(LeafIndex(i)).map(|l| (LeafIndex(i), l)))
+    }
+
+    /// The tree hash of the root.
+    #[must_use]
+    pub fn root_hash(&self) -> Digest {
+        self.hash(self.size.root())
+    }
+
+    /// The cached tree hash of node `i` (a zero-length digest outside the tree).
+    #[must_use]
+    pub fn hash(&self, i: NodeIndex) -> Digest {
+        self.hashes
+            .get(i.0 as usize)
+            .copied()
+            .unwrap_or_else(empty_digest)
+    }
+
+    /// Applies staged changes: the diff's nodes replace the base's, the size changes, and the
+    /// tree hashes of the changed paths are recomputed (reusing those the diff computed).
+    ///
+    /// # Errors
+    /// `Internal` if the changes were made against a tree of another shape.
+    pub fn merge(&mut self, changes: TreeChanges) -> Result<()> {
+        let TreeChanges {
+            size,
+            nodes,
+            mut computed,
+            dirty,
+        } = changes;
+        let width = size.width() as usize;
+        self.nodes.resize_with(width, || None);
+        self.hashes.resize_with(width, empty_digest);
+        self.size = size;
+        for (i, n) in nodes {
+            if let Some(slot) = self.nodes.get_mut(i.0 as usize) {
+                *slot = n;
+            }
+        }
+        // Recompute dirty hashes bottom-up (children before parents).
+        let mut dirty: Vec<NodeIndex> = dirty.into_iter().filter(|n| size.contains(*n)).collect();
+        dirty.sort_by_key(|n| n.level());
+        for n in dirty {
+            let h = match computed.remove(&n) {
+                Some(h) => h,
+                None => {
+                    let (l, r) = (
+                        n.left().map(|c| self.hash(c)),
+                        n.right().map(|c| self.hash(c)),
+                    );
+                    hashes::node_hash(&self.suite, n, self.node(n), l.as_ref(), r.as_ref())?
+                }
+            };
+            if let Some(slot) = self.hashes.get_mut(n.0 as usize) {
+                *slot = h;
+            }
+        }
+        Ok(())
+    }
+
+    fn compute_all_hashes(&self) -> Result<Vec<Digest>> {
+        let mut out = vec![empty_digest(); self.nodes.len()];
+        // Level by level: leaves first, then parents whose children are done.
+        let max_level = self.size.root().level();
+        for level in 0..=max_level {
+            let step = 1u32 << (level + 1);
+            let mut x = (1u32 << level) - 1;
+            while x < self.size.width() {
+                let n = NodeIndex(x);
+                let child = |c: Option<NodeIndex>| c.and_then(|c| out.get(c.0 as usize).copied());
+                let (l, r) = (child(n.left()), child(n.right()));
+                let h = hashes::node_hash(&self.suite, n, self.node(n), l.as_ref(), r.as_ref())?;
+                if let Some(slot) = out.get_mut(x as usize) {
+                    *slot = h;
+                }
+                x += step;
+            }
+        }
+        Ok(out)
+    }
+}
+
+const fn empty_digest() -> Digest {
+    Digest::empty()
+}
+
+/// Staged changes to a [`RatchetTree`], detached from it so a staged commit can outlive the
+/// borrow; merged with [`RatchetTree::merge`].
+#[derive(Debug, Clone)]
+pub struct TreeChanges {
+    size: TreeSize,
+    nodes: HashMap<NodeIndex, Option<Node>>,
+    computed: HashMap<NodeIndex, Digest>,
+    dirty: HashSet<NodeIndex>,
+}
+
+impl TreeChanges {
+    /// The number of leaves after the changes.
+    #[must_use]
+    pub const fn size(&self) -> TreeSize {
+        self.size
+    }
+
+    /// The nodes the changes set (including blanked ones).
+    pub fn changed_nodes(&self) -> impl Iterator<Item = NodeIndex> + '_ {
+        self.nodes.keys().copied()
+    }
+}
+
+/// A view of a tree with staged changes on top: every read sees the changes, every write
+/// goes to the overlay, and the base is untouched until [`RatchetTree::merge`].
+#[derive(Debug)]
+pub struct TreeDiff<'a> {
+    base: &'a RatchetTree,
+    changes: TreeChanges,
+}
+
+impl<'a> TreeDiff<'a> {
+    /// An empty diff over `base`.
+    #[must_use]
+    pub fn new(base: &'a RatchetTree) -> Self {
+        Self {
+            base,
+            changes: TreeChanges {
+                size: base.size,
+                nodes: HashMap::new(),
+                computed: HashMap::new(),
+                dirty: HashSet::new(),
+            },
+        }
+    }
+
+    /// The staged changes, to merge later.
+    #[must_use]
+    pub fn into_changes(self) -> TreeChanges {
+        self.changes
+    }
+
+    /// The base tree.
+    #[must_use]
+    pub const fn base(&self) -> &'a RatchetTree {
+        self.base
+    }
+
+    /// The cipher suite.
+    #[must_use]
+    pub const fn suite(&self) -> &'a Suite {
+        &self.base.suite
+    }
+
+    /// The number of leaves after the staged changes.
+    #[must_use]
+    pub const fn size(&self) -> TreeSize {
+        self.changes.size
+    }
+
+    /// The node at `i` after the staged changes.
+    #[must_use]
+    pub fn node(&self, i: NodeIndex) -> Option<&Node> {
+        if !self.changes.size.contains(i) {
+            return None;
+        }
+        match self.changes.nodes.get(&i) {
+            Some(n) => n.as_ref(),
+            None => self.base.node(i),
+        }
+    }
+
+    /// The leaf node of `l` after the staged changes.
+    #[must_use]
+    pub fn leaf(&self, l: LeafIndex) -> Option<&LeafNode> {
+        match self.node(l.node()) {
+            Some(Node::Leaf(leaf)) => Some(leaf),
+            _ => None,
+        }
+    }
+
+    /// The parent node at `i` after the staged changes.
+    #[must_use]
+    pub fn parent(&self, i: NodeIndex) -> Option<&ParentNode> {
+        match self.node(i) {
+            Some(Node::Parent(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The tree after the staged changes as sent on the wire (trailing blanks removed).
+    #[must_use]
+    pub fn to_wire(&self) -> wire::RatchetTree {
+        let width = self.size().width();
+        let end = (0..width)
+            .rev()
+            .find(|&x| self.node(NodeIndex(x)).is_some())
+            .map_or(0, |x| x + 1);
+        wire::RatchetTree((0..end).map(|x| self.node(NodeIndex(x)).cloned()).collect())
+    }
+
+    /// The occupied leaves after the staged changes.
+    pub fn leaves(&self) -> impl Iterator<Item = (LeafIndex, &LeafNode)> + '_ {
+        (0..self.size().leaves()).filter_map(|i| self.leaf(LeafIndex(i)).map(|l| (LeafIndex(i), l)))
+    }
+
+    /// Sets node `i` (which must be inside the tree) and marks its path dirty.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::IndexOutOfRange`] outside the tree.
+    pub fn set(&mut self, i: NodeIndex, node: Option<Node>) -> Result<()> {
+        let size = self.changes.size;
+        if !size.contains(i) {
+            return Err(ApiMisuse::IndexOutOfRange.into());
+        }
+        self.changes.nodes.insert(i, node);
+        self.mark_dirty(i)
+    }
+
+    fn mark_dirty(&mut self, i: NodeIndex) -> Result<()> {
+        let size = self.changes.size;
+        let mut cur = Some(i);
+        while let Some(n) = cur {
+            self.changes.computed.remove(&n);
+            self.changes.dirty.insert(n);
+            cur = size.parent(n)?;
+        }
+        Ok(())
+    }
+
+    /// Blanks every node on the direct path of `l` (not the leaf itself).
+    ///
+    /// # Errors
+    /// [`ApiMisuse::IndexOutOfRange`] outside the tree.
+    pub fn blank_direct_path(&mut self, l: LeafIndex) -> Result<()> {
+        for n in self.size().direct_path(l.node())? {
+            if self.node(n).is_some() {
+                self.set(n, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a member (RFC 9420 §12.1.1): the leftmost blank leaf, or a new leaf after
+    /// extending the tree; its index joins the unmerged leaves of every non-blank parent above.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::InvalidLength`] when the tree would exceed 2^30 leaves.
+    pub fn add_leaf(&mut self, leaf: LeafNode) -> Result<LeafIndex> {
+        let l = match (0..self.size().leaves())
+            .map(LeafIndex)
+            .find(|&l| self.leaf(l).is_none())
+        {
+            Some(l) => l,
+            None => {
+                let old = self.size().leaves();
+                self.extend()?;
+                LeafIndex(old)
+            }
+        };
+        for p in self.size().direct_path(l.node())? {
+            if let Some(parent) = self.parent(p) {
+                let mut parent = parent.clone();
+                // Kept sorted (RFC 9420 §7.1 requires increasing order).
+                if let Err(pos) = parent.unmerged_leaves.binary_search(&l.0) {
+                    parent.unmerged_leaves.insert(pos, l.0);
+                }
+                self.set(p, Some(Node::Parent(Box::new(parent))))?;
+            }
+        }
+        self.set(l.node(), Some(Node::Leaf(Box::new(leaf))))?;
+        Ok(l)
+    }
+
+    /// Replaces the leaf of `l` and blanks its direct path (RFC 9420 §12.1.2).
+    ///
+    /// # Errors
+    /// [`ApiMisuse::IndexOutOfRange`] for a blank or missing leaf.
+    pub fn update_leaf(&mut self, l: LeafIndex, leaf: LeafNode) -> Result<()> {
+        if self.leaf(l).is_none() {
+            return Err(ApiMisuse::IndexOutOfRange.into());
+        }
+        self.set(l.node(), Some(Node::Leaf(Box::new(leaf))))?;
+        self.blank_direct_path(l)
+    }
+
+    /// Removes the member at `l` (RFC 9420 §12.1.3): blanks the leaf and its direct path,
+    /// then truncates the tree while its right half is empty.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::IndexOutOfRange`] for a blank or missing leaf.
+    pub fn remove_leaf(&mut self, l: LeafIndex) -> Result<()> {
+        if self.leaf(l).is_none() {
+            return Err(ApiMisuse::IndexOutOfRange.into());
+        }
+        self.set(l.node(), None)?;
+        self.blank_direct_path(l)?;
+        self.truncate()
+    }
+
+    /// Doubles the tree: a new blank root with the old tree on its left.
+    fn extend(&mut self) -> Result<()> {
+        let old = self.changes.size;
+        let new = TreeSize::new(
+            old.leaves()
+                .checked_mul(2)
+                .ok_or(ApiMisuse::InvalidLength)?,
+        )?;
+        self.changes.size = new;
+        // Every new node is dirty: its hash is not in the base cache.
+        for x in old.width()..new.width() {
+            self.changes.nodes.insert(NodeIndex(x), None);
+            self.changes.computed.remove(&NodeIndex(x));
+            self.changes.dirty.insert(NodeIndex(x));
+        }
+        Ok(())
+    }
+
+    /// Halves the tree while the right subtree of the root has no occupied leaf (keeping at
+    /// least one leaf).
+    fn truncate(&mut self) -> Result<()> {
+        loop {
+            let size = self.changes.size;
+            if size.leaves() == 1 {
+                return Ok(());
+            }
+            let half = size.leaves() / 2;
+            if (half..size.leaves()).any(|l| self.leaf(LeafIndex(l)).is_some()) {
+                return Ok(());
+            }
+            let new = TreeSize::new(half)?;
+            self.changes.size = new;
+            self.changes.nodes.retain(|n, _| new.contains(*n));
+            self.changes.computed.retain(|n, _| new.contains(*n));
+            self.changes.dirty.retain(|n| new.contains(*n));
+        }
+    }
+
+    /// The tree hash of node `i` after the staged changes, computing only dirty nodes.
+    ///
+    /// # Errors
+    /// Only on an encoding overflow of an absurd node.
+    pub fn tree_hash(&mut self, i: NodeIndex) -> Result<Digest> {
+        if !self.changes.dirty.contains(&i) && self.base.size.contains(i) {
+            return Ok(self.base.hash(i));
+        }
+        if let Some(h) = self.changes.computed.get(&i) {
+            return Ok(*h);
+        }
+        let l = i.left().map(|c| self.tree_hash(c)).transpose()?;
+        let r = i.right().map(|c| self.tree_hash(c)).transpose()?;
+        let h = hashes::node_hash(self.suite(), i, self.node(i), l.as_ref(), r.as_ref())?;
+        self.changes.computed.insert(i, h);
+        Ok(h)
+    }
+
+    /// The root tree hash after the staged changes.
+    ///
+    /// # Errors
+    /// As [`TreeDiff::tree_hash`].
+    pub fn root_hash(&mut self) -> Result<Digest> {
+        self.tree_hash(self.size().root())
+    }
+
+    /// The resolution of node `i` (RFC 9420 §4.1.1): the non-blank nodes covering its
+    /// subtree, each parent followed by its unmerged leaves.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::IndexOutOfRange`] outside the tree.
+    pub fn resolution(&self, i: NodeIndex) -> Result<Vec<NodeIndex>> {
+        if !self.size().contains(i) {
+            return Err(ApiMisuse::IndexOutOfRange.into());
+        }
+        let mut out = Vec::new();
+        self.resolve_into(i, &mut out);
+        Ok(out)
+    }
+
+    fn resolve_into(&self, i: NodeIndex, out: &mut Vec<NodeIndex>) {
+        match self.node(i) {
+            Some(Node::Parent(p)) => {
+                out.push(i);
+                out.extend(p.unmerged_leaves.iter().map(|&l| LeafIndex(l).node()));
+            }
+            Some(Node::Leaf(_)) => out.push(i),
+            None => {
+                if let (Some(l), Some(r)) = (i.left(), i.right()) {
+                    self.resolve_into(l, out);
+                    self.resolve_into(r, out);
+                }
+            }
+        }
+    }
+
+    /// Whether the resolution of `i` is empty (no occupied node in its subtree).
+    fn resolution_is_empty(&self, i: NodeIndex) -> bool {
+        match self.node(i) {
+            Some(_) => false,
+            None => match (i.left(), i.right()) {
+                (Some(l), Some(r)) => self.resolution_is_empty(l) && self.resolution_is_empty(r),
+                _ => true,
+            },
+        }
+    }
+
+    /// The filtered direct path of leaf `l` (RFC 9420 §4.1.2), each node paired with its
+    /// child on the copath of `l`, from the leaf up.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::IndexOutOfRange`] outside the tree.
+    pub fn filtered_direct_path(&self, l: LeafIndex) -> Result<Vec<(NodeIndex, NodeIndex)>> {
+        let size = self.size();
+        let mut out = Vec::new();
+        let mut child = l.node();
+        while let Some(parent) = size.parent(child)? {
+            let copath = size
+                .sibling(child)?
+                .ok_or(Error::Internal("sibling of a non-root"))?;
+            if !self.resolution_is_empty(copath) {
+                out.push((parent, copath));
+            }
+            child = parent;
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,484 @@
+//! TreeKEM (RFC 9420 §7.4–§7.6): creating and applying UpdatePaths.
+//!
+//! ```text
+//!  sender:   leaf_secret ─► path_secret[0] ─► path_secret[1] ─► … ─► path_secret[n-1] ─► commit_secret
+//!                 │               │                 │                      │
+//!             leaf key        node key[0]       node key[1]            node key[n-1]   (DeriveKeyPair(DeriveSecret(ps, "node")))
+//!  path_secret[i] is encrypted to every node in the resolution of the copath child of the
+//!  i-th node of the sender's filtered direct path, under the provisional GroupContext.
+//!
+//!  receiver: merge_path (public keys, parent hashes) ─► provisional GroupContext ─►
+//!            decrypt_path (one HPKE open, then derivations up to the root) ─► commit_secret
+//! ```
+//!
+//! Both sides work on a [`TreeDiff`], so nothing touches the group's tree until the whole
+//! commit has been checked.
+
+use std::collections::HashMap;
+
+use crate::crypto::{HpkePrivateKey, HpkePublicKey, Rng, Secret, SignaturePrivateKey, Suite};
+use crate::error::{Error, PeerMisbehaved, Result};
+use crate::mls::key_schedule::CommitSecret;
+use crate::mls::wire::{
+    HpkeCiphertext, LeafNode, LeafNodeSource, Node, ParentNode, UpdatePath, UpdatePathNode,
+};
+
+use super::hashes;
+use super::math::{LeafIndex, NodeIndex};
+use super::ratchet_tree::{TreeChanges, TreeDiff};
+use super::verify::{in_subtree, LEAF_NODE_LABEL};
+
+/// The HPKE label of path-secret encryption (RFC 9420 §7.6).
+const UPDATE_PATH_NODE_LABEL: &[u8] = b"UpdatePathNode";
+
+crate::secret_role! {
+    /// `path_secret[i]`: the secret of one node of a filtered direct path.
+    pub struct PathSecret;
+}
+
+impl PathSecret {
+    /// `path_secret[i+1] = DeriveSecret(path_secret[i], "path")`.
+    pub(crate) fn next(&self, suite: &Suite) -> Result<Self> {
+        suite.derive_secret(&self.0, b"path").map(Self)
+    }
+
+    /// The node key pair: `DeriveKeyPair(DeriveSecret(path_secret, "node"))`.
+    ///
+    /// # Errors
+    /// Never for the implemented suites.
+    pub fn key_pair(&self, suite: &Suite) -> Result<(HpkePrivateKey, HpkePublicKey)> {
+        suite.derive_key_pair(&suite.derive_secret(&self.0, b"node")?)
+    }
+}
+
+/// The HPKE private keys a member holds in the tree: its leaf and the nodes above it whose
+/// path secrets it received.
+#[derive(Debug)]
+pub struct TreePrivateKeys {
+    own_leaf: LeafIndex,
+    keys: HashMap<NodeIndex, HpkePrivateKey>,
+}
+
+impl TreePrivateKeys {
+    /// The keys of a member at `own_leaf` holding only its leaf key.
+    #[must_use]
+    pub fn new(own_leaf: LeafIndex, leaf_key: HpkePrivateKey) -> Self {
+        let mut keys = HashMap::new();
+        keys.insert(own_leaf.node(), leaf_key);
+        Self { own_leaf, keys }
+    }
+
+    /// The keys of a member that just committed a path from `own_leaf` (e.g. an external
+    /// joiner): the leaf key and the path keys, as [`PreparedPath::into_keys`] returns them.
+    ///
+    /// # Errors
+    /// `Internal` if `keys` lacks the leaf key.
+    pub fn from_path(
+        own_leaf: LeafIndex,
+        changes: &TreeChanges,
+        keys: Vec<(NodeIndex, HpkePrivateKey)>,
+    ) -> Result<Self> {
+        let mut map: HashMap<NodeIndex, HpkePrivateKey> = keys.into_iter().collect();
+        map.retain(|n, _| changes.size().contains(*n));
+        if !map.contains_key(&own_leaf.node()) {
+            return Err(Error::Internal("path keys without the leaf key"));
+        }
+        Ok(Self {
+            own_leaf,
+            keys: map,
+        })
+    }
+
+    /// The member's leaf.
+    #[must_use]
+    pub const fn own_leaf(&self) -> LeafIndex {
+        self.own_leaf
+    }
+
+    /// The private key of node `n`, if held.
+    #[must_use]
+    pub fn key(&self, n: NodeIndex) -> Option<&HpkePrivateKey> {
+        self.keys.get(&n)
+    }
+
+    /// How many node keys are held.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether no key is held (never, in a consistent state: the leaf key is always there).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Installs the key of node `n` derived from its path secret (e.g. from a Welcome), and
+    /// returns its public key so the caller can check it against the tree.
+    ///
+    /// # Errors
+    /// Never for the implemented suites.
+    pub fn insert_path_secret(
+        &mut self,
+        suite: &Suite,
+        n: NodeIndex,
+        secret: &PathSecret,
+    ) -> Result<HpkePublicKey> {
+        let (sk, pk) = secret.key_pair(suite)?;
+        self.keys.insert(n, sk);
+        Ok(pk)
+    }
+
+    /// Drops the keys of every node a merged diff changed (their key pairs are gone), then
+    /// installs `new` keys (from an UpdatePath just applied).
+    pub fn apply(&mut self, changes: &TreeChanges, new: Vec<(NodeIndex, HpkePrivateKey)>) {
+        for n in changes.changed_nodes() {
+            self.keys.remove(&n);
+        }
+        self.keys.retain(|n, _| changes.size().contains(*n));
+        self.keys.extend(new);
+    }
+}
+
+/// One node of a prepared path: where it is, its copath child, its secret and keys.
+#[derive(Debug)]
+struct PathNode {
+    node: NodeIndex,
+    copath: NodeIndex,
+    secret: PathSecret,
+    public: HpkePublicKey,
+    private: HpkePrivateKey,
+}
+
+/// What the sender of an UpdatePath keeps: the new private keys, the path secrets (a Welcome
+/// sends one of them to each new member) and the commit secret.
+#[derive(Debug)]
+pub struct PreparedPath {
+    suite: Suite,
+    sender: LeafIndex,
+    leaf_node: LeafNode,
+    leaf_key: HpkePrivateKey,
+    nodes: Vec<PathNode>,
+    commit_secret: CommitSecret,
+}
+
+/// Everything the owner of a new leaf chooses (credential, capabilities, extensions,
+/// signature key) as a template; the encryption key, source and signature are replaced.
+#[derive(Debug, Clone, Copy)]
+pub struct LeafTemplate<'a> {
+    /// The leaf whose credential, capabilities, extensions and signature key are kept.
+    pub leaf: &'a LeafNode,
+    /// The key that signs the new leaf (matching `leaf.signature_key`).
+    pub signer: &'a SignaturePrivateKey,
+    /// The group, bound into the leaf signature.
+    pub group_id: &'a [u8],
+}
+
+/// Replaces the sender's direct path in `diff` with fresh keys (RFC 9420 §7.4, §7.5 steps
+/// 1–4): blanks the direct path, derives path secrets and key pairs for the filtered direct
+/// path, computes parent hashes, and installs a re-signed leaf. Encrypt the path secrets
+/// with [`PreparedPath::encrypt`] once the provisional GroupContext is known.
+///
+/// # Errors
+/// `ApiMisuse::IndexOutOfRange` if `sender` is outside the tree; encoding overflows.
+pub fn prepare_path(
+    diff: &mut TreeDiff<'_>,
+    sender: LeafIndex,
+    template: LeafTemplate<'_>,
+    rng: &mut impl Rng,
+) -> Result<PreparedPath> {
+    let suite = *diff.suite();
+    let fdp = diff.filtered_direct_path(sender)?;
+    diff.blank_direct_path(sender)?;
+
+    let leaf_secret = PathSecret(Secret::random(suite.hash_len(), rng)?);
+    let (leaf_key, leaf_pub) = leaf_secret.key_pair(&suite)?;
+    let mut secret = leaf_secret.next(&suite)?;
+    let mut nodes = Vec::with_capacity(fdp.len());
+    for &(node, copath) in &fdp {
+        let (private, public) = secret.key_pair(&suite)?;
+        let next = secret.next(&suite)?;
+        nodes.push(PathNode {
+            node,
+            copath,
+            secret,
+            public,
+            private,
+        });
+        secret = next;
+    }
+    // One step past the root: path_secret[n] is the commit secret.
+    let commit_secret = CommitSecret(secret.0);
+    let public: Vec<&[u8]> = nodes
+        .iter()
+        .map(|n| n.public.as_bytes().as_slice())
+        .collect();
+    let leaf_parent_hash = set_path(diff, &fdp, &public)?;
+
+    let mut leaf = template.leaf.clone();
+    leaf.encryption_key = leaf_pub.as_bytes().to_vec();
+    leaf.leaf_node_source = LeafNodeSource::Commit {
+        parent_hash: leaf_parent_hash,
+    };
+    let tbs = leaf.to_be_signed(template.group_id, sender.0)?;
+    leaf.signature = template
+        .signer
+        .sign_with_label(LEAF_NODE_LABEL, &tbs)?
+        .to_vec();
+    diff.set(sender.node(), Some(Node::Leaf(Box::new(leaf.clone()))))?;
+
+    Ok(PreparedPath {
+        suite,
+        sender,
+        leaf_node: leaf,
+        leaf_key,
+        nodes,
+        commit_secret,
+    })
+}
+
+/// Writes the filtered-direct-path nodes with the given public keys (no unmerged leaves) and
+/// their parent hashes, top-down, and returns the parent hash the leaf must carry.
+fn set_path(
+    diff: &mut TreeDiff<'_>,
+    fdp: &[(NodeIndex, NodeIndex)],
+    public: &[&[u8]],
+) -> Result<Vec<u8>> {
+    let suite = *diff.suite();
+    let mut parent_hash = Vec::new();
+    for (&(node, copath), key) in fdp.iter().zip(public).rev() {
+        // The copath child's subtree is off the path, so its hash is final.
+        let sibling = diff.tree_hash(copath)?;
+        let next = hashes::parent_hash(&suite, key, &parent_hash, sibling.as_bytes())?;
+        let p = ParentNode {
+            encryption_key: key.to_vec(),
+            parent_hash: core::mem::replace(&mut parent_hash, next.as_bytes().to_vec()),
+            unmerged_leaves: Vec::new(),
+        };
+        diff.set(node, Some(Node::Parent(Box::new(p))))?;
+    }
+    Ok(parent_hash)
+}
+
+/// The resolution of `n` without the leaves in `exclude`.
+fn resolution_excluding(
+    diff: &TreeDiff<'_>,
+    n: NodeIndex,
+    exclude: &[LeafIndex],
+) -> Result<Vec<NodeIndex>> {
+    let mut r = diff.resolution(n)?;
+    r.retain(|x| !exclude.iter().any(|l| l.node() == *x));
+    Ok(r)
+}
+
+/// The HPKE public key of a non-blank node.
+fn node_public_key(diff: &TreeDiff<'_>, n: NodeIndex) -> Result<HpkePublicKey> {
+    let bytes = match diff.node(n) {
+        Some(Node::Leaf(l)) => &l.encryption_key,
+        Some(Node::Parent(p)) => &p.encryption_key,
+        None => return Err(Error::Internal("blank node in a resolution")),
+    };
+    HpkePublicKey::from_slice(bytes)
+}
+
+impl PreparedPath {
+    /// Encrypts each path secret to the resolution of its copath child, leaving out the
+    /// leaves in `exclude` (members added by the same Commit), under the provisional
+    /// GroupContext `group_context` (RFC 9420 §7.5, §7.6).
+    ///
+    /// # Errors
+    /// [`InvalidMessage::InvalidKey`](crate::error::InvalidMessage::InvalidKey) for a
+    /// malformed key in the tree.
+    pub fn encrypt(
+        &self,
+        diff: &TreeDiff<'_>,
+        group_context: &[u8],
+        exclude: &[LeafIndex],
+        rng: &mut impl Rng,
+    ) -> Result<UpdatePath> {
+        let mut out = Vec::with_capacity(self.nodes.len());
+        for n in &self.nodes {
+            let mut encrypted = Vec::new();
+            for r in resolution_excluding(diff, n.copath, exclude)? {
+                let key = node_public_key(diff, r)?;
+                let ct = self.suite.encrypt_secret_with_label(
+                    &key,
+                    UPDATE_PATH_NODE_LABEL,
+                    group_context,
+                    &n.secret.0,
+                    rng,
+                )?;
+                encrypted.push(HpkeCiphertext {
+                    kem_output: ct.kem_output,
+                    ciphertext: ct.ciphertext,
+                });
+            }
+            out.push(UpdatePathNode {
+                encryption_key: n.public.as_bytes().to_vec(),
+                encrypted_path_secret: encrypted,
+            });
+        }
+        Ok(UpdatePath {
+            leaf_node: self.leaf_node.clone(),
+            nodes: out,
+        })
+    }
+
+    /// The commit secret, `path_secret[n]` one step past the root.
+    #[must_use]
+    pub const fn commit_secret(&self) -> &CommitSecret {
+        &self.commit_secret
+    }
+
+    /// The sender's new leaf node.
+    #[must_use]
+    pub const fn leaf_node(&self) -> &LeafNode {
+        &self.leaf_node
+    }
+
+    /// The path secret of `node`, for a Welcome to a member whose lowest common ancestor
+    /// with the sender is `node`.
+    #[must_use]
+    pub fn path_secret(&self, node: NodeIndex) -> Option<&PathSecret> {
+        self.nodes
+            .iter()
+            .find(|n| n.node == node)
+            .map(|n| &n.secret)
+    }
+
+    /// The commit secret and the new private keys: the leaf and every node of the filtered
+    /// direct path (the path secrets are dropped, hence zeroized).
+    #[must_use]
+    pub fn into_keys(self) -> (CommitSecret, Vec<(NodeIndex, HpkePrivateKey)>) {
+        let mut keys = Vec::with_capacity(self.nodes.len() + 1);
+        keys.push((self.sender.node(), self.leaf_key));
+        keys.extend(self.nodes.into_iter().map(|n| (n.node, n.private)));
+        (self.commit_secret, keys)
+    }
+}
+
+/// Merges a received UpdatePath into `diff` (RFC 9420 §7.5, "merges UpdatePath into the
+/// tree"): blanks the sender's direct path, sets the public keys of its filtered direct path,
+/// recomputes the parent hashes and checks the one the new leaf signed. Returns the filtered
+/// direct path (node, copath child) for [`decrypt_path`].
+///
+/// The leaf's signature and other LeafNode rules are the caller's (`mls::validate`).
+///
+/// # Errors
+/// [`PeerMisbehaved::UpdatePathLength`] when the path has the wrong number of nodes;
+/// [`PeerMisbehaved::ParentHashInvalid`] when the leaf's parent hash does not match;
+/// [`PeerMisbehaved::UnexpectedLeafSource`] unless the leaf's source is `commit`.
+pub fn merge_path(
+    diff: &mut TreeDiff<'_>,
+    sender: LeafIndex,
+    path: &UpdatePath,
+) -> Result<Vec<(NodeIndex, NodeIndex)>> {
+    let LeafNodeSource::Commit { parent_hash } = &path.leaf_node.leaf_node_source else {
+        return Err(PeerMisbehaved::UnexpectedLeafSource.into());
+    };
+    if diff.leaf(sender).is_none() {
+        return Err(PeerMisbehaved::UnknownSender.into());
+    }
+    let fdp = diff.filtered_direct_path(sender)?;
+    if fdp.len() != path.nodes.len() {
+        return Err(PeerMisbehaved::UpdatePathLength.into());
+    }
+    diff.blank_direct_path(sender)?;
+    let public: Vec<&[u8]> = path
+        .nodes
+        .iter()
+        .map(|n| n.encryption_key.as_slice())
+        .collect();
+    let expected = set_path(diff, &fdp, &public)?;
+    if expected != *parent_hash {
+        return Err(PeerMisbehaved::ParentHashInvalid.into());
+    }
+    diff.set(
+        sender.node(),
+        Some(Node::Leaf(Box::new(path.leaf_node.clone()))),
+    )?;
+    Ok(fdp)
+}
+
+/// The secrets a receiver gets from an UpdatePath.
+#[derive(Debug)]
+pub struct DecryptedPath {
+    /// The path secret decrypted (for the lowest node of the path above the receiver).
+    pub path_secret: PathSecret,
+    /// The commit secret.
+    pub commit_secret: CommitSecret,
+    /// The private keys of the path nodes from the decrypted one to the root.
+    pub keys: Vec<(NodeIndex, HpkePrivateKey)>,
+}
+
+/// Decrypts the one path secret addressed to the receiver and derives the rest up to the
+/// commit secret, checking every derived public key against the path (RFC 9420 §7.5,
+/// "decrypts the path secrets"). `fdp` is what [`merge_path`] returned; `diff` is the tree
+/// after the merge; `group_context` the provisional GroupContext.
+///
+/// # Errors
+/// [`PeerMisbehaved::UpdatePathLength`] when the ciphertexts do not match the resolution;
+/// [`PeerMisbehaved::NoPathSecretForUs`] when none is addressed to a key we hold;
+/// [`Error::AuthenticationFailed`] when the ciphertext does not open;
+/// [`PeerMisbehaved::PathKeyMismatch`] when a derived key differs from the path's.
+pub fn decrypt_path(
+    diff: &TreeDiff<'_>,
+    keys: &TreePrivateKeys,
+    path: &UpdatePath,
+    fdp: &[(NodeIndex, NodeIndex)],
+    group_context: &[u8],
+    exclude: &[LeafIndex],
+) -> Result<DecryptedPath> {
+    let suite = *diff.suite();
+    let me = keys.own_leaf().node();
+    let start = fdp
+        .iter()
+        .position(|&(_, copath)| in_subtree(copath, me))
+        .ok_or(PeerMisbehaved::NoPathSecretForUs)?;
+    let (_, copath) = fdp
+        .get(start)
+        .copied()
+        .ok_or(Error::Internal("path index"))?;
+    let node = path
+        .nodes
+        .get(start)
+        .ok_or(PeerMisbehaved::UpdatePathLength)?;
+    let resolution = resolution_excluding(diff, copath, exclude)?;
+    if resolution.len() != node.encrypted_path_secret.len() {
+        return Err(PeerMisbehaved::UpdatePathLength.into());
+    }
+    let (sk, ct) = resolution
+        .iter()
+        .zip(&node.encrypted_path_secret)
+        .find_map(|(r, ct)| keys.key(*r).map(|sk| (sk, ct)))
+        .ok_or(PeerMisbehaved::NoPathSecretForUs)?;
+    let secret = suite.decrypt_secret_with_label(
+        sk,
+        UPDATE_PATH_NODE_LABEL,
+        group_context,
+        &ct.kem_output,
+        &ct.ciphertext,
+    )?;
+    if secret.len() != suite.hash_len() {
+        return Err(PeerMisbehaved::PathKeyMismatch.into());
+    }
+    let path_secret = PathSecret(secret);
+    let mut secret = PathSecret(path_secret.0.duplicate());
+    let mut new_keys = Vec::with_capacity(fdp.len() - start);
+    for (&(n, _), sent) in fdp.iter().zip(&path.nodes).skip(start) {
+        let (sk, pk) = secret.key_pair(&suite)?;
+        if pk.as_bytes().as_slice() != sent.encryption_key.as_slice() {
+            return Err(PeerMisbehaved::PathKeyMismatch.into());
+        }
+        new_keys.push((n, sk));
+        secret = secret.next(&suite)?;
+    }
+    Ok(DecryptedPath {
+        path_secret,
+        commit_secret: CommitSecret(secret.0),
+        keys: new_keys,
+    })
+}
+
+#[cfg(test)]
+mod tests;

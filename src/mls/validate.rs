@@ -1,0 +1,244 @@
+//! The checks RFC 9420 calls MUST on leaf nodes (§7.3), key packages (§10.1) and proposal
+//! lists (§12.2), each citing its section. Identity is the application's: a
+//! [`CredentialValidator`] decides whether a credential is acceptable; the checks here are
+//! ours.
+
+use std::collections::HashSet;
+
+use crate::crypto::{SignaturePublicKey, Suite};
+use crate::error::{Error, PeerMisbehaved, Result};
+
+use super::wire::{
+    Credential, ExtensionType, KeyPackage, LeafNode, LeafNodeSource, ProposalType, ProtocolVersion,
+};
+
+/// The label of a LeafNode signature (RFC 9420 §7.2).
+pub(crate) const LEAF_NODE_LABEL: &[u8] = b"LeafNodeTBS";
+/// The label of a KeyPackage signature (RFC 9420 §10).
+pub(crate) const KEY_PACKAGE_LABEL: &[u8] = b"KeyPackageTBS";
+
+/// The application's judgement of identities (RFC 9420 §5.3.1): whether a credential is
+/// acceptable, and whether a new credential may replace an old one for the same member.
+pub trait CredentialValidator: core::fmt::Debug + Send + Sync {
+    /// Whether `credential`, presented with `signature_key`, identifies an acceptable client.
+    ///
+    /// # Errors
+    /// The application's reason to reject; meetkey reports
+    /// [`PeerMisbehaved::CredentialRejected`].
+    fn validate(&self, credential: &Credential, signature_key: &[u8]) -> Result<()>;
+
+    /// Whether `new` may replace `old` for the same member (an Update, or a commit path
+    /// that changes the leaf). The default accepts only the identical identity.
+    fn same_client(&self, old: &Credential, new: &Credential) -> bool {
+        old == new
+    }
+}
+
+/// A validator that accepts every basic credential whose identity is not empty (for tests
+/// and closed deployments that authenticate members out of band).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AcceptBasicCredentials;
+
+impl CredentialValidator for AcceptBasicCredentials {
+    fn validate(&self, credential: &Credential, _signature_key: &[u8]) -> Result<()> {
+        match credential {
+            Credential::Basic { identity } if !identity.is_empty() => Ok(()),
+            _ => Err(PeerMisbehaved::CredentialRejected.into()),
+        }
+    }
+}
+
+/// Where a LeafNode appears, which decides its required source and signature context.
+#[derive(Debug, Clone, Copy)]
+pub enum LeafContext<'a> {
+    /// In a KeyPackage: source `key_package`, lifetime checked against `now` if given.
+    KeyPackage {
+        /// The current time (seconds since the Unix epoch), if the lifetime is to be checked.
+        now: Option<u64>,
+    },
+    /// In an Update proposal from `leaf_index`: source `update`.
+    Update {
+        /// The group.
+        group_id: &'a [u8],
+        /// The sender's leaf.
+        leaf_index: u32,
+    },
+    /// In the UpdatePath of a commit from `leaf_index`: source `commit`.
+    Commit {
+        /// The group.
+        group_id: &'a [u8],
+        /// The committer's leaf.
+        leaf_index: u32,
+    },
+}
+
+/// The group parameters a leaf must be compatible with.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupParams<'a> {
+    /// The group's cipher suite.
+    pub suite: &'a Suite,
+    /// The extension types every member must support (`required_capabilities`), if any.
+    pub required_extensions: &'a [ExtensionType],
+    /// The proposal types every member must support.
+    pub required_proposals: &'a [ProposalType],
+    /// The application's credential policy.
+    pub credentials: &'a dyn CredentialValidator,
+}
+
+/// Validates a LeafNode (RFC 9420 §7.3), except the uniqueness of its keys in the tree,
+/// which needs the tree (see `mls::tree::verify`).
+///
+/// # Errors
+/// [`Error::AuthenticationFailed`] for a bad signature; [`PeerMisbehaved`] details for
+/// every other rule.
+pub fn validate_leaf_node(
+    leaf: &LeafNode,
+    context: LeafContext<'_>,
+    params: &GroupParams<'_>,
+) -> Result<()> {
+    // §7.3: the credential is valid (the application decides).
+    params
+        .credentials
+        .validate(&leaf.credential, &leaf.signature_key)
+        .map_err(|_| Error::from(PeerMisbehaved::CredentialRejected))?;
+    // §7.3: the leaf_node_source matches where the leaf appears; lifetime for key packages.
+    let (group_id, leaf_index) = match (context, &leaf.leaf_node_source) {
+        (LeafContext::KeyPackage { now }, LeafNodeSource::KeyPackage(lifetime)) => {
+            if let Some(now) = now {
+                if now < lifetime.not_before || now > lifetime.not_after {
+                    return Err(PeerMisbehaved::LifetimeExpired.into());
+                }
+            }
+            (&[][..], 0)
+        }
+        (
+            LeafContext::Update {
+                group_id,
+                leaf_index,
+            },
+            LeafNodeSource::Update,
+        )
+        | (
+            LeafContext::Commit {
+                group_id,
+                leaf_index,
+            },
+            LeafNodeSource::Commit { .. },
+        ) => (group_id, leaf_index),
+        _ => return Err(PeerMisbehaved::UnexpectedLeafSource.into()),
+    };
+    // §7.3: the signature verifies with the leaf's signature key.
+    let key = SignaturePublicKey::from_bytes(&leaf.signature_key)?;
+    let tbs = leaf.to_be_signed(group_id, leaf_index)?;
+    key.verify_with_label(LEAF_NODE_LABEL, &tbs, &leaf.signature)?;
+    // §7.2: the credential type is listed in the leaf's capabilities.
+    let caps = &leaf.capabilities;
+    if !caps
+        .credentials
+        .contains(&leaf.credential.credential_type())
+    {
+        return Err(PeerMisbehaved::UnsupportedCapability.into());
+    }
+    // §7.3: every extension of the leaf is listed in its capabilities.
+    if !leaf
+        .extensions
+        .iter()
+        .all(|e| caps.extensions.contains(&e.extension_type))
+    {
+        return Err(PeerMisbehaved::UnsupportedCapability.into());
+    }
+    // §11.1: the group's required capabilities are supported.
+    if !params
+        .required_extensions
+        .iter()
+        .all(|e| caps.extensions.contains(e))
+        || !params
+            .required_proposals
+            .iter()
+            .all(|p| caps.proposals.contains(p))
+    {
+        return Err(PeerMisbehaved::UnsupportedCapability.into());
+    }
+    // The group's version and suite are supported.
+    if !caps.versions.contains(&ProtocolVersion::MLS10)
+        || !caps.cipher_suites.contains(&params.suite.id())
+    {
+        return Err(PeerMisbehaved::UnsupportedCapability.into());
+    }
+    Ok(())
+}
+
+/// Validates a KeyPackage for a group of `params.suite` (RFC 9420 §10.1).
+///
+/// # Errors
+/// As [`validate_leaf_node`], plus [`PeerMisbehaved::KeyPackageMismatch`] for a wrong
+/// version or suite or an `init_key` equal to the leaf's encryption key, and
+/// [`Error::AuthenticationFailed`] for a bad KeyPackage signature.
+pub fn validate_key_package(
+    kp: &KeyPackage,
+    params: &GroupParams<'_>,
+    now: Option<u64>,
+) -> Result<()> {
+    // §10.1: version and cipher suite match the group.
+    if kp.version != ProtocolVersion::MLS10 || kp.cipher_suite != params.suite.id() {
+        return Err(PeerMisbehaved::KeyPackageMismatch.into());
+    }
+    // §10.1: the leaf is valid for a KeyPackage.
+    validate_leaf_node(&kp.leaf_node, LeafContext::KeyPackage { now }, params)?;
+    // §10.1: the KeyPackage signature verifies with the leaf's signature key.
+    let key = SignaturePublicKey::from_bytes(&kp.leaf_node.signature_key)?;
+    key.verify_with_label(KEY_PACKAGE_LABEL, &kp.to_be_signed()?, &kp.signature)?;
+    // §10.1: init_key differs from the leaf's encryption key.
+    if kp.init_key == kp.leaf_node.encryption_key {
+        return Err(PeerMisbehaved::KeyPackageMismatch.into());
+    }
+    Ok(())
+}
+
+/// The `required_capabilities` extension (RFC 9420 §11.1), decoded from GroupContext
+/// extensions.
+///
+/// ```text
+/// struct {
+///     ExtensionType extension_types<V>;
+///     ProposalType proposal_types<V>;
+///     CredentialType credential_types<V>;
+/// } RequiredCapabilities;
+/// ```
+///
+/// # Errors
+/// [`InvalidMessage`](crate::error::InvalidMessage) when the extension does not decode.
+pub fn required_capabilities(
+    extensions: &[super::wire::Extension],
+) -> Result<(Vec<ExtensionType>, Vec<ProposalType>)> {
+    let Some(ext) = extensions
+        .iter()
+        .find(|e| e.extension_type == ExtensionType::REQUIRED_CAPABILITIES)
+    else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let mut r = crate::codec::Reader::new(&ext.extension_data);
+    let exts: Vec<ExtensionType> = r.read_vec(super::wire::MAX_VEC_LEN)?;
+    let props: Vec<ProposalType> = r.read_vec(super::wire::MAX_VEC_LEN)?;
+    let _creds: Vec<super::wire::CredentialType> = r.read_vec(super::wire::MAX_VEC_LEN)?;
+    r.finish()?;
+    Ok((exts, props))
+}
+
+/// RFC 9420 §7.3 / §12.4.3.1: the encryption and signature keys of `new` leaves appear
+/// nowhere else in the tree (`existing` are all keys in the tree but those being replaced).
+///
+/// # Errors
+/// [`PeerMisbehaved::DuplicateKey`].
+pub(crate) fn check_unique<'a>(
+    existing: impl Iterator<Item = &'a [u8]>,
+    new: &[&'a [u8]],
+) -> Result<()> {
+    let mut seen: HashSet<&[u8]> = existing.collect();
+    for k in new {
+        if !seen.insert(k) {
+            return Err(PeerMisbehaved::DuplicateKey.into());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,342 @@
+//! Scenario tests of the MLS group through the public API: create, add by Welcome, commit
+//! with and without paths, update, remove, external join, proposals by reference, PSKs,
+//! application messages across epochs, pending commits, and rejected input.
+#![warn(clippy::assertions_on_result_states)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use meetkey::crypto::{CipherSuite, Secret, SignaturePrivateKey};
+use meetkey::error::{ApiMisuse, Stale};
+use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
+use meetkey::mls::wire::{
+    Add, Credential, Lifetime, MlsMessage, MlsMessageBody, PreSharedKey, PreSharedKeyId, Proposal,
+    Psk, Remove,
+};
+use meetkey::Error;
+use rand_core::SeedableRng;
+
+type Rng = rand_chacha::ChaCha20Rng;
+
+fn rng(seed: u64) -> Rng {
+    Rng::seed_from_u64(seed)
+}
+
+fn bundle(suite: u16, name: &str, rng: &mut Rng) -> KeyPackageBundle {
+    let suite = CipherSuite(suite).suite().unwrap();
+    let lifetime = Lifetime {
+        not_before: 0,
+        not_after: u64::MAX,
+    };
+    let credential = Credential::Basic {
+        identity: name.as_bytes().to_vec(),
+    };
+    KeyPackageBundle::new(
+        &suite,
+        credential,
+        SignaturePrivateKey::generate(rng),
+        lifetime,
+        &[],
+        rng,
+    )
+    .unwrap()
+}
+
+fn add(b: &KeyPackageBundle) -> Proposal {
+    Proposal::Add(Box::new(Add {
+        key_package: b.key_package.clone(),
+    }))
+}
+
+fn welcome_of(m: &MlsMessage) -> &meetkey::mls::wire::Welcome {
+    match &m.body {
+        MlsMessageBody::Welcome(w) => w,
+        _ => panic!("not a welcome"),
+    }
+}
+
+/// Delivers `msg` to every group in `others` and merges the commit it carries.
+fn deliver_commit(others: &mut [&mut Group], msg: &MlsMessage) {
+    for g in others.iter_mut() {
+        match g.process_message(msg).unwrap() {
+            ProcessedMessage::Commit(staged) => g.merge_staged_commit(*staged).unwrap(),
+            other => panic!("expected a commit, got {other:?}"),
+        }
+    }
+}
+
+fn assert_agree(groups: &[&Group]) {
+    let first = groups[0];
+    for g in &groups[1..] {
+        assert_eq!(g.epoch(), first.epoch());
+        assert_eq!(g.tree_hash(), first.tree_hash());
+        assert_eq!(g.epoch_authenticator(), first.epoch_authenticator());
+        assert_eq!(
+            g.export_secret(b"test", b"ctx", 32).unwrap(),
+            first.export_secret(b"test", b"ctx", 32).unwrap()
+        );
+    }
+}
+
+/// Alice creates a group and adds Bob and Carol by one commit; both join from the Welcome.
+fn three(suite: u16, seed: u64) -> (Group, Group, Group, Rng) {
+    let mut r = rng(seed);
+    let config = GroupConfig::default();
+    let mut alice = Group::create(
+        config.clone(),
+        bundle(suite, "alice", &mut r),
+        b"meeting",
+        vec![],
+        &mut r,
+    )
+    .unwrap();
+    let (b, c) = (bundle(suite, "bob", &mut r), bundle(suite, "carol", &mut r));
+    let out = alice
+        .commit(vec![add(&b), add(&c)], &CommitOptions::default(), &mut r)
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+    let welcome = out.welcome.expect("welcome");
+    let bob = Group::join_welcome(config.clone(), welcome_of(&welcome), b, None, vec![]).unwrap();
+    let carol = Group::join_welcome(config, welcome_of(&welcome), c, None, vec![]).unwrap();
+    (alice, bob, carol, r)
+}
+
+#[test]
+fn create_add_and_talk_in_both_suites() {
+    for suite in [1u16, 3] {
+        let (mut alice, mut bob, mut carol, mut r) = three(suite, 1);
+        assert_agree(&[&alice, &bob, &carol]);
+        assert_eq!(alice.member_count(), 3);
+        let msg = alice.encrypt_application(b"hello", b"aad", &mut r).unwrap();
+        for g in [&mut bob, &mut carol] {
+            match g.process_message(&msg).unwrap() {
+                ProcessedMessage::Application {
+                    data,
+                    authenticated_data,
+                    sender,
+                    ..
+                } => {
+                    assert_eq!(data, b"hello");
+                    assert_eq!(authenticated_data, b"aad");
+                    assert_eq!(sender, alice.own_leaf());
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // A replay is refused.
+        assert_eq!(
+            bob.process_message(&msg).map(|_| ()),
+            Err(Error::Stale(Stale::GenerationConsumed))
+        );
+    }
+}
+
+#[test]
+fn self_update_remove_and_late_messages() {
+    let (mut alice, mut bob, mut carol, mut r) = three(1, 2);
+    // Carol sends in epoch 1; Bob rotates before Alice reads it.
+    let late = carol.encrypt_application(b"late", b"", &mut r).unwrap();
+    let out = bob
+        .commit(vec![], &CommitOptions::default(), &mut r)
+        .unwrap();
+    bob.merge_pending_commit().unwrap();
+    deliver_commit(&mut [&mut alice, &mut carol], &out.commit);
+    assert_agree(&[&alice, &bob, &carol]);
+    assert_eq!(alice.epoch(), 2);
+    match alice.process_message(&late).unwrap() {
+        ProcessedMessage::Application { data, epoch, .. } => {
+            assert_eq!((data.as_slice(), epoch), (&b"late"[..], 1))
+        }
+        other => panic!("{other:?}"),
+    }
+    // Alice removes Carol.
+    let carol_leaf = carol.own_leaf().0;
+    let out = alice
+        .commit(
+            vec![Proposal::Remove(Remove {
+                removed: carol_leaf,
+            })],
+            &CommitOptions::default(),
+            &mut r,
+        )
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+    deliver_commit(&mut [&mut bob], &out.commit);
+    match carol.process_message(&out.commit).unwrap() {
+        ProcessedMessage::Commit(staged) => {
+            assert!(staged.removes_us());
+            carol.merge_staged_commit(*staged).unwrap();
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!carol.is_active());
+    assert_agree(&[&alice, &bob]);
+    assert_eq!(alice.member_count(), 2);
+    assert_ne!(
+        alice.export_secret(b"x", b"", 32).unwrap(),
+        Secret::from_slice(&[0; 32]).unwrap()
+    );
+    assert_eq!(
+        carol.encrypt_application(b"x", b"", &mut r).map(|_| ()),
+        Err(Error::ApiMisuse(ApiMisuse::NotAMember))
+    );
+}
+
+#[test]
+fn external_join_from_group_info() {
+    for suite in [1u16, 3] {
+        let (mut alice, mut bob, mut carol, mut r) = three(suite, 3);
+        let MlsMessageBody::GroupInfo(gi) = alice.group_info(true).unwrap().body else {
+            unreachable!()
+        };
+        let (mut dave, commit) = Group::join_external(
+            GroupConfig::default(),
+            &gi,
+            None,
+            bundle(suite, "dave", &mut r),
+            &mut r,
+        )
+        .unwrap();
+        deliver_commit(&mut [&mut alice, &mut bob, &mut carol], &commit);
+        assert_agree(&[&alice, &bob, &carol, &dave]);
+        assert_eq!(alice.member_count(), 4);
+        let msg = dave
+            .encrypt_application(b"hi from dave", b"", &mut r)
+            .unwrap();
+        assert!(matches!(
+            alice.process_message(&msg).unwrap(),
+            ProcessedMessage::Application { .. }
+        ));
+        // Dave can rotate like anyone else.
+        let out = dave
+            .commit(vec![], &CommitOptions::default(), &mut r)
+            .unwrap();
+        dave.merge_pending_commit().unwrap();
+        deliver_commit(&mut [&mut alice, &mut bob, &mut carol], &out.commit);
+        assert_agree(&[&alice, &bob, &carol, &dave]);
+    }
+}
+
+#[test]
+fn proposals_by_reference_and_leaving() {
+    let (mut alice, mut bob, mut carol, mut r) = three(3, 4);
+    let leave = carol.propose_leave(&mut r).unwrap();
+    for g in [&mut alice, &mut bob] {
+        assert!(matches!(
+            g.process_message(&leave).unwrap(),
+            ProcessedMessage::Proposal { .. }
+        ));
+    }
+    // Bob must commit before sending application data.
+    assert_eq!(
+        bob.encrypt_application(b"x", b"", &mut r).map(|_| ()),
+        Err(Error::ApiMisuse(ApiMisuse::ProposalsPending))
+    );
+    let out = bob
+        .commit(vec![], &CommitOptions::default(), &mut r)
+        .unwrap();
+    bob.merge_pending_commit().unwrap();
+    deliver_commit(&mut [&mut alice], &out.commit);
+    assert_agree(&[&alice, &bob]);
+    assert_eq!(alice.member_count(), 2);
+}
+
+#[test]
+fn external_psk_commit() {
+    let (mut alice, mut bob, mut carol, mut r) = three(1, 5);
+    for g in [&mut alice, &mut bob, &mut carol] {
+        g.add_external_psk(b"psk-1", Secret::from_slice(&[7; 32]).unwrap());
+    }
+    let psk = Proposal::PreSharedKey(Box::new(PreSharedKey {
+        psk: PreSharedKeyId {
+            psk: Psk::External {
+                psk_id: b"psk-1".to_vec(),
+            },
+            psk_nonce: vec![1; 32],
+        },
+    }));
+    let out = alice
+        .commit(vec![psk], &CommitOptions::default(), &mut r)
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+    deliver_commit(&mut [&mut bob, &mut carol], &out.commit);
+    assert_agree(&[&alice, &bob, &carol]);
+}
+
+#[test]
+fn losing_commit_is_discarded_and_the_winner_merges() {
+    let (mut alice, mut bob, mut carol, mut r) = three(1, 6);
+    let a = alice
+        .commit(vec![], &CommitOptions::default(), &mut r)
+        .unwrap();
+    let b = bob
+        .commit(vec![], &CommitOptions::default(), &mut r)
+        .unwrap();
+    // The delivery service orders Bob's first: Alice processes it and drops her own.
+    let _ = a;
+    assert!(alice.has_pending_commit());
+    match alice.process_message(&b.commit).unwrap() {
+        ProcessedMessage::Commit(staged) => alice.merge_staged_commit(*staged).unwrap(),
+        other => panic!("{other:?}"),
+    }
+    assert!(!alice.has_pending_commit());
+    assert_eq!(
+        alice.merge_pending_commit(),
+        Err(Error::ApiMisuse(ApiMisuse::NoPendingCommit))
+    );
+    bob.merge_pending_commit().unwrap();
+    deliver_commit(&mut [&mut carol], &b.commit);
+    assert_agree(&[&alice, &bob, &carol]);
+}
+
+#[test]
+fn rejected_messages_leave_the_group_unchanged() {
+    let (mut alice, mut bob, _carol, mut r) = three(1, 7);
+    let out = alice
+        .commit(vec![], &CommitOptions::default(), &mut r)
+        .unwrap();
+    let before = (
+        bob.epoch(),
+        bob.tree_hash(),
+        bob.export_secret(b"s", b"", 32).unwrap(),
+        bob.context().clone(),
+    );
+
+    // Tampered commit bytes, each byte flipped in turn (every 7th byte, to keep it quick).
+    let bytes = meetkey::codec::Encode::to_bytes(&out.commit).unwrap();
+    let mut rejected = 0;
+    for i in (0..bytes.len()).step_by(7) {
+        let mut bad = bytes.clone();
+        bad[i] ^= 0x01;
+        if let Ok(msg) = <MlsMessage as meetkey::codec::Decode>::decode_exact(&bad) {
+            if bob.process_message(&msg).is_err() {
+                rejected += 1;
+            }
+        }
+    }
+    assert!(rejected > 10);
+    let after = (
+        bob.epoch(),
+        bob.tree_hash(),
+        bob.export_secret(b"s", b"", 32).unwrap(),
+        bob.context().clone(),
+    );
+    assert!(before == after, "a rejected message changed the group");
+    // A message of another group or epoch.
+    let (mut other, ..) = three(1, 8);
+    let foreign = other
+        .commit(vec![], &CommitOptions::default(), &mut r)
+        .unwrap();
+    // Same group id and epoch, but another group's keys: the membership tag fails.
+    let err = bob
+        .process_message(&foreign.commit)
+        .expect_err("a foreign commit");
+    assert_eq!(err, Error::AuthenticationFailed);
+    // The genuine commit still applies.
+    deliver_commit(&mut [&mut bob], &out.commit);
+    alice.merge_pending_commit().unwrap();
+    assert_agree(&[&alice, &bob]);
+}
