@@ -84,6 +84,11 @@ impl PastEpochs {
         self.epochs.push_back(epoch);
     }
 
+    /// The retained epochs, oldest first.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &PastEpoch> + '_ {
+        self.epochs.iter()
+    }
+
     /// The signature key leaf `leaf` had in epoch `epoch`, if a later commit changed it
     /// (otherwise the current tree has it).
     pub(super) fn key_as_of(&self, epoch: u64, leaf: LeafIndex) -> Option<Vec<u8>> {

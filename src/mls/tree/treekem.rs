@@ -89,6 +89,23 @@ impl TreePrivateKeys {
         })
     }
 
+    /// The held keys, ordered by node (for saving a group's state).
+    #[must_use]
+    pub fn nodes(&self) -> Vec<(NodeIndex, &HpkePrivateKey)> {
+        let mut v: Vec<_> = self.keys.iter().map(|(n, k)| (*n, k)).collect();
+        v.sort_by_key(|(n, _)| *n);
+        v
+    }
+
+    /// Keys restored from a saved state.
+    #[must_use]
+    pub fn from_nodes(own_leaf: LeafIndex, keys: Vec<(NodeIndex, HpkePrivateKey)>) -> Self {
+        Self {
+            own_leaf,
+            keys: keys.into_iter().collect(),
+        }
+    }
+
     /// The member's leaf.
     #[must_use]
     pub const fn own_leaf(&self) -> LeafIndex {
