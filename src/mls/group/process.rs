@@ -477,6 +477,7 @@ impl Group {
         if staged.base_epoch != self.context.epoch {
             return Err(Stale::CommitForOldEpoch.into());
         }
+
         let StagedCommit {
             changes,
             context,
@@ -499,7 +500,7 @@ impl Group {
                     .map(|leaf| (*l, leaf.signature_key.clone()))
             })
             .collect();
-        self.keys.apply(&changes, new_private_keys);
+        self.keys.apply(&self.tree, &changes, new_private_keys);
         self.tree.merge(changes)?;
         for l in &changed_leaves {
             self.signature_keys.remove(l);

@@ -1,10 +1,12 @@
 //! Sending application messages and proposals (RFC 9420 §6, §12.1).
 
-use crate::crypto::Rng;
+use crate::crypto::{Rng, Secret};
 use crate::error::{ApiMisuse, Result};
 use crate::mls::framing;
+use crate::mls::validate::LEAF_NODE_LABEL;
 use crate::mls::wire::{
-    FramedContent, FramedContentBody, MlsMessage, Proposal, Sender, WireFormat,
+    FramedContent, FramedContentBody, LeafNodeSource, MlsMessage, Proposal, Sender, Update,
+    WireFormat,
 };
 
 use super::{Group, PendingProposal};
@@ -76,6 +78,29 @@ impl Group {
             proposal,
             sender,
         });
+        Ok(message)
+    }
+
+    /// An Update proposal for our own leaf: a fresh encryption key, re-signed (RFC 9420
+    /// §12.1.2). Its private key is kept until a commit applies the proposal.
+    ///
+    /// # Errors
+    /// As [`Group::propose`].
+    pub fn propose_update(&mut self, rng: &mut impl Rng) -> Result<MlsMessage> {
+        let mut leaf = self
+            .tree
+            .leaf(self.own_leaf)
+            .ok_or(ApiMisuse::NotAMember)?
+            .clone();
+        let (sk, pk) = self
+            .suite
+            .derive_key_pair(&Secret::random(self.suite.hash_len(), rng)?)?;
+        leaf.encryption_key = pk.as_bytes().to_vec();
+        leaf.leaf_node_source = LeafNodeSource::Update;
+        let tbs = leaf.to_be_signed(&self.context.group_id, self.own_leaf.0)?;
+        leaf.signature = self.signer.sign_with_label(LEAF_NODE_LABEL, &tbs)?.to_vec();
+        let message = self.propose(Proposal::Update(Box::new(Update { leaf_node: leaf })), rng)?;
+        self.keys.add_pending_leaf_key(pk.as_bytes().to_vec(), sk);
         Ok(message)
     }
 

@@ -223,6 +223,13 @@ impl TreeChanges {
         self.size
     }
 
+    /// The node the changes set at `n`: `None` if they do not touch it, `Some(None)` if they
+    /// blank it.
+    #[must_use]
+    pub fn node(&self, n: NodeIndex) -> Option<Option<&Node>> {
+        self.nodes.get(&n).map(Option::as_ref)
+    }
+
     /// The nodes the changes set (including blanked ones).
     pub fn changed_nodes(&self) -> impl Iterator<Item = NodeIndex> + '_ {
         self.nodes.keys().copied()
