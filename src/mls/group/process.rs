@@ -456,16 +456,23 @@ impl Group {
                 return Err(PeerMisbehaved::CredentialRejected.into());
             }
         }
-        let mut new: Vec<&[u8]> = vec![&leaf.encryption_key];
-        new.extend(path.nodes.iter().map(|n| n.encryption_key.as_slice()));
-        let existing = (0..diff.size().width()).filter_map(|x| match diff.node(NodeIndex(x)) {
-            Some(crate::mls::wire::Node::Leaf(l)) if NodeIndex(x) != committer.node() => {
-                Some(l.encryption_key.as_slice())
+        // None of the path's keys may already be in the tree, except on the committer's own
+        // direct path and leaf, which the path replaces.
+        let replaced: Vec<NodeIndex> = core::iter::once(committer.node())
+            .chain(diff.size().direct_path(committer.node())?)
+            .collect();
+        let keys = core::iter::once(&leaf.encryption_key)
+            .chain(path.nodes.iter().map(|n| &n.encryption_key));
+        let mut seen = std::collections::HashSet::new();
+        for k in keys {
+            let clash = diff
+                .find_encryption_key(k)
+                .is_some_and(|n| !replaced.contains(&n));
+            if clash || !seen.insert(k.as_slice()) {
+                return Err(PeerMisbehaved::DuplicateKey.into());
             }
-            Some(crate::mls::wire::Node::Parent(p)) => Some(p.encryption_key.as_slice()),
-            _ => None,
-        });
-        validate::check_unique(existing, &new)
+        }
+        Ok(())
     }
 
     /// Applies a staged commit: the group moves to the new epoch.

@@ -16,7 +16,9 @@
 
 use std::collections::HashMap;
 
-use crate::crypto::{HpkePrivateKey, HpkePublicKey, Rng, Secret, SignaturePrivateKey, Suite};
+use crate::crypto::{
+    ForkSeed, HpkePrivateKey, HpkePublicKey, Rng, Secret, SignaturePrivateKey, Suite,
+};
 use crate::error::{Error, PeerMisbehaved, Result};
 use crate::mls::key_schedule::CommitSecret;
 use crate::mls::wire::{
@@ -382,27 +384,43 @@ impl PreparedPath {
         exclude: &[LeafIndex],
         rng: &mut impl Rng,
     ) -> Result<UpdatePath> {
-        let mut out = Vec::with_capacity(self.nodes.len());
-        for n in &self.nodes {
-            let mut encrypted = Vec::new();
+        // One HPKE seal per resolution node, spread over the cores: each gets its own RNG
+        // stream forked (in order) from the caller's.
+        let mut tasks = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
             for r in resolution_excluding(diff, n.copath, exclude)? {
-                let key = node_public_key(diff, r)?;
-                let ct = self.suite.encrypt_secret_with_label(
-                    &key,
+                tasks.push((i, node_public_key(diff, r)?, ForkSeed::draw(rng)));
+            }
+        }
+        let sealed = crate::parallel::map(&tasks, |(i, key, seed)| {
+            let mut fork = seed.start();
+            let secret = self.nodes.get(*i).map(|n| &n.secret.0);
+            secret.map(|s| {
+                self.suite.encrypt_secret_with_label(
+                    key,
                     UPDATE_PATH_NODE_LABEL,
                     group_context,
-                    &n.secret.0,
-                    rng,
-                )?;
-                encrypted.push(HpkeCiphertext {
+                    s,
+                    &mut fork,
+                )
+            })
+        });
+        let mut out: Vec<UpdatePathNode> = self
+            .nodes
+            .iter()
+            .map(|n| UpdatePathNode {
+                encryption_key: n.public.as_bytes().to_vec(),
+                encrypted_path_secret: Vec::new(),
+            })
+            .collect();
+        for ((i, ..), ct) in tasks.iter().zip(sealed) {
+            let ct = ct.ok_or(Error::Internal("path node index"))??;
+            if let Some(node) = out.get_mut(*i) {
+                node.encrypted_path_secret.push(HpkeCiphertext {
                     kem_output: ct.kem_output,
                     ciphertext: ct.ciphertext,
                 });
             }
-            out.push(UpdatePathNode {
-                encryption_key: n.public.as_bytes().to_vec(),
-                encrypted_path_secret: encrypted,
-            });
         }
         Ok(UpdatePath {
             leaf_node: self.leaf_node.clone(),
