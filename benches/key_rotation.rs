@@ -77,6 +77,40 @@ fn commit(g: &mut Group, proposals: Vec<Proposal>, r: &mut Rng) -> MlsMessage {
     out.commit
 }
 
+/// A populated tree: the group is built by n-1 external joins in turn (each joiner's commit
+/// fills its whole filtered direct path, leaving no unmerged leaves), so every parent node
+/// holds a key, as after every member has committed once. Returns the creator and the first
+/// joiner, both at the latest epoch.
+fn populated(suite: u16, seed: u64, n: usize) -> (Group, Group) {
+    let mut r = Rng::seed_from_u64(seed);
+    let mut creator = Group::create(
+        config(),
+        bundle(suite, seed, 0),
+        b"populated",
+        vec![],
+        &mut r,
+    )
+    .unwrap();
+    let mut first: Option<Group> = None;
+    for i in 1..n {
+        let MlsMessageBody::GroupInfo(gi) = creator.group_info(true).unwrap().body else {
+            unreachable!()
+        };
+        let (joiner, commit) =
+            Group::join_external(config(), &gi, None, bundle(suite, seed, i), &mut r).unwrap();
+        for g in core::iter::once(&mut creator).chain(first.as_mut()) {
+            match g.process_message(&commit).unwrap() {
+                ProcessedMessage::Commit(staged) => g.merge_staged_commit(*staged).unwrap(),
+                _ => panic!("not a commit"),
+            }
+        }
+        if first.is_none() {
+            first = Some(joiner);
+        }
+    }
+    (creator, first.unwrap())
+}
+
 fn sizes() -> Vec<usize> {
     let max: usize = std::env::var("MEETKEY_BENCH_MAX")
         .ok()
@@ -179,6 +213,39 @@ fn benches(c: &mut Criterion) {
                 b.iter(|| {
                     let msg = creator.encrypt_application(&payload, b"", &mut r).unwrap();
                     bob.process_message(&msg).unwrap()
+                });
+            });
+            g.finish();
+        }
+        // Populated trees: building one costs O(n^2) (n external joins, each validating
+        // the whole tree), so they stop at 1 000 members.
+        for n in sizes().into_iter().filter(|&n| n <= 1_000) {
+            let id = |name: &str| BenchmarkId::new(format!("{name}/suite{suite}/populated"), n);
+            let seed = n as u64 * 10 + u64::from(suite) + 5;
+            let (mut creator, mut bob) = populated(suite, seed, n);
+            let mut r = Rng::seed_from_u64(seed);
+            let mut g = c.benchmark_group("mls");
+            g.sample_size(10);
+            g.bench_function(id("self_update_create"), |b| {
+                b.iter(|| commit(&mut creator, vec![], &mut r))
+            });
+            let update = commit(&mut creator, vec![], &mut r);
+            g.bench_function(id("self_update_process"), |b| {
+                b.iter(|| match bob.process_message(&update).unwrap() {
+                    ProcessedMessage::Commit(staged) => staged,
+                    _ => panic!(),
+                });
+            });
+            let victim = u32::try_from(n - 1).unwrap();
+            let remove = Proposal::Remove(Remove { removed: victim });
+            g.bench_function(id("remove_create"), |b| {
+                b.iter(|| commit(&mut creator, vec![remove.clone()], &mut r))
+            });
+            let removal = commit(&mut creator, vec![remove.clone()], &mut r);
+            g.bench_function(id("remove_process"), |b| {
+                b.iter(|| match bob.process_message(&removal).unwrap() {
+                    ProcessedMessage::Commit(staged) => staged,
+                    _ => panic!(),
                 });
             });
             g.finish();
