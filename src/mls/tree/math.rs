@@ -84,6 +84,9 @@ impl NodeIndex {
 }
 
 impl TreeSize {
+    /// The one-leaf tree.
+    pub const MIN: Self = Self(1);
+
     /// A tree of `n_leaves` leaves.
     ///
     /// # Errors
