@@ -93,7 +93,8 @@ pub(super) struct Three {
     pub(super) alice: Group,
     pub(super) bob: Group,
     pub(super) carol: Group,
-    /// The Welcome that added Bob and Carol.
+    /// The Welcome that added Bob and Carol (a corpus seed).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(super) welcome: Welcome,
     pub(super) rng: SeedRng,
 }
@@ -398,7 +399,18 @@ pub(super) enum Mode {
 }
 
 impl Mode {
+    /// The mode a selector byte selects.
+    const fn of(selector: u8) -> Self {
+        match selector & 3 {
+            0 => Self::Network,
+            1 => Self::AliceCommits,
+            2 => Self::CarolProposes,
+            _ => Self::MaliciousCommit,
+        }
+    }
+
     /// The selector byte for this mode, suite and handshake wire format.
+    #[cfg(test)]
     pub(super) fn byte(self, suite: u16, encrypt_handshake: bool) -> u8 {
         self as u8 | if suite == 3 { 4 } else { 0 } | if encrypt_handshake { 8 } else { 0 }
     }
@@ -425,27 +437,35 @@ pub(super) fn commit_outcome(data: &[u8]) -> u8 {
     };
     let suite = if selector & 4 != 0 { 3 } else { 1 };
     let encrypt_handshake = selector & 8 != 0;
-    match selector & 3 {
-        0 => {
+    match Mode::of(selector) {
+        Mode::Network => {
             let Some(msg) = decode_round_trip::<MlsMessage>(rest) else {
                 return 0;
             };
             network(&mut Three::new(suite, encrypt_handshake), &msg)
         }
-        1 => {
+        Mode::AliceCommits => {
             let mut r = Reader::new(rest);
             let Ok(proposals) = r.read_vec::<Proposal>(MAX_VEC_LEN) else {
                 return 0;
             };
+            let consumed = rest.len().saturating_sub(r.remaining().len());
+            let mut w = crate::codec::Writer::new();
+            w.write_vec(&proposals);
+            assert_eq!(
+                w.into_bytes().ok().as_deref(),
+                rest.get(..consumed),
+                "a proposal list did not re-encode to its input"
+            );
             alice_commits(&mut Three::new(suite, encrypt_handshake), proposals)
         }
-        2 => {
+        Mode::CarolProposes => {
             let Some(proposal) = decode_round_trip::<Proposal>(rest) else {
                 return 0;
             };
             carol_proposes(&mut Three::new(suite, encrypt_handshake), proposal)
         }
-        _ => {
+        Mode::MaliciousCommit => {
             let Some(commit) = decode_round_trip::<Commit>(rest) else {
                 return 0;
             };
