@@ -10,6 +10,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod mls;
+mod parallel;
 pub mod routing;
 pub mod sframe;
 

@@ -298,12 +298,8 @@ fn rejected_messages_leave_the_group_unchanged() {
     let out = alice
         .commit(vec![], &CommitOptions::default(), &mut r)
         .unwrap();
-    let before = (
-        bob.epoch(),
-        bob.tree_hash(),
-        bob.export_secret(b"s", b"", 32).unwrap(),
-        bob.context().clone(),
-    );
+    // The whole saved state, secrets included, byte for byte.
+    let before = bob.to_bytes().unwrap();
 
     // Tampered commit bytes, each byte flipped in turn (every 7th byte, to keep it quick).
     let bytes = meetkey::codec::Encode::to_bytes(&out.commit).unwrap();
@@ -318,13 +314,10 @@ fn rejected_messages_leave_the_group_unchanged() {
         }
     }
     assert!(rejected > 10);
-    let after = (
-        bob.epoch(),
-        bob.tree_hash(),
-        bob.export_secret(b"s", b"", 32).unwrap(),
-        bob.context().clone(),
+    assert!(
+        *before == *bob.to_bytes().unwrap(),
+        "a rejected message changed the group"
     );
-    assert!(before == after, "a rejected message changed the group");
     // A message of another group or epoch.
     let (mut other, ..) = three(1, 8);
     let foreign = other
@@ -339,4 +332,165 @@ fn rejected_messages_leave_the_group_unchanged() {
     deliver_commit(&mut [&mut bob], &out.commit);
     alice.merge_pending_commit().unwrap();
     assert_agree(&[&alice, &bob]);
+}
+
+#[test]
+fn saved_state_restores_a_working_group() {
+    let (mut alice, mut bob, mut carol, mut r) = three(3, 9);
+    // Some history: a message, a rotation, a pending proposal.
+    let m = bob
+        .encrypt_application(b"before save", b"", &mut r)
+        .unwrap();
+    alice.process_message(&m).unwrap();
+    let out = carol
+        .commit(vec![], &CommitOptions::default(), &mut r)
+        .unwrap();
+    carol.merge_pending_commit().unwrap();
+    deliver_commit(&mut [&mut alice, &mut bob], &out.commit);
+    let saved = alice.to_bytes().unwrap();
+    let mut restored = Group::from_bytes(GroupConfig::default(), &saved).unwrap();
+    assert_eq!(
+        *restored.to_bytes().unwrap(),
+        *saved,
+        "save/restore/save is stable"
+    );
+    assert_agree(&[&restored, &bob, &carol]);
+    // The restored group keeps working: it receives, sends and commits.
+    let m = bob
+        .encrypt_application(b"after restore", b"", &mut r)
+        .unwrap();
+    assert!(matches!(
+        restored.process_message(&m).unwrap(),
+        ProcessedMessage::Application { .. }
+    ));
+    let out = restored
+        .commit(vec![], &CommitOptions::default(), &mut r)
+        .unwrap();
+    restored.merge_pending_commit().unwrap();
+    deliver_commit(&mut [&mut bob, &mut carol], &out.commit);
+    assert_agree(&[&restored, &bob, &carol]);
+    // Corrupt states are rejected, never a panic.
+    for cut in [0, 4, 6, 50, saved.len() / 2, saved.len() - 1] {
+        Group::from_bytes(GroupConfig::default(), &saved[..cut]).expect_err("truncated state");
+    }
+    let mut bad = saved.to_vec();
+    bad[0] ^= 1;
+    Group::from_bytes(GroupConfig::default(), &bad).expect_err("bad magic");
+}
+
+#[test]
+fn welcome_without_any_tree_is_refused() {
+    let mut r = rng(10);
+    let config = GroupConfig {
+        ratchet_tree_extension: false,
+        ..GroupConfig::default()
+    };
+    let mut alice = Group::create(
+        config.clone(),
+        bundle(1, "alice", &mut r),
+        b"m",
+        vec![],
+        &mut r,
+    )
+    .unwrap();
+    let b = bundle(1, "bob", &mut r);
+    let out = alice
+        .commit(vec![add(&b)], &CommitOptions::default(), &mut r)
+        .unwrap();
+    let welcome = out.welcome.unwrap();
+    let err =
+        Group::join_welcome(config, welcome_of(&welcome), b, None, vec![]).expect_err("no tree");
+    assert_eq!(
+        err,
+        Error::PeerMisbehaved(meetkey::error::PeerMisbehaved::MissingRatchetTree)
+    );
+}
+
+#[test]
+fn welcome_with_tree_supplied_out_of_band_and_psk() {
+    let mut r = rng(11);
+    let config = GroupConfig {
+        ratchet_tree_extension: false,
+        ..GroupConfig::default()
+    };
+    let mut alice = Group::create(
+        config.clone(),
+        bundle(3, "alice", &mut r),
+        b"m",
+        vec![],
+        &mut r,
+    )
+    .unwrap();
+    alice.add_external_psk(b"room-psk", Secret::from_slice(&[5; 32]).unwrap());
+    let b = bundle(3, "bob", &mut r);
+    let psk = Proposal::PreSharedKey(Box::new(PreSharedKey {
+        psk: PreSharedKeyId {
+            psk: Psk::External {
+                psk_id: b"room-psk".to_vec(),
+            },
+            psk_nonce: vec![2; 32],
+        },
+    }));
+    let out = alice
+        .commit(vec![add(&b), psk], &CommitOptions::default(), &mut r)
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+    let welcome = out.welcome.unwrap();
+    let tree = alice.tree().to_wire();
+    let bob = Group::join_welcome(
+        config,
+        welcome_of(&welcome),
+        b,
+        Some(&tree),
+        vec![(b"room-psk".to_vec(), Secret::from_slice(&[5; 32]).unwrap())],
+    )
+    .unwrap();
+    assert_agree(&[&alice, &bob]);
+}
+
+#[test]
+fn adding_a_client_already_in_the_group_is_refused() {
+    let (mut alice, bob, _carol, mut r) = three(1, 12);
+    // A KeyPackage with Bob's signature key (the same client) cannot be added again.
+    let suite = CipherSuite(1).suite().unwrap();
+    let _ = bob;
+    let signer = SignaturePrivateKey::from_seed(&[3; 32]).unwrap();
+    let lifetime = Lifetime {
+        not_before: 0,
+        not_after: u64::MAX,
+    };
+    let first = KeyPackageBundle::new(
+        &suite,
+        Credential::Basic {
+            identity: b"dup".to_vec(),
+        },
+        signer,
+        lifetime,
+        &[],
+        &mut r,
+    )
+    .unwrap();
+    let again = KeyPackageBundle::new(
+        &suite,
+        Credential::Basic {
+            identity: b"dup".to_vec(),
+        },
+        SignaturePrivateKey::from_seed(&[3; 32]).unwrap(),
+        lifetime,
+        &[],
+        &mut r,
+    )
+    .unwrap();
+    let err = alice
+        .commit(
+            vec![add(&first), add(&again)],
+            &CommitOptions::default(),
+            &mut r,
+        )
+        .expect_err("duplicate add");
+    assert_eq!(
+        err,
+        Error::PeerMisbehaved(meetkey::error::PeerMisbehaved::InvalidProposalList)
+    );
+    assert!(!alice.has_pending_commit());
 }

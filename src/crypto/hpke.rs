@@ -80,6 +80,11 @@ impl HpkePrivateKey {
         )))
     }
 
+    /// Writes the key as `opaque<V>` into a saved group state (which the caller zeroizes).
+    pub(crate) fn write_to(&self, w: &mut Writer) {
+        self.0.write_opaque_to(w);
+    }
+
     fn to_kem(&self) -> Result<KemPrivate> {
         KemPrivate::from_bytes(self.0.expose()).map_err(|_| InvalidMessage::InvalidKey.into())
     }

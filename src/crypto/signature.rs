@@ -27,6 +27,14 @@ impl SignaturePrivateKey {
         Ok(Self(SigningKey::from_bytes(seed)))
     }
 
+    /// Writes the 32-byte seed as `opaque<V>` into a saved group state (which the caller
+    /// zeroizes).
+    pub(crate) fn write_seed_to(&self, w: &mut Writer) {
+        let mut seed = self.0.to_bytes();
+        w.write_opaque(&seed);
+        zeroize::Zeroize::zeroize(&mut seed);
+    }
+
     /// The matching public key.
     #[must_use]
     pub fn public_key(&self) -> SignaturePublicKey {

@@ -17,6 +17,7 @@ mod create;
 mod epoch;
 mod join;
 mod key_package;
+mod persist;
 mod process;
 mod send;
 
@@ -36,6 +37,7 @@ use super::wire::{Credential, GroupContext, Proposal, Sender};
 pub use commit::{CommitOptions, CommitOutput};
 pub use epoch::MAX_EXPORT_LEN;
 pub use key_package::KeyPackageBundle;
+pub use persist::STATE_VERSION;
 pub use process::{ProcessedMessage, StagedCommit};
 
 use epoch::{EpochKeys, PastEpochs};

@@ -62,7 +62,8 @@ fn check_tree(tree: &RatchetTree, group_info: &GroupInfo, config: &GroupConfig) 
         required_proposals: &required_proposals,
         credentials: &*config.credentials,
     };
-    for (l, leaf) in tree.leaves() {
+    let leaves: Vec<_> = tree.leaves().collect();
+    let checks = crate::parallel::map(&leaves, |(l, leaf)| {
         let context = match leaf.leaf_node_source {
             crate::mls::wire::LeafNodeSource::KeyPackage(_) => {
                 LeafContext::KeyPackage { now: None }
@@ -76,7 +77,10 @@ fn check_tree(tree: &RatchetTree, group_info: &GroupInfo, config: &GroupConfig) 
                 leaf_index: l.0,
             },
         };
-        validate::validate_leaf_node(leaf, context, &params)?;
+        validate::validate_leaf_node(leaf, context, &params)
+    });
+    for c in checks {
+        c?;
     }
     let signer = tree
         .leaf(LeafIndex(group_info.signer))

@@ -1,0 +1,274 @@
+//! Saving and restoring a group, so a client restart loses nothing.
+//!
+//! ```text
+//!  "MKGS" | u16 version=1 | GroupContext | RatchetTree | u32 own_leaf | u8 active
+//!  | signer seed | tree private keys | epoch secrets + secret tree | interim hash | tag
+//!  | proposals | past epochs | external PSKs | resumption PSKs
+//! ```
+//!
+//! The state holds every secret of the group: it comes back in a buffer that zeroizes
+//! itself on drop, and must be stored encrypted (e.g. in the platform keystore). A pending
+//! commit is not saved: after a restart, resend or discard it. Restoring checks the format and
+//! bounds everything, like any decoder; it does not trust the bytes more than the network's.
+
+use std::collections::HashMap;
+
+use zeroize::Zeroizing;
+
+use crate::codec::{Decode, Encode, Reader, Writer};
+use crate::crypto::{HpkePrivateKey, Secret, SignaturePrivateKey, MAX_SECRET_LEN};
+use crate::error::{InvalidMessage, Result};
+use crate::mls::key_schedule::{
+    ConfirmationKey, EpochAuthenticator, ExporterSecret, ExternalSecret, InitSecret, MembershipKey,
+    ResumptionPsk, SenderDataSecret,
+};
+use crate::mls::secret_tree::SecretTree;
+use crate::mls::tree::math::{LeafIndex, NodeIndex};
+use crate::mls::tree::{RatchetTree, TreePrivateKeys};
+use crate::mls::wire::{self, GroupContext, Proposal, Sender, MAX_VEC_LEN};
+
+use super::epoch::{EpochKeys, PastEpoch, PastEpochs};
+use super::{Group, GroupConfig, PendingProposal};
+
+const MAGIC: &[u8; 4] = b"MKGS";
+/// The current version of the saved-state format.
+pub const STATE_VERSION: u16 = 1;
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn read_secret(r: &mut Reader<'_>) -> Result<Secret> {
+    Secret::from_slice(r.read_opaque(MAX_SECRET_LEN)?)
+        .map_err(|_| InvalidMessage::InvalidValue.into())
+}
+
+impl Group {
+    /// The group's whole state, to persist (encrypted) and restore with
+    /// [`Group::from_bytes`]. A pending commit is not included.
+    ///
+    /// # Errors
+    /// Only on an encoding overflow of an absurd group.
+    pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>> {
+        let mut w = Writer::with_capacity(4096 + self.tree.size().width() as usize * 256);
+        w.write_raw(MAGIC);
+        w.write_u16(STATE_VERSION);
+        self.context.encode(&mut w);
+        self.tree.to_wire().encode(&mut w);
+        w.write_u32(self.own_leaf.0);
+        w.write_u8(u8::from(self.active));
+        self.signer.write_seed_to(&mut w);
+        let keys = self.keys.nodes();
+        w.write_u32(count(keys.len()));
+        for (n, sk) in keys {
+            w.write_u32(n.0);
+            sk.write_to(&mut w);
+        }
+        let pending = self.keys.pending();
+        w.write_u32(count(pending.len()));
+        for (pk, sk) in pending {
+            w.write_opaque(pk);
+            sk.write_to(&mut w);
+        }
+        write_epoch(&self.epoch, &mut w);
+        w.write_opaque(&self.interim_transcript_hash);
+        w.write_opaque(&self.confirmation_tag);
+        w.write_u32(count(self.proposals.len()));
+        for p in &self.proposals {
+            w.write_opaque(&p.reference);
+            p.proposal.encode(&mut w);
+            p.sender.encode(&mut w);
+        }
+        let past = self.past.iter().collect::<Vec<_>>();
+        w.write_u32(count(past.len()));
+        for e in past {
+            w.write_u64(e.epoch);
+            e.context.encode(&mut w);
+            e.sender_data.0.write_opaque_to(&mut w);
+            e.secret_tree.write_state(&mut w);
+            let mut replaced: Vec<_> = e.replaced_keys.iter().collect();
+            replaced.sort_by_key(|(l, _)| **l);
+            w.write_u32(count(replaced.len()));
+            for (l, k) in replaced {
+                w.write_u32(l.0);
+                w.write_opaque(k);
+            }
+        }
+        let mut psks: Vec<_> = self.external_psks.iter().collect();
+        psks.sort_by(|a, b| a.0.cmp(b.0));
+        w.write_u32(count(psks.len()));
+        for (id, s) in psks {
+            w.write_opaque(id);
+            s.write_opaque_to(&mut w);
+        }
+        w.write_u32(count(self.resumption_psks.len()));
+        for (e, s) in &self.resumption_psks {
+            w.write_u64(*e);
+            s.write_opaque_to(&mut w);
+        }
+        let overflow = w.overflowed();
+        let bytes = Zeroizing::new(w.into_bytes().unwrap_or_default());
+        if overflow {
+            return Err(crate::error::ApiMisuse::EncodingOverflow.into());
+        }
+        Ok(bytes)
+    }
+
+    /// Restores a group saved by [`Group::to_bytes`], with the application's `config`.
+    ///
+    /// # Errors
+    /// [`InvalidMessage`] for bytes that are not a valid saved state (wrong magic, unknown
+    /// version, truncated, out of range); [`Unsupported`](crate::error::Unsupported) for an
+    /// unknown cipher suite.
+    pub fn from_bytes(config: GroupConfig, bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes);
+        if r.take(4)? != MAGIC {
+            return Err(InvalidMessage::InvalidValue.into());
+        }
+        if r.read_u16()? != STATE_VERSION {
+            return Err(InvalidMessage::InvalidValue.into());
+        }
+        let context = GroupContext::decode(&mut r)?;
+        let suite = context.cipher_suite.suite()?;
+        let tree = RatchetTree::from_wire(suite, &wire::RatchetTree::decode(&mut r)?)?;
+        if tree.root_hash().as_bytes() != context.tree_hash.as_slice() {
+            return Err(InvalidMessage::InvalidValue.into());
+        }
+        let own_leaf = LeafIndex(r.read_u32()?);
+        let active = match r.read_u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err(InvalidMessage::InvalidValue.into()),
+        };
+        if active && tree.leaf(own_leaf).is_none() {
+            return Err(InvalidMessage::InvalidValue.into());
+        }
+        let signer = SignaturePrivateKey::from_seed(r.read_opaque(MAX_SECRET_LEN)?)?;
+        let n_keys = r.read_u32()?;
+        let mut keys = Vec::new();
+        for _ in 0..n_keys {
+            let n = NodeIndex(r.read_u32()?);
+            if !tree.size().contains(n) {
+                return Err(InvalidMessage::InvalidValue.into());
+            }
+            keys.push((
+                n,
+                HpkePrivateKey::from_slice(r.read_opaque(MAX_SECRET_LEN)?)?,
+            ));
+        }
+        let n_pending = r.read_u32()?;
+        let mut pending = Vec::new();
+        for _ in 0..n_pending {
+            let pk = r.read_opaque(MAX_SECRET_LEN)?.to_vec();
+            pending.push((
+                pk,
+                HpkePrivateKey::from_slice(r.read_opaque(MAX_SECRET_LEN)?)?,
+            ));
+        }
+        let keys = TreePrivateKeys::from_nodes(own_leaf, keys, pending);
+        let epoch = read_epoch(suite, &config, &mut r)?;
+        if epoch.secret_tree.size() != tree.size() {
+            return Err(InvalidMessage::InvalidValue.into());
+        }
+        let interim_transcript_hash = r.read_opaque(MAX_SECRET_LEN)?.to_vec();
+        let confirmation_tag = r.read_opaque(MAX_SECRET_LEN)?.to_vec();
+        let n_proposals = r.read_u32()?;
+        let mut proposals = Vec::new();
+        for _ in 0..n_proposals {
+            proposals.push(PendingProposal {
+                reference: r.read_opaque(MAX_SECRET_LEN)?.to_vec(),
+                proposal: Proposal::decode(&mut r)?,
+                sender: Sender::decode(&mut r)?,
+            });
+        }
+        let n_past = r.read_u32()?;
+        let mut past = PastEpochs::default();
+        for _ in 0..n_past {
+            let e = u64::decode(&mut r)?;
+            let context = GroupContext::decode(&mut r)?;
+            let sender_data = SenderDataSecret(read_secret(&mut r)?);
+            let secret_tree = SecretTree::read_state(suite, config.ratchet, &mut r)?;
+            let n_replaced = r.read_u32()?;
+            let mut replaced_keys = HashMap::new();
+            for _ in 0..n_replaced {
+                let l = LeafIndex(r.read_u32()?);
+                replaced_keys.insert(l, r.read_opaque(MAX_VEC_LEN)?.to_vec());
+            }
+            past.push(
+                PastEpoch {
+                    epoch: e,
+                    context,
+                    sender_data,
+                    secret_tree,
+                    replaced_keys,
+                },
+                usize::MAX,
+            );
+        }
+        let n_psks = r.read_u32()?;
+        let mut external_psks = HashMap::new();
+        for _ in 0..n_psks {
+            let id = r.read_opaque(MAX_VEC_LEN)?.to_vec();
+            external_psks.insert(id, read_secret(&mut r)?);
+        }
+        let n_resumption = r.read_u32()?;
+        let mut resumption_psks = Vec::new();
+        for _ in 0..n_resumption {
+            resumption_psks.push((r.read_u64()?, read_secret(&mut r)?));
+        }
+        r.finish()?;
+        Ok(Self {
+            suite,
+            config,
+            context,
+            tree,
+            own_leaf,
+            signer,
+            keys,
+            epoch,
+            interim_transcript_hash,
+            confirmation_tag,
+            proposals,
+            pending_commit: None,
+            past,
+            signature_keys: HashMap::new(),
+            external_psks,
+            resumption_psks,
+            active,
+        })
+    }
+}
+
+fn write_epoch(e: &EpochKeys, w: &mut Writer) {
+    for s in [
+        &e.sender_data.0,
+        &e.exporter.0,
+        &e.external.0,
+        &e.confirmation_key.0,
+        &e.membership_key.0,
+        &e.resumption_psk.0,
+        &e.epoch_authenticator.0,
+        &e.init_next.0,
+    ] {
+        s.write_opaque_to(w);
+    }
+    e.secret_tree.write_state(w);
+}
+
+fn read_epoch(
+    suite: crate::crypto::Suite,
+    config: &GroupConfig,
+    r: &mut Reader<'_>,
+) -> Result<EpochKeys> {
+    Ok(EpochKeys {
+        sender_data: SenderDataSecret(read_secret(r)?),
+        exporter: ExporterSecret(read_secret(r)?),
+        external: ExternalSecret(read_secret(r)?),
+        confirmation_key: ConfirmationKey(read_secret(r)?),
+        membership_key: MembershipKey(read_secret(r)?),
+        resumption_psk: ResumptionPsk(read_secret(r)?),
+        epoch_authenticator: EpochAuthenticator(read_secret(r)?),
+        init_next: InitSecret(read_secret(r)?),
+        secret_tree: SecretTree::read_state(suite, config.ratchet, r)?,
+    })
+}
