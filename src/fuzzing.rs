@@ -15,6 +15,7 @@ mod group;
 mod mls;
 mod rng;
 mod routing;
+mod sframe;
 mod tree;
 
 #[cfg(test)]
@@ -26,4 +27,5 @@ pub use framing::private_message_unprotect;
 pub use group::{commit_process, external_join, key_package_validate, welcome_join};
 pub use mls::mls_message;
 pub use routing::{routing_directory, routing_directory_verify, routing_policy};
+pub use sframe::{sframe_decrypt, sframe_decrypt_seed, sframe_header};
 pub use tree::ratchet_tree_validate;
