@@ -15,13 +15,13 @@ mod group;
 mod mls;
 mod rng;
 mod routing;
+mod sframe;
 mod tree;
 
 #[cfg(test)]
 mod replay;
 #[cfg(test)]
 mod seeds;
-mod sframe;
 
 pub use framing::private_message_unprotect;
 pub use group::{commit_process, external_join, key_package_validate, welcome_join};
