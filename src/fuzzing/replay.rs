@@ -19,7 +19,7 @@ struct Target {
     mutations: usize,
 }
 
-const TARGETS: [Target; 10] = [
+const TARGETS: [Target; 12] = [
     Target {
         name: "mls_message",
         run: super::mls_message,
@@ -88,6 +88,21 @@ const TARGETS: [Target; 10] = [
             Policy::decode_canonical(d).is_ok()
         },
         mutations: 400,
+    },
+    Target {
+        name: "sframe_header",
+        run: super::sframe_header,
+        deep: |d| {
+            super::sframe_header(d);
+            crate::sframe::Header::decode(d).is_ok()
+        },
+        mutations: 64,
+    },
+    Target {
+        name: "sframe_decrypt",
+        run: super::sframe_decrypt,
+        deep: super::sframe::decrypts,
+        mutations: 200,
     },
 ];
 
@@ -203,4 +218,6 @@ replay_tests! {
     routing_directory
     routing_directory_verify
     routing_policy
+    sframe_header
+    sframe_decrypt
 }

@@ -338,5 +338,43 @@ pub(super) fn all() -> Vec<Seed> {
     ] {
         put("routing_policy", name.into(), p.encode_canonical());
     }
+    // SFrame: header encodings of the RFC 9605 vectors (every length form), and frames the
+    // decrypt harness opens (each suite, short and long KIDs and counters, with metadata).
+    let sframe: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{}/vectors/sframe/rfc9605.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    for (i, case) in sframe["header"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .step_by(12)
+    {
+        put(
+            "sframe_header",
+            format!("vec-{i}"),
+            hex(case["encoded"].as_str().unwrap()),
+        );
+    }
+    for (suite, kid, ctr) in [
+        (0u8, 0u64, 0u64),
+        (1, 7, 1),
+        (2, 0x123, 0xffff),
+        (3, u64::MAX, 1 << 40),
+        (4, 7, 3),
+    ] {
+        let input =
+            super::sframe_decrypt_seed(suite, kid, ctr, b"rtp", b"media frame payload").unwrap();
+        put(
+            "sframe_decrypt",
+            format!("suite{suite}-kid{kid:x}-ctr{ctr:x}"),
+            input,
+        );
+    }
     out
 }

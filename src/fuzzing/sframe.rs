@@ -58,6 +58,20 @@ fn fuzz_base_key(suite: CipherSuite) -> crate::Result<BaseKey> {
     BaseKey::from_slice(FUZZ_BASE_KEY.get(..len.min(32)).unwrap_or_default())
 }
 
+/// Whether `data` is a frame the decrypt harness opens (for the corpus replay test).
+#[cfg(test)]
+pub(super) fn decrypts(data: &[u8]) -> bool {
+    sframe_decrypt(data);
+    let (Some(&s), Some(&m)) = (data.first(), data.get(1)) else {
+        return false;
+    };
+    let suite = CipherSuite(u16::from(s % 5) + 1);
+    let rest = data.get(2..).unwrap_or_default();
+    let (metadata, frame) = rest.split_at(usize::from(m % 32).min(rest.len()));
+    let mut out = vec![0u8; frame.len()];
+    fuzz_decryptor(suite).is_ok_and(|mut d| d.decrypt(metadata, frame, &mut out).is_ok())
+}
+
 /// A valid input for [`sframe_decrypt`] (seed corpus and replay test): a frame encrypted with
 /// the harness key.
 ///
