@@ -8,7 +8,9 @@
 mod framing;
 mod mls;
 mod routing;
+mod sframe;
 
 pub use framing::private_message_unprotect;
 pub use mls::mls_message;
 pub use routing::{routing_directory, routing_policy};
+pub use sframe::{sframe_decrypt, sframe_decrypt_seed, sframe_header};

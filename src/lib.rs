@@ -11,5 +11,6 @@ pub mod error;
 pub mod fuzzing;
 pub mod mls;
 pub mod routing;
+pub mod sframe;
 
 pub use error::{Error, Result};
