@@ -593,6 +593,21 @@ impl Meeting {
         self.media.decrypt(metadata, frame, out)
     }
 
+    /// Whether key material of this meeting occurs in `haystack`: the SFrame base keys of
+    /// the retained epochs, the current epoch's authenticator, and its MLS exporter output
+    /// for a fixed audit label. Answers one bit without exposing a key; for audits of what
+    /// relays or logs captured (the relay test and the meeting example use it).
+    #[must_use]
+    pub fn key_material_occurs_in(&self, haystack: &[u8]) -> bool {
+        let exported = self
+            .group
+            .export_secret(b"meetkey audit", b"", 32)
+            .is_ok_and(|s| s.occurs_in(haystack));
+        exported
+            || self.media.key_occurs_in(haystack)
+            || self.group.epoch_authenticator().0.occurs_in(haystack)
+    }
+
     /// The security code of the current epoch: participants read it aloud and compare
     /// (see [`SecurityCode`] for the derivation).
     ///

@@ -77,6 +77,11 @@ impl Media {
         Ok(())
     }
 
+    /// Whether any retained base key occurs in `haystack` (audits of relayed bytes).
+    pub(super) fn key_occurs_in(&self, haystack: &[u8]) -> bool {
+        self.base_keys.iter().any(|(_, k)| k.0.occurs_in(haystack))
+    }
+
     /// Forgets every key (we left the meeting).
     pub(super) fn clear(&mut self) {
         for (e, _) in core::mem::take(&mut self.base_keys) {
