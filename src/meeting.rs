@@ -22,44 +22,6 @@
 //! [`Meeting::confirm_pending`]), which installs the new epoch's SFrame key, checks the
 //! policy extension is still there and queues the UI events. A rejected message leaves the
 //! meeting as it was.
-//!
-//! The README's quick-start:
-//!
-//! ```
-//! use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
-//! use meetkey::meeting::{Meeting, MeetingConfig};
-//! use meetkey::mls::wire::Lifetime;
-//! use meetkey::routing::{Jurisdiction, Policy};
-//! use rand_core::OsRng;
-//!
-//! let suite = CipherSuite(1).suite()?;
-//! let forever = Lifetime { not_before: 0, not_after: u64::MAX };
-//! let mut rng = OsRng;
-//! let policy = Policy::new("eu-west")?.deny([Jurisdiction::parse("CN")?]);
-//!
-//! // Alice creates the meeting; Bob publishes a KeyPackage and Alice adds him.
-//! let alice_kp = Meeting::key_package(&suite, b"alice", SignaturePrivateKey::generate(&mut rng), forever, &mut rng)?;
-//! let mut alice = Meeting::create(MeetingConfig::default(), alice_kp, b"meeting-42", &policy, &mut rng)?;
-//! let bob_kp = Meeting::key_package(&suite, b"bob", SignaturePrivateKey::generate(&mut rng), forever, &mut rng)?;
-//! let out = alice.add(&[bob_kp.key_package.clone()], &mut rng)?;
-//! alice.process(&out.commit)?; // the delivery service's echo confirms Alice's pending commit
-//! let mut bob = Meeting::join_welcome(MeetingConfig::default(), &out.welcome.unwrap(), bob_kp)?;
-//! assert_eq!(alice.security_code()?, bob.security_code()?); // read aloud, compare
-//!
-//! // Media: encrypt into a caller buffer, decrypt into another.
-//! let mut frame = [0u8; 128];
-//! let n = alice.encrypt_frame(b"rtp header", b"opus frame", &mut frame)?;
-//! let mut plain = [0u8; 128];
-//! let got = bob.decrypt_frame(b"rtp header", &frame[..n], &mut plain)?;
-//! assert_eq!(&plain[..got.len], b"opus frame");
-//!
-//! // Rotate keys; the UI learns about it through events.
-//! let out = bob.rotate(&mut rng)?;
-//! bob.process(&out.commit)?;
-//! alice.process(&out.commit)?;
-//! while let Some(event) = alice.next_event() { println!("{event:?}"); }
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
 
 mod events;
 mod media;

@@ -28,7 +28,8 @@ use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
 use meetkey::meeting::{Event, Meeting, MeetingConfig};
 use meetkey::mls::wire::{Lifetime, MlsMessage};
 use meetkey::routing::{
-    Directory, DirectoryVerifier, Health, Jurisdiction, Policy, Reason, SignedDirectory, Tier,
+    Directory, DirectoryVerifier, Health, HealthStatus, Jurisdiction, Policy, Reason,
+    SignedDirectory, Tier,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -434,7 +435,7 @@ fn deliver(ps: &mut [Participant], msg: &MlsMessage, skip: usize) -> Res<()> {
 
 fn describe(reason: Reason, role: Tier) -> String {
     match reason {
-        Reason::Chosen { position } => format!("chosen #{position} as {}", role.as_str()),
+        Reason::Chosen { position } => format!("{} #{position}", role.as_str()),
         other => format!("{other:?}"),
     }
 }
@@ -451,6 +452,20 @@ fn choose_relay(w: &mut World, p: &mut Participant) -> Res<()> {
             decision.denial()
         ));
     };
+    // Why the route looks as it does: the relays left out, and hops this client saw unwell.
+    let mut excluded: Vec<String> = decision
+        .audit
+        .entries()
+        .filter(|(_, v)| !matches!(v.reason, Reason::Chosen { .. }))
+        .map(|(r, v)| format!("{} {:?}", r.id(), v.reason))
+        .collect();
+    excluded.sort();
+    let unwell: Vec<String> = route
+        .hops()
+        .iter()
+        .filter(|h| !matches!(h.health, HealthStatus::Healthy | HealthStatus::Unknown))
+        .map(|h| format!("{} {:?}", h.relay.id(), h.health))
+        .collect();
     let hops: Vec<(String, Tier, Reason)> = route
         .hops()
         .iter()
@@ -470,12 +485,19 @@ fn choose_relay(w: &mut World, p: &mut Participant) -> Res<()> {
             Ok((ACK, _)) => {
                 p.health.record_success(&id, w.clock);
                 let mut why = describe(reason, role);
+                failed.sort();
                 if !failed.is_empty() {
-                    why = format!("{why}; {} down", failed.join("+"));
+                    why = format!("{why}; {} failed", failed.join(","));
+                } else if !unwell.is_empty() {
+                    why = format!("{why}; {}", unwell.join(","));
                 }
                 if p.relay.as_deref() != Some(id.as_str()) || why != p.why {
                     let line = format!("{} routes via {id} ({why})", p.name);
                     w.log(line);
+                    if p.name == "p00" {
+                        let line = format!("p00 audit, left out: {}", excluded.join(", "));
+                        w.log(line);
+                    }
                     if p.relay.as_deref() != Some(id.as_str()) {
                         w.relay_history
                             .entry(p.name.clone())
@@ -995,16 +1017,16 @@ pub(crate) fn print_summary(r: &Report) {
     println!();
     println!("== Routes (own policy ∩ meeting policy: home eu-west, CN and RU excluded)");
     println!(
-        "{:<5} {:<9} {:<26} {:<26} {:>5} {:>8}",
+        "{:<5} {:<9} {:<34} {:<18} {:>5} {:>7}",
         "who", "relay", "why", "relays used", "epoch", "frames"
     );
     for row in &r.routes {
         println!(
-            "{:<5} {:<9} {:<26} {:<26} {:>5} {:>8}",
+            "{:<5} {:<9} {:<34} {:<18} {:>5} {:>7}",
             row.name,
             row.relay,
             row.why,
-            row.history.join(" -> "),
+            row.history.join(">"),
             row.epoch,
             row.received
         );
