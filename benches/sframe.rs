@@ -4,6 +4,8 @@
 //! numbers taken moments apart on this shared machine:
 //! - `raw_seal_ring/<size>` (AES-GCM suite only): ring's `seal_in_place_separate_tag` on the
 //!   same payload with a key expanded once and a 5-byte AAD: the floor for the AES-GCM suite.
+//! - `raw_open_ring/<size>` (AES-GCM suite only): ring's `open_in_place_separate_tag` of
+//!   that payload (the floor for decryption; the sealed copy is made in the untimed setup).
 //! - `encrypt/<size>`: `Encryptor::encrypt` (header, copy of the payload, seal, tag) into a
 //!   caller buffer.
 //! - `encrypt_in_place/<size>`: `Encryptor::encrypt_in_place`, payload already in the buffer.
@@ -67,6 +69,37 @@ fn raw_seal(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTi
     });
 }
 
+fn raw_open(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, size: usize) {
+    use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
+    let key = LessSafeKey::new(UnboundKey::new(&AES_128_GCM, &[0x42; 16]).unwrap());
+    let header = [0x99u8, 0x01, 0x23, 0x45, 0x67];
+    let mut sealed = vec![0xabu8; size];
+    let tag = key
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key([0x11; 12]),
+            Aad::from(&header),
+            &mut sealed,
+        )
+        .unwrap();
+    c.bench_with_input(BenchmarkId::new("raw_open_ring", size), &size, |b, _| {
+        b.iter_batched_ref(
+            || sealed.clone(),
+            |buf| {
+                key.open_in_place_separate_tag(
+                    Nonce::assume_unique_for_key([0x11; 12]),
+                    Aad::from(&header),
+                    tag,
+                    buf,
+                    0..,
+                )
+                .unwrap()
+                .len()
+            },
+            BatchSize::SmallInput,
+        );
+    });
+}
+
 fn sframe(c: &mut Criterion) {
     for (name, suite) in SUITES {
         let mut g = c.benchmark_group(format!("sframe/{name}"));
@@ -74,6 +107,7 @@ fn sframe(c: &mut Criterion) {
             g.throughput(Throughput::Bytes(size as u64));
             if suite == CipherSuite::AES_128_GCM_SHA256_128 {
                 raw_seal(&mut g, size);
+                raw_open(&mut g, size);
             }
             let key = base_key(suite);
             let pt = vec![0xabu8; size];

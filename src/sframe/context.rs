@@ -9,9 +9,10 @@
 //!                                header ‖ metadata, plaintext)      ─► replay window updated on success only
 //! ```
 //!
-//! Both paths run without heap allocation (metadata up to
-//! [`SFRAME_STACK_AAD_LEN`](crate::crypto::SFRAME_STACK_AAD_LEN) bytes minus the header), with
-//! every AEAD key expanded once per KID.
+//! Both paths run without heap allocation, with every AEAD key expanded once per KID. (The
+//! AES-GCM suites join header and metadata on the stack up to
+//! [`SFRAME_STACK_AAD_LEN`](crate::crypto::SFRAME_STACK_AAD_LEN) bytes; longer metadata costs
+//! one temporary buffer. The AES-CTR-HMAC suites take metadata of any length.)
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

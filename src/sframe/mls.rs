@@ -178,7 +178,9 @@ impl KeyStore {
 
     /// Installs the base key of `epoch` (the exporter output, `AEAD.Nk` bytes).
     ///
-    /// Removes the epoch that held the same low `E` bits, with all its keys.
+    /// Removes the epoch that held the same low `E` bits, with all its keys, and any epoch
+    /// 2^E or more older than the newest one (after a jump), so at most the last 2^E epochs
+    /// are held.
     ///
     /// # Errors
     /// [`Stale::EpochRetired`] when `epoch` is not newer than the epoch holding its low bits,
@@ -205,7 +207,20 @@ impl KeyStore {
             base_key,
             issued_contexts: Vec::new(),
         });
-        self.newest = Some(self.newest.map_or(epoch, |n| n.max(epoch)));
+        let newest = self.newest.map_or(epoch, |n| n.max(epoch));
+        self.newest = Some(newest);
+        // After a jump of more than one epoch, epochs that fell out of the window go too.
+        while let Some(i) = self
+            .epochs
+            .iter()
+            .position(|e| e.epoch.saturating_add(self.layout.epoch_window()) <= newest)
+        {
+            let low = self
+                .epochs
+                .get(i)
+                .map_or(0, |e| e.epoch & self.layout.epoch_mask());
+            self.drop_slot(i, low);
+        }
         Ok(())
     }
 

@@ -398,3 +398,28 @@ fn in_place_forms_match_the_copying_forms() {
         );
     }
 }
+
+#[test]
+fn an_epoch_jump_drops_everything_outside_the_window() {
+    let mut bob = store(2, 2);
+    for m in 10..14 {
+        bob.add_epoch(m, epoch_key(m)).unwrap();
+    }
+    // Epoch 20 retakes 12's slot; 10, 11 and 13 fall out of the window 17..=20 as well.
+    bob.add_epoch(20, epoch_key(20)).unwrap();
+    assert_eq!(bob.epochs().collect::<Vec<_>>(), vec![20]);
+    let mut alice = store(1, 2);
+    alice.add_epoch(13, epoch_key(13)).unwrap();
+    let mut enc = alice.encryptor(13, 0).unwrap();
+    let frame = seal(&mut enc, b"", b"late");
+    let mut out = [0u8; 64];
+    assert_eq!(
+        bob.decrypt(b"", &frame, &mut out),
+        Err(Error::Stale(Stale::UnknownKeyId))
+    );
+    bob.add_epoch(19, epoch_key(19)).unwrap();
+    bob.add_epoch(18, epoch_key(18)).unwrap();
+    let mut held: Vec<_> = bob.epochs().collect();
+    held.sort_unstable();
+    assert_eq!(held, vec![18, 19, 20]);
+}
