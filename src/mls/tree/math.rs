@@ -30,10 +30,12 @@ pub struct TreeSize(u32);
 const MAX_LEAVES: u32 = 1 << 30;
 
 impl LeafIndex {
-    /// The node that holds this leaf.
+    /// The node that holds this leaf. Leaf indices come from the wire: one at or above
+    /// 2^31 (beyond any tree) maps to `u32::MAX`, an odd index that no tree contains, instead
+    /// of overflowing (a panic in debug builds, and leaf `i - 2^31` in release builds).
     #[must_use]
     pub const fn node(self) -> NodeIndex {
-        NodeIndex(self.0 * 2)
+        NodeIndex(self.0.saturating_mul(2))
     }
 }
 
@@ -227,6 +229,14 @@ impl TreeSize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_leaf_indices_map_to_no_node() {
+        let n = LeafIndex(0x8000_0000).node();
+        assert_eq!(n, NodeIndex(u32::MAX));
+        assert!(!n.is_leaf());
+        assert_ne!(LeafIndex(u32::MAX).node(), LeafIndex(0).node());
+    }
 
     #[test]
     fn sizes_must_be_full_trees() {
