@@ -6,11 +6,13 @@
 //! corpus so CI covers them without nightly.
 
 mod framing;
+mod meeting;
 mod mls;
 mod routing;
 mod sframe;
 
 pub use framing::private_message_unprotect;
+pub use meeting::meeting_state;
 pub use mls::mls_message;
 pub use routing::{routing_directory, routing_policy};
 pub use sframe::{sframe_decrypt, sframe_decrypt_seed, sframe_header};
