@@ -39,7 +39,6 @@ fn c_program_runs_a_meeting_through_the_header() {
     let status = Command::new(&cc)
         .args([
             "-std=c11",
-            "-D_GNU_SOURCE",
             "-Wall",
             "-Wextra",
             "-Werror",
