@@ -37,13 +37,7 @@ fn c_program_runs_a_meeting_through_the_header() {
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
     let lib = staticlib();
     let status = Command::new(&cc)
-        .args([
-            "-std=c11",
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            "-O1",
-        ])
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O1"])
         .arg("-I")
         .arg(dir.join("include"))
         .arg(dir.join("tests/c/meeting.c"))
