@@ -456,3 +456,43 @@ fn persistence_round_trip_keeps_keys_and_moves_the_kid_context() {
     long.push(0);
     assert!(Meeting::from_bytes(MeetingConfig::default(), &long).is_err());
 }
+
+#[test]
+fn wrong_message_kinds_are_refused() {
+    let (mut alice, mut bob, _carol, mut r) = three(12);
+    let out = alice.rotate(&mut r).unwrap();
+    // A commit is not a Welcome, a Welcome not a GroupInfo.
+    assert_eq!(
+        Meeting::join_welcome(MeetingConfig::default(), &out.commit, kp("x", &mut r)).map(|_| ()),
+        Err(Error::ApiMisuse(ApiMisuse::UnexpectedContentType))
+    );
+    let gi = alice.group_info().unwrap();
+    assert_eq!(
+        Meeting::join_welcome(MeetingConfig::default(), &gi, kp("y", &mut r)).map(|_| ()),
+        Err(Error::ApiMisuse(ApiMisuse::UnexpectedContentType))
+    );
+    assert_eq!(
+        Meeting::join_external(
+            MeetingConfig::default(),
+            &out.commit,
+            kp("z", &mut r),
+            &mut r
+        )
+        .map(|_| ()),
+        Err(Error::ApiMisuse(ApiMisuse::UnexpectedContentType))
+    );
+    // MLS application messages are not part of a meeting's handshake channel.
+    alice.discard_pending();
+    assert!(alice
+        .drain_events()
+        .contains(&Event::PendingCommitDiscarded { epoch: 1 }));
+    let app = alice
+        .group
+        .encrypt_application(b"chat", b"", &mut r)
+        .unwrap();
+    assert_eq!(
+        bob.process(&app),
+        Err(Error::ApiMisuse(ApiMisuse::UnexpectedContentType))
+    );
+    assert_eq!(bob.epoch(), 1);
+}
