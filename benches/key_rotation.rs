@@ -1,15 +1,18 @@
-//! MLS key rotation against group size (issue: the MLS group): for groups of 10, 100, 1 000
-//! and 10 000 members in suites 0x0001 and 0x0003, with the group built by one commit that
-//! adds everyone (a "sparse" tree):
+//! MLS key rotation against group size (the MLS group issue): groups of 10, 100, 1 000 and
+//! 10 000 members in suites 0x0001 and 0x0003, built by one commit that adds everyone (a
+//! "sparse" tree):
 //!
-//! - `build`: the commit adding n-1 KeyPackages (create), and joining from its Welcome;
-//! - `self_update`: a member's self-update commit (create) and its processing by another;
-//! - `remove`: a remove commit (create) and its processing by another;
-//! - `external_join`: joining by external commit from a GroupInfo;
-//! - `application_1KiB`: protect + unprotect of a 1 KiB application message.
+//! - `build_commit_create`: the commit adding n-1 KeyPackages (up to 1 000 members);
+//! - `join_from_welcome`: a new member joining from that commit's Welcome;
+//! - `self_update_create` / `self_update_process`: a self-update commit, and its processing
+//!   by another member;
+//! - `remove_create` / `remove_process`: a remove commit, and its processing;
+//! - `external_join`: joining by external commit from a GroupInfo with the tree;
+//! - `application_1KiB_protect_unprotect`.
 //!
-//! Setup stays out of the timed part (`iter_batched`). Run: `cargo bench --bench key_rotation`;
-//! `MEETKEY_BENCH_MAX=1000` caps the group size.
+//! Every member's KeyPackage comes from its own seeded RNG, so a member's bundle (with its
+//! private keys) can be made again for each join iteration. Setup stays out of the timed
+//! part. Run: `cargo bench --bench key_rotation`; `MEETKEY_BENCH_MAX=1000` caps the size.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -25,7 +28,9 @@ use rand_core::SeedableRng;
 
 type Rng = rand_chacha::ChaCha20Rng;
 
-fn bundle(suite: u16, i: usize, rng: &mut Rng) -> KeyPackageBundle {
+/// Member `i`'s KeyPackage bundle, the same every time for the same `(suite, seed, i)`.
+fn bundle(suite: u16, seed: u64, i: usize) -> KeyPackageBundle {
+    let mut r = Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(i as u64));
     let s = CipherSuite(suite).suite().unwrap();
     let credential = Credential::Basic {
         identity: format!("member-{i}").into_bytes(),
@@ -37,60 +42,73 @@ fn bundle(suite: u16, i: usize, rng: &mut Rng) -> KeyPackageBundle {
     KeyPackageBundle::new(
         &s,
         credential,
-        SignaturePrivateKey::generate(rng),
+        SignaturePrivateKey::generate(&mut r),
         lifetime,
         &[],
-        rng,
+        &mut r,
     )
     .unwrap()
 }
 
 fn config() -> GroupConfig {
-    // The benchmarks measure the protocol, not the GroupInfo tree copy.
-    GroupConfig {
-        ratchet_tree_extension: true,
-        ..GroupConfig::default()
-    }
+    GroupConfig::default()
 }
 
-/// A creator, the commit adding n-1 members with its Welcome, and two of the members' bundles
-/// (the last two added).
-struct Built {
-    creator: Group,
-    welcome: MlsMessage,
-    joiners: Vec<KeyPackageBundle>,
-}
-
-fn build(suite: u16, n: usize, seed: u64) -> Built {
-    let mut r = Rng::seed_from_u64(seed);
-    let creator_bundle = bundle(suite, 0, &mut r);
-    let mut creator = Group::create(config(), creator_bundle, b"bench", vec![], &mut r).unwrap();
-    let mut bundles: Vec<KeyPackageBundle> = (1..n).map(|i| bundle(suite, i, &mut r)).collect();
-    let adds = bundles
-        .iter()
-        .map(|b| {
+fn adds(suite: u16, seed: u64, n: usize) -> Vec<Proposal> {
+    (1..n)
+        .map(|i| {
             Proposal::Add(Box::new(Add {
-                key_package: b.key_package.clone(),
+                key_package: bundle(suite, seed, i).key_package,
             }))
         })
-        .collect();
-    let out = creator
-        .commit(adds, &CommitOptions::default(), &mut r)
-        .unwrap();
-    creator.merge_pending_commit().unwrap();
-    let joiners = bundles.split_off(bundles.len().saturating_sub(2));
-    Built {
-        creator,
-        welcome: out.welcome.unwrap(),
-        joiners,
-    }
+        .collect()
 }
 
-fn join_owned(welcome: &MlsMessage, bundle: KeyPackageBundle) -> Group {
+fn join(welcome: &MlsMessage, bundle: KeyPackageBundle) -> Group {
     let MlsMessageBody::Welcome(w) = &welcome.body else {
         unreachable!()
     };
     Group::join_welcome(config(), w, bundle, None, vec![]).unwrap()
+}
+
+fn commit(g: &mut Group, proposals: Vec<Proposal>, r: &mut Rng) -> MlsMessage {
+    let out = g.commit(proposals, &CommitOptions::default(), r).unwrap();
+    g.discard_pending_commit();
+    out.commit
+}
+
+/// A populated tree: the group is built by n-1 external joins in turn (each joiner's commit
+/// fills its whole filtered direct path, leaving no unmerged leaves), so every parent node
+/// holds a key, as after every member has committed once. Returns the creator and the first
+/// joiner, both at the latest epoch.
+fn populated(suite: u16, seed: u64, n: usize) -> (Group, Group) {
+    let mut r = Rng::seed_from_u64(seed);
+    let mut creator = Group::create(
+        config(),
+        bundle(suite, seed, 0),
+        b"populated",
+        vec![],
+        &mut r,
+    )
+    .unwrap();
+    let mut first: Option<Group> = None;
+    for i in 1..n {
+        let MlsMessageBody::GroupInfo(gi) = creator.group_info(true).unwrap().body else {
+            unreachable!()
+        };
+        let (joiner, commit) =
+            Group::join_external(config(), &gi, None, bundle(suite, seed, i), &mut r).unwrap();
+        for g in core::iter::once(&mut creator).chain(first.as_mut()) {
+            match g.process_message(&commit).unwrap() {
+                ProcessedMessage::Commit(staged) => g.merge_staged_commit(*staged).unwrap(),
+                _ => panic!("not a commit"),
+            }
+        }
+        if first.is_none() {
+            first = Some(joiner);
+        }
+    }
+    (creator, first.unwrap())
 }
 
 fn sizes() -> Vec<usize> {
@@ -109,13 +127,16 @@ fn benches(c: &mut Criterion) {
         for n in sizes() {
             let id = |name: &str| BenchmarkId::new(format!("{name}/suite{suite}"), n);
             let seed = n as u64 * 10 + u64::from(suite);
-            let mut built = build(suite, n, seed);
-            let bob_bundle = built.joiners.pop().unwrap();
-            let carol_bundle = built.joiners.pop().unwrap();
-            let mut bob = join_owned(&built.welcome, bob_bundle);
-            let carol = join_owned(&built.welcome, carol_bundle);
-            let mut creator = built.creator;
-            let mut r = Rng::seed_from_u64(seed + 1);
+            let mut r = Rng::seed_from_u64(seed);
+            let mut creator =
+                Group::create(config(), bundle(suite, seed, 0), b"bench", vec![], &mut r).unwrap();
+            let out = creator
+                .commit(adds(suite, seed, n), &CommitOptions::default(), &mut r)
+                .unwrap();
+            creator.merge_pending_commit().unwrap();
+            let welcome = out.welcome.unwrap();
+            let mut bob = join(&welcome, bundle(suite, seed, n - 1));
+            let carol_leaf = u32::try_from(n - 2).unwrap();
 
             let mut g = c.benchmark_group("mls");
             g.sample_size(10);
@@ -123,23 +144,16 @@ fn benches(c: &mut Criterion) {
                 g.bench_function(id("build_commit_create"), |b| {
                     b.iter_batched(
                         || {
-                            let mut r = Rng::seed_from_u64(seed + 2);
+                            let mut r = Rng::seed_from_u64(seed);
                             let creator = Group::create(
                                 config(),
-                                bundle(suite, 0, &mut r),
+                                bundle(suite, seed, 0),
                                 b"bench",
                                 vec![],
                                 &mut r,
                             )
                             .unwrap();
-                            let adds: Vec<Proposal> = (1..n)
-                                .map(|i| {
-                                    Proposal::Add(Box::new(Add {
-                                        key_package: bundle(suite, i, &mut r).key_package,
-                                    }))
-                                })
-                                .collect();
-                            (creator, adds, r)
+                            (creator, adds(suite, seed, n), r)
                         },
                         |(mut creator, adds, mut r)| {
                             creator
@@ -150,43 +164,32 @@ fn benches(c: &mut Criterion) {
                     );
                 });
             }
-            g.bench_function(id("self_update_create"), |b| {
-                b.iter(|| {
-                    let out = creator
-                        .commit(vec![], &CommitOptions::default(), &mut r)
-                        .unwrap();
-                    creator.discard_pending_commit();
-                    out
-                });
+            g.bench_function(id("join_from_welcome"), |b| {
+                b.iter_batched(
+                    || bundle(suite, seed, n - 2),
+                    |kp| join(&welcome, kp),
+                    BatchSize::PerIteration,
+                );
             });
-            let out = creator
-                .commit(vec![], &CommitOptions::default(), &mut r)
-                .unwrap();
+            g.bench_function(id("self_update_create"), |b| {
+                b.iter(|| commit(&mut creator, vec![], &mut r))
+            });
+            let update = commit(&mut creator, vec![], &mut r);
             g.bench_function(id("self_update_process"), |b| {
-                b.iter(|| match bob.process_message(&out.commit).unwrap() {
+                b.iter(|| match bob.process_message(&update).unwrap() {
                     ProcessedMessage::Commit(staged) => staged,
                     _ => panic!(),
                 });
             });
-            creator.discard_pending_commit();
             let remove = Proposal::Remove(Remove {
-                removed: carol.own_leaf().0,
+                removed: carol_leaf,
             });
             g.bench_function(id("remove_create"), |b| {
-                b.iter(|| {
-                    let out = creator
-                        .commit(vec![remove.clone()], &CommitOptions::default(), &mut r)
-                        .unwrap();
-                    creator.discard_pending_commit();
-                    out
-                });
+                b.iter(|| commit(&mut creator, vec![remove.clone()], &mut r))
             });
-            let out = creator
-                .commit(vec![remove.clone()], &CommitOptions::default(), &mut r)
-                .unwrap();
-            creator.discard_pending_commit();
+            let removal = commit(&mut creator, vec![remove.clone()], &mut r);
             g.bench_function(id("remove_process"), |b| {
-                b.iter(|| match bob.process_message(&out.commit).unwrap() {
+                b.iter(|| match bob.process_message(&removal).unwrap() {
                     ProcessedMessage::Commit(staged) => staged,
                     _ => panic!(),
                 });
@@ -196,7 +199,7 @@ fn benches(c: &mut Criterion) {
             };
             g.bench_function(id("external_join"), |b| {
                 b.iter_batched(
-                    || bundle(suite, n + 1, &mut r),
+                    || bundle(suite, seed, n + 1),
                     |kp| {
                         Group::join_external(config(), &gi, None, kp, &mut Rng::seed_from_u64(3))
                             .unwrap()
@@ -210,6 +213,39 @@ fn benches(c: &mut Criterion) {
                 b.iter(|| {
                     let msg = creator.encrypt_application(&payload, b"", &mut r).unwrap();
                     bob.process_message(&msg).unwrap()
+                });
+            });
+            g.finish();
+        }
+        // Populated trees: building one costs O(n^2) (n external joins, each validating
+        // the whole tree), so they stop at 1 000 members.
+        for n in sizes().into_iter().filter(|&n| n <= 1_000) {
+            let id = |name: &str| BenchmarkId::new(format!("{name}/suite{suite}/populated"), n);
+            let seed = n as u64 * 10 + u64::from(suite) + 5;
+            let (mut creator, mut bob) = populated(suite, seed, n);
+            let mut r = Rng::seed_from_u64(seed);
+            let mut g = c.benchmark_group("mls");
+            g.sample_size(10);
+            g.bench_function(id("self_update_create"), |b| {
+                b.iter(|| commit(&mut creator, vec![], &mut r))
+            });
+            let update = commit(&mut creator, vec![], &mut r);
+            g.bench_function(id("self_update_process"), |b| {
+                b.iter(|| match bob.process_message(&update).unwrap() {
+                    ProcessedMessage::Commit(staged) => staged,
+                    _ => panic!(),
+                });
+            });
+            let victim = u32::try_from(n - 1).unwrap();
+            let remove = Proposal::Remove(Remove { removed: victim });
+            g.bench_function(id("remove_create"), |b| {
+                b.iter(|| commit(&mut creator, vec![remove.clone()], &mut r))
+            });
+            let removal = commit(&mut creator, vec![remove.clone()], &mut r);
+            g.bench_function(id("remove_process"), |b| {
+                b.iter(|| match bob.process_message(&removal).unwrap() {
+                    ProcessedMessage::Commit(staged) => staged,
+                    _ => panic!(),
                 });
             });
             g.finish();

@@ -101,7 +101,7 @@ fn fixture(n: u32) -> Fixture {
     let mut receiver = TreePrivateKeys::new(LeafIndex(1), leaf_key);
     for p in tree.size().direct_path(LeafIndex(1).node()).unwrap() {
         let (sk, _) = node_key(&suite, p.0);
-        receiver.apply(&TreeDiff::new(&tree).into_changes(), vec![(p, sk)]);
+        receiver.apply(&tree, &TreeDiff::new(&tree).into_changes(), vec![(p, sk)]);
     }
     Fixture {
         tree,

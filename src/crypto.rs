@@ -20,6 +20,7 @@ mod digest;
 pub mod hpke;
 mod kdf;
 mod leak_check;
+mod rng;
 mod secret;
 mod sframe_aead;
 mod sframe_kdf;
@@ -30,6 +31,7 @@ mod suite;
 pub use aead::{AeadKey, AeadNonce};
 pub use digest::{Digest, Mac};
 pub use hpke::{HpkePrivateKey, HpkePublicKey};
+pub use rng::{ForkSeed, ForkedRng};
 pub use secret::{Secret, MAX_SECRET_LEN};
 pub use sframe_aead::{SframeCipher, SFRAME_STACK_AAD_LEN};
 pub use sframe_kdf::{

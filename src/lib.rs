@@ -11,6 +11,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod meeting;
 pub mod mls;
+mod parallel;
 pub mod routing;
 pub mod sframe;
 

@@ -377,3 +377,120 @@ fn saved_state_restores_a_working_group() {
     bad[0] ^= 1;
     Group::from_bytes(GroupConfig::default(), &bad).expect_err("bad magic");
 }
+
+#[test]
+fn welcome_without_any_tree_is_refused() {
+    let mut r = rng(10);
+    let config = GroupConfig {
+        ratchet_tree_extension: false,
+        ..GroupConfig::default()
+    };
+    let mut alice = Group::create(
+        config.clone(),
+        bundle(1, "alice", &mut r),
+        b"m",
+        vec![],
+        &mut r,
+    )
+    .unwrap();
+    let b = bundle(1, "bob", &mut r);
+    let out = alice
+        .commit(vec![add(&b)], &CommitOptions::default(), &mut r)
+        .unwrap();
+    let welcome = out.welcome.unwrap();
+    let err =
+        Group::join_welcome(config, welcome_of(&welcome), b, None, vec![]).expect_err("no tree");
+    assert_eq!(
+        err,
+        Error::PeerMisbehaved(meetkey::error::PeerMisbehaved::MissingRatchetTree)
+    );
+}
+
+#[test]
+fn welcome_with_tree_supplied_out_of_band_and_psk() {
+    let mut r = rng(11);
+    let config = GroupConfig {
+        ratchet_tree_extension: false,
+        ..GroupConfig::default()
+    };
+    let mut alice = Group::create(
+        config.clone(),
+        bundle(3, "alice", &mut r),
+        b"m",
+        vec![],
+        &mut r,
+    )
+    .unwrap();
+    alice.add_external_psk(b"room-psk", Secret::from_slice(&[5; 32]).unwrap());
+    let b = bundle(3, "bob", &mut r);
+    let psk = Proposal::PreSharedKey(Box::new(PreSharedKey {
+        psk: PreSharedKeyId {
+            psk: Psk::External {
+                psk_id: b"room-psk".to_vec(),
+            },
+            psk_nonce: vec![2; 32],
+        },
+    }));
+    let out = alice
+        .commit(vec![add(&b), psk], &CommitOptions::default(), &mut r)
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+    let welcome = out.welcome.unwrap();
+    let tree = alice.tree().to_wire();
+    let bob = Group::join_welcome(
+        config,
+        welcome_of(&welcome),
+        b,
+        Some(&tree),
+        vec![(b"room-psk".to_vec(), Secret::from_slice(&[5; 32]).unwrap())],
+    )
+    .unwrap();
+    assert_agree(&[&alice, &bob]);
+}
+
+#[test]
+fn adding_a_client_already_in_the_group_is_refused() {
+    let (mut alice, bob, _carol, mut r) = three(1, 12);
+    // A KeyPackage with Bob's signature key (the same client) cannot be added again.
+    let suite = CipherSuite(1).suite().unwrap();
+    let _ = bob;
+    let signer = SignaturePrivateKey::from_seed(&[3; 32]).unwrap();
+    let lifetime = Lifetime {
+        not_before: 0,
+        not_after: u64::MAX,
+    };
+    let first = KeyPackageBundle::new(
+        &suite,
+        Credential::Basic {
+            identity: b"dup".to_vec(),
+        },
+        signer,
+        lifetime,
+        &[],
+        &mut r,
+    )
+    .unwrap();
+    let again = KeyPackageBundle::new(
+        &suite,
+        Credential::Basic {
+            identity: b"dup".to_vec(),
+        },
+        SignaturePrivateKey::from_seed(&[3; 32]).unwrap(),
+        lifetime,
+        &[],
+        &mut r,
+    )
+    .unwrap();
+    let err = alice
+        .commit(
+            vec![add(&first), add(&again)],
+            &CommitOptions::default(),
+            &mut r,
+        )
+        .expect_err("duplicate add");
+    assert_eq!(
+        err,
+        Error::PeerMisbehaved(meetkey::error::PeerMisbehaved::InvalidProposalList)
+    );
+    assert!(!alice.has_pending_commit());
+}

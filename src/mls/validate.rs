@@ -3,8 +3,6 @@
 //! [`CredentialValidator`] decides whether a credential is acceptable; the checks here are
 //! ours.
 
-use std::collections::HashSet;
-
 use crate::crypto::{SignaturePublicKey, Suite};
 use crate::error::{Error, PeerMisbehaved, Result};
 
@@ -223,22 +221,4 @@ pub fn required_capabilities(
     let _creds: Vec<super::wire::CredentialType> = r.read_vec(super::wire::MAX_VEC_LEN)?;
     r.finish()?;
     Ok((exts, props))
-}
-
-/// RFC 9420 §7.3 / §12.4.3.1: the encryption and signature keys of `new` leaves appear
-/// nowhere else in the tree (`existing` are all keys in the tree but those being replaced).
-///
-/// # Errors
-/// [`PeerMisbehaved::DuplicateKey`].
-pub(crate) fn check_unique<'a>(
-    existing: impl Iterator<Item = &'a [u8]>,
-    new: &[&'a [u8]],
-) -> Result<()> {
-    let mut seen: HashSet<&[u8]> = existing.collect();
-    for k in new {
-        if !seen.insert(k) {
-            return Err(PeerMisbehaved::DuplicateKey.into());
-        }
-    }
-    Ok(())
 }

@@ -150,21 +150,34 @@ pub(super) fn apply_proposals(
         }
     }
 
-    let mut new_signature_keys: HashSet<&[u8]> = HashSet::new();
-    for (p, _) in proposals {
-        if let Proposal::Add(add) = p {
-            if external {
+    // Adds: every KeyPackage validated first (in parallel: two signatures each), then
+    // applied in order.
+    let adds: Vec<&KeyPackage> = proposals
+        .iter()
+        .filter_map(|(p, _)| match p {
+            Proposal::Add(add) => Some(&add.key_package),
+            _ => None,
+        })
+        .collect();
+    if !adds.is_empty() {
+        if external {
+            return Err(invalid());
+        }
+        for r in crate::parallel::map(&adds, |kp| {
+            validate::validate_key_package(kp, &params, None)
+        }) {
+            r?;
+        }
+        // §12.2: no two Adds of the same client, none of a client already in the group
+        // (identical signature keys), unless it is being removed (and so blank by now).
+        let mut new_keys: HashSet<&[u8]> = HashSet::new();
+        for kp in &adds {
+            let key = kp.leaf_node.signature_key.as_slice();
+            if !new_keys.insert(key) || diff.find_signature_key(key).is_some() {
                 return Err(invalid());
             }
-            let kp = &add.key_package;
-            validate::validate_key_package(kp, &params, None)?;
-            // §12.2: no two Adds of the same client, none of a client already in the group
-            // (identical signature keys), unless it is being removed.
-            let sig = kp.leaf_node.signature_key.as_slice();
-            if !new_signature_keys.insert(sig) || diff.leaves().any(|(_, l)| l.signature_key == sig)
-            {
-                return Err(invalid());
-            }
+        }
+        for kp in adds {
             let leaf = diff.add_leaf(kp.leaf_node.clone())?;
             applied.added.push((leaf, kp.clone()));
             n_other += 1;
@@ -212,25 +225,18 @@ pub(super) fn apply_proposals(
     }
 
     // §7.3: keys of new and updated leaves are unique in the tree.
-    let changed: HashSet<LeafIndex> = applied
+    let changed = applied
         .added
         .iter()
         .map(|(l, _)| *l)
-        .chain(applied.updated.iter().copied())
-        .collect();
-    if !changed.is_empty() {
-        let others = diff.leaves().filter(|(l, _)| !changed.contains(l));
-        let mut existing: Vec<&[u8]> = Vec::new();
-        for (_, l) in others {
-            existing.push(&l.encryption_key);
-            existing.push(&l.signature_key);
+        .chain(applied.updated.iter().copied());
+    for l in changed {
+        let leaf = diff.leaf(l).ok_or(crate::Error::Internal("changed leaf"))?;
+        if diff.find_encryption_key(&leaf.encryption_key) != Some(l.node())
+            || diff.find_signature_key(&leaf.signature_key) != Some(l)
+        {
+            return Err(PeerMisbehaved::DuplicateKey.into());
         }
-        let new: Vec<&[u8]> = changed
-            .iter()
-            .filter_map(|l| diff.leaf(*l))
-            .flat_map(|l| [l.encryption_key.as_slice(), l.signature_key.as_slice()])
-            .collect();
-        validate::check_unique(existing.into_iter(), &new)?;
     }
     Ok(applied)
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::codec::{Decode, Encode, Reader};
-use crate::crypto::hpke::{self, SenderMode};
+use crate::crypto::hpke::SenderMode;
 use crate::crypto::{HpkePublicKey, Mac, Rng, Secret, SignaturePublicKey};
 use crate::error::{PeerMisbehaved, Result};
 use crate::mls::framing;
@@ -62,7 +62,8 @@ fn check_tree(tree: &RatchetTree, group_info: &GroupInfo, config: &GroupConfig) 
         required_proposals: &required_proposals,
         credentials: &*config.credentials,
     };
-    for (l, leaf) in tree.leaves() {
+    let leaves: Vec<_> = tree.leaves().collect();
+    let checks = crate::parallel::map(&leaves, |(l, leaf)| {
         let context = match leaf.leaf_node_source {
             crate::mls::wire::LeafNodeSource::KeyPackage(_) => {
                 LeafContext::KeyPackage { now: None }
@@ -76,7 +77,10 @@ fn check_tree(tree: &RatchetTree, group_info: &GroupInfo, config: &GroupConfig) 
                 leaf_index: l.0,
             },
         };
-        validate::validate_leaf_node(leaf, context, &params)?;
+        validate::validate_leaf_node(leaf, context, &params)
+    });
+    for c in checks {
+        c?;
     }
     let signer = tree
         .leaf(LeafIndex(group_info.signer))
@@ -233,8 +237,13 @@ impl Group {
         let mut r = Reader::new(&ext.extension_data);
         let external_pub = HpkePublicKey::from_slice(r.read_opaque(64)?)?;
         r.finish()?;
-        let (kem_output, ctx) =
-            hpke::setup_sender(suite.hpke_aead(), SenderMode::Base, &external_pub, &[], rng)?;
+        let (kem_output, ctx) = crate::crypto::hpke::setup_sender(
+            suite.hpke_aead(),
+            SenderMode::Base,
+            &external_pub,
+            &[],
+            rng,
+        )?;
         let init_secret = InitSecret(ctx.export(EXTERNAL_INIT_LABEL, suite.hash_len())?);
 
         let proposals = vec![Proposal::ExternalInit(ExternalInit { kem_output })];

@@ -64,6 +64,12 @@ impl Group {
             w.write_u32(n.0);
             sk.write_to(&mut w);
         }
+        let pending = self.keys.pending();
+        w.write_u32(count(pending.len()));
+        for (pk, sk) in pending {
+            w.write_opaque(pk);
+            sk.write_to(&mut w);
+        }
         write_epoch(&self.epoch, &mut w);
         w.write_opaque(&self.interim_transcript_hash);
         w.write_opaque(&self.confirmation_tag);
@@ -150,7 +156,16 @@ impl Group {
                 HpkePrivateKey::from_slice(r.read_opaque(MAX_SECRET_LEN)?)?,
             ));
         }
-        let keys = TreePrivateKeys::from_nodes(own_leaf, keys);
+        let n_pending = r.read_u32()?;
+        let mut pending = Vec::new();
+        for _ in 0..n_pending {
+            let pk = r.read_opaque(MAX_SECRET_LEN)?.to_vec();
+            pending.push((
+                pk,
+                HpkePrivateKey::from_slice(r.read_opaque(MAX_SECRET_LEN)?)?,
+            ));
+        }
+        let keys = TreePrivateKeys::from_nodes(own_leaf, keys, pending);
         let epoch = read_epoch(suite, &config, &mut r)?;
         if epoch.secret_tree.size() != tree.size() {
             return Err(InvalidMessage::InvalidValue.into());

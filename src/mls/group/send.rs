@@ -1,10 +1,12 @@
 //! Sending application messages and proposals (RFC 9420 §6, §12.1).
 
-use crate::crypto::Rng;
+use crate::crypto::{Rng, Secret};
 use crate::error::{ApiMisuse, Result};
 use crate::mls::framing;
+use crate::mls::validate::LEAF_NODE_LABEL;
 use crate::mls::wire::{
-    FramedContent, FramedContentBody, MlsMessage, Proposal, Sender, WireFormat,
+    FramedContent, FramedContentBody, LeafNodeSource, MlsMessage, Proposal, Sender, Update,
+    WireFormat,
 };
 
 use super::{Group, PendingProposal};
@@ -79,6 +81,29 @@ impl Group {
         Ok(message)
     }
 
+    /// An Update proposal for our own leaf: a fresh encryption key, re-signed (RFC 9420
+    /// §12.1.2). Its private key is kept until a commit applies the proposal.
+    ///
+    /// # Errors
+    /// As [`Group::propose`].
+    pub fn propose_update(&mut self, rng: &mut impl Rng) -> Result<MlsMessage> {
+        let mut leaf = self
+            .tree
+            .leaf(self.own_leaf)
+            .ok_or(ApiMisuse::NotAMember)?
+            .clone();
+        let (sk, pk) = self
+            .suite
+            .derive_key_pair(&Secret::random(self.suite.hash_len(), rng)?)?;
+        leaf.encryption_key = pk.as_bytes().to_vec();
+        leaf.leaf_node_source = LeafNodeSource::Update;
+        let tbs = leaf.to_be_signed(&self.context.group_id, self.own_leaf.0)?;
+        leaf.signature = self.signer.sign_with_label(LEAF_NODE_LABEL, &tbs)?.to_vec();
+        let message = self.propose(Proposal::Update(Box::new(Update { leaf_node: leaf })), rng)?;
+        self.keys.add_pending_leaf_key(pk.as_bytes().to_vec(), sk);
+        Ok(message)
+    }
+
     /// A proposal to remove ourselves (leaving the group); another member commits it.
     ///
     /// # Errors
@@ -86,5 +111,34 @@ impl Group {
     pub fn propose_leave(&mut self, rng: &mut impl Rng) -> Result<MlsMessage> {
         let removed = self.own_leaf.0;
         self.propose(Proposal::Remove(crate::mls::wire::Remove { removed }), rng)
+    }
+}
+
+#[cfg(any(fuzzing, test))]
+impl Group {
+    /// Signs and sends `commit` exactly as given, as a malicious member would, with the
+    /// current epoch's confirmation tag (which cannot be the right one for the new epoch).
+    /// For fuzzing receivers' commit validation only; nothing is checked or staged here.
+    pub(crate) fn frame_commit_unchecked(
+        &mut self,
+        commit: crate::mls::wire::Commit,
+        rng: &mut impl Rng,
+    ) -> Result<MlsMessage> {
+        let content = FramedContent {
+            group_id: self.context.group_id.clone(),
+            epoch: self.context.epoch,
+            sender: Sender::Member(self.own_leaf.0),
+            authenticated_data: Vec::new(),
+            body: FramedContentBody::Commit(Box::new(commit)),
+        };
+        let mut auth = framing::sign_content(
+            &self.suite,
+            &self.signer,
+            self.handshake_wire_format(),
+            content,
+            &self.context,
+        )?;
+        auth.auth.confirmation_tag = Some(self.confirmation_tag.clone());
+        self.protect(auth, rng)
     }
 }

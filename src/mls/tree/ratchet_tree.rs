@@ -30,6 +30,18 @@ pub struct RatchetTree {
     nodes: Vec<Option<Node>>,
     /// The tree hash of every node, kept up to date by [`RatchetTree::merge`].
     hashes: Vec<Digest>,
+    /// Where each HPKE encryption key sits (uniqueness checks in O(1), RFC 9420 §7.3).
+    encryption_keys: HashMap<Vec<u8>, NodeIndex>,
+    /// Which leaf holds each signature key.
+    signature_keys: HashMap<Vec<u8>, LeafIndex>,
+}
+
+/// The encryption key of a node.
+fn encryption_key(n: &Node) -> &[u8] {
+    match n {
+        Node::Leaf(l) => &l.encryption_key,
+        Node::Parent(p) => &p.encryption_key,
+    }
 }
 
 impl RatchetTree {
@@ -75,8 +87,13 @@ impl RatchetTree {
             size,
             nodes,
             hashes: Vec::new(),
+            encryption_keys: HashMap::new(),
+            signature_keys: HashMap::new(),
         };
         tree.hashes = tree.compute_all_hashes()?;
+        for x in 0..size.width() {
+            tree.index_insert(NodeIndex(x));
+        }
         Ok(tree)
     }
 
@@ -149,15 +166,21 @@ impl RatchetTree {
             nodes,
             mut computed,
             dirty,
+            ..
         } = changes;
         let width = size.width() as usize;
+        for x in size.width()..self.size.width() {
+            self.index_remove(NodeIndex(x));
+        }
         self.nodes.resize_with(width, || None);
         self.hashes.resize_with(width, empty_digest);
         self.size = size;
         for (i, n) in nodes {
+            self.index_remove(i);
             if let Some(slot) = self.nodes.get_mut(i.0 as usize) {
                 *slot = n;
             }
+            self.index_insert(i);
         }
         // Recompute dirty hashes bottom-up (children before parents).
         let mut dirty: Vec<NodeIndex> = dirty.into_iter().filter(|n| size.contains(*n)).collect();
@@ -178,6 +201,28 @@ impl RatchetTree {
             }
         }
         Ok(())
+    }
+
+    fn index_insert(&mut self, i: NodeIndex) {
+        if let Some(n) = self.nodes.get(i.0 as usize).and_then(Option::as_ref) {
+            self.encryption_keys.insert(encryption_key(n).to_vec(), i);
+            if let (Node::Leaf(l), Some(leaf)) = (n, i.leaf()) {
+                self.signature_keys.insert(l.signature_key.clone(), leaf);
+            }
+        }
+    }
+
+    fn index_remove(&mut self, i: NodeIndex) {
+        if let Some(n) = self.nodes.get(i.0 as usize).and_then(Option::as_ref) {
+            if self.encryption_keys.get(encryption_key(n)) == Some(&i) {
+                self.encryption_keys.remove(encryption_key(n));
+            }
+            if let (Node::Leaf(l), Some(leaf)) = (n, i.leaf()) {
+                if self.signature_keys.get(&l.signature_key) == Some(&leaf) {
+                    self.signature_keys.remove(&l.signature_key);
+                }
+            }
+        }
     }
 
     fn compute_all_hashes(&self) -> Result<Vec<Digest>> {
@@ -211,6 +256,8 @@ const fn empty_digest() -> Digest {
 #[derive(Debug, Clone)]
 pub struct TreeChanges {
     size: TreeSize,
+    /// No leaf below this one is blank (a hint that keeps n Adds O(n), not O(n^2)).
+    first_free_hint: u32,
     nodes: HashMap<NodeIndex, Option<Node>>,
     computed: HashMap<NodeIndex, Digest>,
     dirty: HashSet<NodeIndex>,
@@ -221,6 +268,13 @@ impl TreeChanges {
     #[must_use]
     pub const fn size(&self) -> TreeSize {
         self.size
+    }
+
+    /// The node the changes set at `n`: `None` if they do not touch it, `Some(None)` if they
+    /// blank it.
+    #[must_use]
+    pub fn node(&self, n: NodeIndex) -> Option<Option<&Node>> {
+        self.nodes.get(&n).map(Option::as_ref)
     }
 
     /// The nodes the changes set (including blanked ones).
@@ -245,6 +299,7 @@ impl<'a> TreeDiff<'a> {
             base,
             changes: TreeChanges {
                 size: base.size,
+                first_free_hint: 0,
                 nodes: HashMap::new(),
                 computed: HashMap::new(),
                 dirty: HashSet::new(),
@@ -317,6 +372,44 @@ impl<'a> TreeDiff<'a> {
         wire::RatchetTree((0..end).map(|x| self.node(NodeIndex(x)).cloned()).collect())
     }
 
+    /// The node whose encryption key is `key` after the staged changes, if any.
+    #[must_use]
+    pub fn find_encryption_key(&self, key: &[u8]) -> Option<NodeIndex> {
+        if let Some(&n) = self.base.encryption_keys.get(key) {
+            if !self.changes.nodes.contains_key(&n) && self.changes.size.contains(n) {
+                return Some(n);
+            }
+        }
+        self.changes
+            .nodes
+            .iter()
+            .find(|(n, node)| {
+                self.changes.size.contains(**n)
+                    && node
+                        .as_ref()
+                        .is_some_and(|node| encryption_key(node) == key)
+            })
+            .map(|(n, _)| *n)
+    }
+
+    /// The leaf whose signature key is `key` after the staged changes, if any.
+    #[must_use]
+    pub fn find_signature_key(&self, key: &[u8]) -> Option<LeafIndex> {
+        if let Some(&l) = self.base.signature_keys.get(key) {
+            if !self.changes.nodes.contains_key(&l.node()) && self.changes.size.contains_leaf(l) {
+                return Some(l);
+            }
+        }
+        self.changes
+            .nodes
+            .iter()
+            .find(|(n, node)| {
+                self.changes.size.contains(**n)
+                    && matches!(node, Some(Node::Leaf(leaf)) if leaf.signature_key == key)
+            })
+            .and_then(|(n, _)| n.leaf())
+    }
+
     /// The occupied leaves after the staged changes.
     pub fn leaves(&self) -> impl Iterator<Item = (LeafIndex, &LeafNode)> + '_ {
         (0..self.size().leaves()).filter_map(|i| self.leaf(LeafIndex(i)).map(|l| (LeafIndex(i), l)))
@@ -387,6 +480,7 @@ impl<'a> TreeDiff<'a> {
             }
         }
         self.set(l.node(), Some(Node::Leaf(Box::new(leaf))))?;
+        self.changes.first_free_hint = l.0 + 1;
         Ok(l)
     }
 
@@ -412,6 +506,7 @@ impl<'a> TreeDiff<'a> {
             return Err(ApiMisuse::IndexOutOfRange.into());
         }
         self.set(l.node(), None)?;
+        self.changes.first_free_hint = self.changes.first_free_hint.min(l.0);
         self.blank_direct_path(l)?;
         self.truncate()
     }

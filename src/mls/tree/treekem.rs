@@ -16,7 +16,9 @@
 
 use std::collections::HashMap;
 
-use crate::crypto::{HpkePrivateKey, HpkePublicKey, Rng, Secret, SignaturePrivateKey, Suite};
+use crate::crypto::{
+    ForkSeed, HpkePrivateKey, HpkePublicKey, Rng, Secret, SignaturePrivateKey, Suite,
+};
 use crate::error::{Error, PeerMisbehaved, Result};
 use crate::mls::key_schedule::CommitSecret;
 use crate::mls::wire::{
@@ -25,7 +27,7 @@ use crate::mls::wire::{
 
 use super::hashes;
 use super::math::{LeafIndex, NodeIndex};
-use super::ratchet_tree::{TreeChanges, TreeDiff};
+use super::ratchet_tree::{RatchetTree, TreeChanges, TreeDiff};
 use super::verify::{in_subtree, LEAF_NODE_LABEL};
 
 /// The HPKE label of path-secret encryption (RFC 9420 §7.6).
@@ -57,6 +59,8 @@ impl PathSecret {
 pub struct TreePrivateKeys {
     own_leaf: LeafIndex,
     keys: HashMap<NodeIndex, HpkePrivateKey>,
+    /// Leaf key pairs of our Update proposals not yet committed (public key, private key).
+    pending: Vec<(Vec<u8>, HpkePrivateKey)>,
 }
 
 impl TreePrivateKeys {
@@ -65,7 +69,11 @@ impl TreePrivateKeys {
     pub fn new(own_leaf: LeafIndex, leaf_key: HpkePrivateKey) -> Self {
         let mut keys = HashMap::new();
         keys.insert(own_leaf.node(), leaf_key);
-        Self { own_leaf, keys }
+        Self {
+            own_leaf,
+            keys,
+            pending: Vec::new(),
+        }
     }
 
     /// The keys of a member that just committed a path from `own_leaf` (e.g. an external
@@ -86,6 +94,7 @@ impl TreePrivateKeys {
         Ok(Self {
             own_leaf,
             keys: map,
+            pending: Vec::new(),
         })
     }
 
@@ -99,11 +108,45 @@ impl TreePrivateKeys {
 
     /// Keys restored from a saved state.
     #[must_use]
-    pub fn from_nodes(own_leaf: LeafIndex, keys: Vec<(NodeIndex, HpkePrivateKey)>) -> Self {
+    pub fn from_nodes(
+        own_leaf: LeafIndex,
+        keys: Vec<(NodeIndex, HpkePrivateKey)>,
+        pending: Vec<(Vec<u8>, HpkePrivateKey)>,
+    ) -> Self {
         Self {
             own_leaf,
             keys: keys.into_iter().collect(),
+            pending,
         }
+    }
+
+    /// The leaf key pairs of our uncommitted Update proposals.
+    #[must_use]
+    pub fn pending(&self) -> &[(Vec<u8>, HpkePrivateKey)] {
+        &self.pending
+    }
+
+    /// Keeps the key pair of an Update proposal of ours until a commit applies it (then our
+    /// leaf carries `public`, and path secrets are encrypted to it).
+    pub fn add_pending_leaf_key(&mut self, public: Vec<u8>, key: HpkePrivateKey) {
+        self.pending.push((public, key));
+    }
+
+    /// The private key for node `n` of the tree seen through `diff`: for our leaf, the key
+    /// matching the leaf's current public key (which an Update of ours may have replaced).
+    fn key_for(&self, diff: &TreeDiff<'_>, n: NodeIndex) -> Option<&HpkePrivateKey> {
+        if n == self.own_leaf.node() {
+            if let Some(leaf) = diff.leaf(self.own_leaf) {
+                if let Some((_, sk)) = self
+                    .pending
+                    .iter()
+                    .find(|(pk, _)| *pk == leaf.encryption_key)
+                {
+                    return Some(sk);
+                }
+            }
+        }
+        self.keys.get(&n)
     }
 
     /// The member's leaf.
@@ -146,13 +189,41 @@ impl TreePrivateKeys {
         Ok(pk)
     }
 
-    /// Drops the keys of every node a merged diff changed (their key pairs are gone), then
-    /// installs `new` keys (from an UpdatePath just applied).
-    pub fn apply(&mut self, changes: &TreeChanges, new: Vec<(NodeIndex, HpkePrivateKey)>) {
+    /// Before `changes` are merged into `base`: drops the keys of nodes whose key pair the
+    /// changes replace or blank (not those that only gain unmerged leaves), and of nodes
+    /// beyond a truncation, then installs `new` keys (from an UpdatePath just applied).
+    pub fn apply(
+        &mut self,
+        base: &RatchetTree,
+        changes: &TreeChanges,
+        new: Vec<(NodeIndex, HpkePrivateKey)>,
+    ) {
+        let key = |n: Option<&Node>| -> Option<Vec<u8>> {
+            match n {
+                Some(Node::Leaf(l)) => Some(l.encryption_key.clone()),
+                Some(Node::Parent(p)) => Some(p.encryption_key.clone()),
+                None => None,
+            }
+        };
         for n in changes.changed_nodes() {
-            self.keys.remove(&n);
+            let after = changes.node(n).flatten();
+            if after.is_none() || key(after) != key(base.node(n)) {
+                self.keys.remove(&n);
+            }
         }
         self.keys.retain(|n, _| changes.size().contains(*n));
+        // An Update of ours was committed: its key becomes our leaf key.
+        if let Some(Some(Node::Leaf(leaf))) = changes.node(self.own_leaf.node()) {
+            if let Some(pos) = self
+                .pending
+                .iter()
+                .position(|(pk, _)| *pk == leaf.encryption_key)
+            {
+                let (_, sk) = self.pending.swap_remove(pos);
+                self.keys.insert(self.own_leaf.node(), sk);
+            }
+        }
+        self.pending.clear();
         self.keys.extend(new);
     }
 }
@@ -313,27 +384,43 @@ impl PreparedPath {
         exclude: &[LeafIndex],
         rng: &mut impl Rng,
     ) -> Result<UpdatePath> {
-        let mut out = Vec::with_capacity(self.nodes.len());
-        for n in &self.nodes {
-            let mut encrypted = Vec::new();
+        // One HPKE seal per resolution node, spread over the cores: each gets its own RNG
+        // stream forked (in order) from the caller's.
+        let mut tasks = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
             for r in resolution_excluding(diff, n.copath, exclude)? {
-                let key = node_public_key(diff, r)?;
-                let ct = self.suite.encrypt_secret_with_label(
-                    &key,
+                tasks.push((i, node_public_key(diff, r)?, ForkSeed::draw(rng)));
+            }
+        }
+        let sealed = crate::parallel::map(&tasks, |(i, key, seed)| {
+            let mut fork = seed.start();
+            let secret = self.nodes.get(*i).map(|n| &n.secret.0);
+            secret.map(|s| {
+                self.suite.encrypt_secret_with_label(
+                    key,
                     UPDATE_PATH_NODE_LABEL,
                     group_context,
-                    &n.secret.0,
-                    rng,
-                )?;
-                encrypted.push(HpkeCiphertext {
+                    s,
+                    &mut fork,
+                )
+            })
+        });
+        let mut out: Vec<UpdatePathNode> = self
+            .nodes
+            .iter()
+            .map(|n| UpdatePathNode {
+                encryption_key: n.public.as_bytes().to_vec(),
+                encrypted_path_secret: Vec::new(),
+            })
+            .collect();
+        for ((i, ..), ct) in tasks.iter().zip(sealed) {
+            let ct = ct.ok_or(Error::Internal("path node index"))??;
+            if let Some(node) = out.get_mut(*i) {
+                node.encrypted_path_secret.push(HpkeCiphertext {
                     kem_output: ct.kem_output,
                     ciphertext: ct.ciphertext,
                 });
             }
-            out.push(UpdatePathNode {
-                encryption_key: n.public.as_bytes().to_vec(),
-                encrypted_path_secret: encrypted,
-            });
         }
         Ok(UpdatePath {
             leaf_node: self.leaf_node.clone(),
@@ -467,7 +554,7 @@ pub fn decrypt_path(
     let (sk, ct) = resolution
         .iter()
         .zip(&node.encrypted_path_secret)
-        .find_map(|(r, ct)| keys.key(*r).map(|sk| (sk, ct)))
+        .find_map(|(r, ct)| keys.key_for(diff, *r).map(|sk| (sk, ct)))
         .ok_or(PeerMisbehaved::NoPathSecretForUs)?;
     let secret = suite.decrypt_secret_with_label(
         sk,

@@ -54,9 +54,9 @@ fn every_member_commits_in_turn_and_all_agree() {
             staged.push((j, d.keys, ch));
         }
         let (_, own_keys) = prepared.into_keys();
-        keys[sender as usize].apply(&changes, own_keys);
+        keys[sender as usize].apply(&tree, &changes, own_keys);
         for (j, new_keys, ch) in staged {
-            keys[j as usize].apply(&ch, new_keys);
+            keys[j as usize].apply(&tree, &ch, new_keys);
         }
         tree.merge(changes).unwrap();
         // The merged tree is a valid tree a joiner would accept.
@@ -75,9 +75,9 @@ fn populated() -> (RatchetTree, Vec<Member>, Vec<TreePrivateKeys>, UpdatePath) {
     let (path, prepared, changes) = commit(&tree, &members, 0, 7);
     for j in 1..6u32 {
         let (d, ch) = receive(&tree, &keys[j as usize], 0, &path).unwrap();
-        keys[j as usize].apply(&ch, d.keys);
+        keys[j as usize].apply(&tree, &ch, d.keys);
     }
-    keys[0].apply(&changes, prepared.into_keys().1);
+    keys[0].apply(&tree, &changes, prepared.into_keys().1);
     tree.merge(changes).unwrap();
     let (path, ..) = commit(&tree, &members, 2, 8);
     (tree, members, keys, path)
@@ -252,7 +252,7 @@ fn excluded_new_members_get_no_ciphertext() {
 fn broken_trees_fail_validation() {
     let (tree, members, mut keys) = testing::tree(4, 6);
     let (_, prepared, changes) = commit(&tree, &members, 1, 9);
-    keys[1].apply(&changes, prepared.into_keys().1);
+    keys[1].apply(&tree, &changes, prepared.into_keys().1);
     let mut tree = tree;
     tree.merge(changes).unwrap();
     verify::verify_tree(&tree, GROUP).unwrap();
