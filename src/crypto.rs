@@ -19,6 +19,7 @@ mod aead;
 mod digest;
 pub mod hpke;
 mod kdf;
+mod leak_check;
 mod rng;
 mod secret;
 mod sframe_aead;

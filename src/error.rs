@@ -147,6 +147,9 @@ pub enum PeerMisbehaved {
     MissingRatchetTree,
     /// RFC 9420 §12.4.3.2: an external commit or GroupInfo lacks what an external join needs.
     InvalidExternalCommit,
+    /// meetkey meetings (RFC 9420 §13.3 private-use extension `meetkey_geofence`): the
+    /// GroupContext carries no valid meeting policy, or a commit would remove it.
+    MeetingPolicyMissing,
 }
 
 /// A message or frame that is replayed, too old, or keyed for something we no longer hold.
@@ -232,6 +235,9 @@ pub enum ApiMisuse {
     ProposalsPending,
     /// A member does not process its own commit: merge the pending commit instead.
     OwnCommit,
+    /// A commit of ours still waits for the delivery service (RFC 9420 §14: one commit per
+    /// epoch is accepted; confirm or discard the pending one first).
+    CommitPending,
 }
 
 /// Something meetkey does not implement.

@@ -12,6 +12,7 @@
 
 mod framing;
 mod group;
+mod meeting;
 mod mls;
 mod rng;
 mod routing;
@@ -25,6 +26,7 @@ mod seeds;
 
 pub use framing::private_message_unprotect;
 pub use group::{commit_process, external_join, key_package_validate, welcome_join};
+pub use meeting::meeting_state;
 pub use mls::mls_message;
 pub use routing::{routing_directory, routing_directory_verify, routing_policy};
 pub use sframe::{sframe_decrypt, sframe_decrypt_seed, sframe_header};

@@ -9,6 +9,7 @@ pub mod error;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod meeting;
 pub mod mls;
 mod parallel;
 pub mod routing;

@@ -71,6 +71,12 @@ pub struct StagedCommit {
 }
 
 impl StagedCommit {
+    /// The GroupContext of the new epoch (extensions included), to inspect before merging.
+    #[must_use]
+    pub const fn new_context(&self) -> &GroupContext {
+        &self.context
+    }
+
     /// The epoch the commit moves the group to.
     #[must_use]
     pub const fn new_epoch(&self) -> u64 {

@@ -1,0 +1,1092 @@
+//! The whole-meeting scenario shared by `examples/meeting` and `tests/meeting_relays.rs`.
+//!
+//! ```text
+//!  relays (threads, 127.0.0.1:0)  eu-west: eu-w-1 (DE, primary)  eu-w-2 (FR, primary)
+//!                                          eu-w-s1 (NL, secondary)  eu-w-x1 (CN, secondary,
+//!                                          least loaded — outside every fence)
+//!                                  us-east: us-e-1 (US)   ap-east: ap-e-1 (CN)
+//!  signed directory (fixed test operator key) ─► DirectoryVerifier ─► Directory
+//!  participant: own policy ∩ meeting policy ─► select ─► route ─► TCP to its first healthy hop
+//!  frame: participant ─PUBLISH─► its relay ─FORWARD─► other relays in use ─FETCH─► participants
+//! ```
+//!
+//! Handshake messages (commits, Welcomes, GroupInfo) go through an in-process delivery
+//! service that orders them; media frames go through the relays. Every relay records every
+//! byte it received for forwarding; the caller asserts none of it is plaintext or key material.
+//! Deterministic: seeded RNG, a simulated clock, sequential rounds; sockets have timeouts and
+//! every loop is bounded.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
+use meetkey::meeting::{Event, Meeting, MeetingConfig};
+use meetkey::mls::wire::{Lifetime, MlsMessage};
+use meetkey::routing::{
+    Directory, DirectoryVerifier, Health, HealthStatus, Jurisdiction, Policy, Reason,
+    SignedDirectory, Tier,
+};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+/// Errors of the scenario (I/O, meetkey, or a broken expectation).
+pub(crate) type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn fail<T>(msg: impl Into<String>) -> Res<T> {
+    Err(msg.into().into())
+}
+
+/// Wall-clock time for the rotation timings the demo prints; no decision depends on it (the
+/// meeting's clock is simulated).
+#[allow(
+    clippy::disallowed_methods,
+    reason = "reporting only; time is an input elsewhere"
+)]
+fn stopwatch() -> Instant {
+    Instant::now()
+}
+
+const IO_TIMEOUT: Duration = Duration::from_secs(5);
+const OP_PUBLISH: u8 = 1;
+const OP_FORWARD: u8 = 2;
+const OP_FETCH: u8 = 3;
+const ACK: u8 = 0;
+const REFUSED: u8 = 0xFF;
+/// Upper bound of one message on the relay protocol.
+const MAX_MESSAGE: usize = 1 << 20;
+/// Marks every plaintext frame, so relays' captures can be searched for it.
+pub(crate) const PLAINTEXT_MARKER: &[u8] = b"MEDIA|";
+
+/// What the scenario does.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    /// Participants in total (at least 4): the creator, Welcome joiners, two external joiners.
+    pub(crate) participants: usize,
+    /// Frames each participant sends per media round.
+    pub(crate) frames_per_round: usize,
+    /// RNG seed.
+    pub(crate) seed: u64,
+    /// Print the timeline as it happens.
+    pub(crate) verbose: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            participants: 12,
+            frames_per_round: 3,
+            seed: 2026,
+            verbose: true,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Relays
+
+#[derive(Debug, Default)]
+struct RelayState {
+    /// Frames received (published here or forwarded from another relay), in order.
+    log: Vec<Vec<u8>>,
+    /// Every byte received for forwarding, concatenated (the capture audited afterwards).
+    capture: Vec<u8>,
+    frames_in: u64,
+    frames_out: u64,
+    bytes_in: u64,
+    /// Peer relays to forward published frames to.
+    peers: Vec<SocketAddr>,
+}
+
+#[derive(Debug)]
+struct Relay {
+    id: String,
+    region: String,
+    jurisdiction: String,
+    tier: Tier,
+    weight: u32,
+    addr: SocketAddr,
+    state: Arc<Mutex<RelayState>>,
+    down: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn lock(state: &Mutex<RelayState>) -> std::sync::MutexGuard<'_, RelayState> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write_msg(s: &mut TcpStream, op: u8, body: &[u8]) -> Res<()> {
+    let len = u32::try_from(body.len())?;
+    let mut buf = Vec::with_capacity(5 + body.len());
+    buf.push(op);
+    buf.extend_from_slice(&len.to_be_bytes());
+    buf.extend_from_slice(body);
+    s.write_all(&buf)?;
+    Ok(())
+}
+
+fn read_msg(s: &mut TcpStream) -> Res<(u8, Vec<u8>)> {
+    let mut head = [0u8; 5];
+    s.read_exact(&mut head)?;
+    let [op, a, b, c, d] = head;
+    let len = usize::try_from(u32::from_be_bytes([a, b, c, d]))?;
+    if len > MAX_MESSAGE {
+        return fail("relay message too large");
+    }
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body)?;
+    Ok((op, body))
+}
+
+fn connect(addr: SocketAddr) -> Res<TcpStream> {
+    let s = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
+    s.set_read_timeout(Some(IO_TIMEOUT))?;
+    s.set_write_timeout(Some(IO_TIMEOUT))?;
+    s.set_nodelay(true)?;
+    Ok(s)
+}
+
+/// One request on a fresh connection; returns the reply.
+fn request(addr: SocketAddr, op: u8, body: &[u8]) -> Res<(u8, Vec<u8>)> {
+    let mut s = connect(addr)?;
+    write_msg(&mut s, op, body)?;
+    read_msg(&mut s)
+}
+
+fn handle(mut s: TcpStream, state: &Mutex<RelayState>, down: &AtomicBool) -> Res<()> {
+    s.set_read_timeout(Some(IO_TIMEOUT))?;
+    s.set_write_timeout(Some(IO_TIMEOUT))?;
+    let (op, body) = read_msg(&mut s)?;
+    if down.load(Ordering::SeqCst) {
+        return write_msg(&mut s, REFUSED, b"outage");
+    }
+    match op {
+        OP_PUBLISH | OP_FORWARD => {
+            let peers = {
+                let mut st = lock(state);
+                st.capture.extend_from_slice(&body);
+                st.bytes_in = st.bytes_in.saturating_add(u64::try_from(body.len())?);
+                st.frames_in = st.frames_in.saturating_add(1);
+                st.log.push(body.clone());
+                if op == OP_PUBLISH {
+                    st.peers.clone()
+                } else {
+                    Vec::new()
+                }
+            };
+            for peer in peers {
+                // A peer in outage just misses the frame (its clients moved away).
+                let _ = request(peer, OP_FORWARD, &body);
+            }
+            write_msg(&mut s, ACK, b"")
+        }
+        OP_FETCH => {
+            let from = body
+                .get(..4)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(u32::from_be_bytes)
+                .ok_or("bad fetch")?;
+            let mut out = Vec::new();
+            {
+                let mut st = lock(state);
+                let from = usize::try_from(from)?.min(st.log.len());
+                let frames = st.log.get(from..).unwrap_or_default();
+                out.extend_from_slice(&u32::try_from(frames.len())?.to_be_bytes());
+                for f in frames {
+                    out.extend_from_slice(&u32::try_from(f.len())?.to_be_bytes());
+                    out.extend_from_slice(f);
+                }
+                let n = u64::try_from(frames.len())?;
+                st.frames_out = st.frames_out.saturating_add(n);
+            }
+            write_msg(&mut s, ACK, &out)
+        }
+        _ => write_msg(&mut s, REFUSED, b"unknown op"),
+    }
+}
+
+impl Relay {
+    fn start(id: &str, region: &str, jurisdiction: &str, tier: Tier, weight: u32) -> Res<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(RelayState::default()));
+        let down = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (st, dn, sp) = (state.clone(), down.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if sp.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (st, dn) = (st.clone(), dn.clone());
+                // One short-lived handler per request; requests carry their own timeouts.
+                std::thread::spawn(move || {
+                    let _ = handle(conn, &st, &dn);
+                });
+            }
+        });
+        Ok(Self {
+            id: id.to_owned(),
+            region: region.to_owned(),
+            jurisdiction: jurisdiction.to_owned(),
+            tier,
+            weight,
+            addr,
+            state,
+            down,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop.
+        let _ = TcpStream::connect_timeout(&self.addr, IO_TIMEOUT);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Participants
+
+struct Participant {
+    name: String,
+    meeting: Meeting,
+    own_policy: Policy,
+    health: Health,
+    /// The relay currently used and why it was chosen.
+    relay: Option<String>,
+    why: String,
+    /// Next log index to fetch, per relay.
+    cursors: BTreeMap<String, u32>,
+    /// Frames already seen (a frame reaches a participant once per relay it fetched from).
+    seen: std::collections::HashSet<Vec<u8>>,
+    received: u64,
+    signer_seed: [u8; 32],
+    active: bool,
+}
+
+/// A line of the summary table: one participant.
+#[derive(Debug, Clone)]
+pub(crate) struct RouteRow {
+    /// Participant name.
+    pub(crate) name: String,
+    /// The relay in use at the end.
+    pub(crate) relay: String,
+    /// Why (the audit reason and role).
+    pub(crate) why: String,
+    /// Relays used over the meeting, in order.
+    pub(crate) history: Vec<String>,
+    /// Final epoch.
+    pub(crate) epoch: u64,
+    /// Frames decrypted.
+    pub(crate) received: u64,
+}
+
+/// A line of the summary table: one relay.
+#[derive(Debug, Clone)]
+pub(crate) struct RelayRow {
+    /// Relay id.
+    pub(crate) id: String,
+    /// Region.
+    pub(crate) region: String,
+    /// Jurisdiction.
+    pub(crate) jurisdiction: String,
+    /// Tier.
+    pub(crate) tier: String,
+    /// Directory weight (higher: less loaded).
+    pub(crate) weight: u32,
+    /// Frames received for forwarding.
+    pub(crate) frames_in: u64,
+    /// Frames delivered to participants.
+    pub(crate) frames_out: u64,
+    /// Bytes seen.
+    pub(crate) bytes: u64,
+    /// The capture (for the audits).
+    #[allow(dead_code, reason = "read by tests/meeting_relays.rs")]
+    pub(crate) capture: Vec<u8>,
+}
+
+/// What happened, for the summary table and the assertions.
+#[derive(Debug, Default)]
+pub(crate) struct Report {
+    /// The timeline lines.
+    pub(crate) timeline: Vec<String>,
+    /// Participants.
+    pub(crate) routes: Vec<RouteRow>,
+    /// Relays.
+    pub(crate) relays: Vec<RelayRow>,
+    /// (what, epoch, milliseconds) of each rotation.
+    pub(crate) rotations: Vec<(String, u64, f64)>,
+    /// Frames sent and frames decrypted in total.
+    pub(crate) frames_sent: u64,
+    /// Frames decrypted in total.
+    pub(crate) frames_decrypted: u64,
+    /// Whether every active participant showed the same security code.
+    pub(crate) codes_match: bool,
+    /// The security code compared.
+    pub(crate) security_code: String,
+    /// Whether any plaintext marker or plaintext frame appeared in a relay capture.
+    pub(crate) plaintext_leaked: bool,
+    /// Whether key material of any participant appeared in a relay capture.
+    pub(crate) key_material_leaked: bool,
+    /// Final epoch.
+    pub(crate) final_epoch: u64,
+    /// Ids of relays whose jurisdiction the meeting policy excludes.
+    pub(crate) excluded_relays: Vec<String>,
+}
+
+struct World {
+    relays: Vec<Relay>,
+    directory: Directory,
+    clock: u64,
+    rng: ChaCha20Rng,
+    report: Report,
+    verbose: bool,
+    plaintexts: Vec<Vec<u8>>,
+    relay_history: BTreeMap<String, Vec<String>>,
+}
+
+impl World {
+    fn log(&mut self, line: String) {
+        let line = format!("[t={:>4}s] {line}", self.clock.saturating_sub(START));
+        if self.verbose {
+            println!("{line}");
+        }
+        self.report.timeline.push(line);
+    }
+
+    fn relay(&self, id: &str) -> Res<&Relay> {
+        self.relays
+            .iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| format!("unknown relay {id}").into())
+    }
+}
+
+const START: u64 = 1_780_000_000;
+
+fn signed_directory(relays: &[Relay], operator: &SignaturePrivateKey) -> Res<Vec<u8>> {
+    let mut json = format!(
+        r#"{{"version":1,"issued_at":{},"expires_at":{},"relays":["#,
+        START - 60,
+        START + 86_400
+    );
+    for (i, r) in relays.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&format!(
+            r#"{{"id":"{}","region":"{}","jurisdiction":"{}","tier":"{}","endpoint":"{}","weight":{}}}"#,
+            r.id,
+            r.region,
+            r.jurisdiction,
+            r.tier.as_str(),
+            r.addr,
+            r.weight
+        ));
+    }
+    json.push_str("]}");
+    Ok(SignedDirectory::sign(json.as_bytes(), operator)?.to_json()?)
+}
+
+fn key_package(
+    name: &str,
+    seed: [u8; 32],
+    rng: &mut ChaCha20Rng,
+) -> Res<meetkey::mls::group::KeyPackageBundle> {
+    let suite = CipherSuite(1).suite()?;
+    let lifetime = Lifetime {
+        not_before: 0,
+        not_after: u64::MAX,
+    };
+    Ok(Meeting::key_package(
+        &suite,
+        name.as_bytes(),
+        SignaturePrivateKey::from_seed(&seed)?,
+        lifetime,
+        rng,
+    )?)
+}
+
+/// The default account policy: home region eu-west, every jurisdiction but CN and RU.
+pub(crate) fn default_policy() -> Res<Policy> {
+    Ok(Policy::new("eu-west")?.deny([Jurisdiction::parse("CN")?, Jurisdiction::parse("RU")?]))
+}
+
+/// Delivers a handshake message to every active participant except `skip`, in order.
+fn deliver(ps: &mut [Participant], msg: &MlsMessage, skip: usize) -> Res<()> {
+    for (i, p) in ps.iter_mut().enumerate() {
+        if i != skip && p.active {
+            p.meeting.process(msg)?;
+        }
+    }
+    Ok(())
+}
+
+fn describe(reason: Reason, role: Tier) -> String {
+    match reason {
+        Reason::Chosen { position } => format!("{} #{position}", role.as_str()),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Picks the participant's relay: the first hop of its route that answers.
+fn choose_relay(w: &mut World, p: &mut Participant) -> Res<()> {
+    let decision = p
+        .meeting
+        .route(&p.own_policy, &w.directory, &p.health, w.clock);
+    let Some(route) = decision.route() else {
+        return fail(format!(
+            "{}: routing denied: {:?}",
+            p.name,
+            decision.denial()
+        ));
+    };
+    // Why the route looks as it does: the relays left out, and hops this client saw unwell.
+    let mut excluded: Vec<String> = decision
+        .audit
+        .entries()
+        .filter(|(_, v)| !matches!(v.reason, Reason::Chosen { .. }))
+        .map(|(r, v)| format!("{} {:?}", r.id(), v.reason))
+        .collect();
+    excluded.sort();
+    let unwell: Vec<String> = route
+        .hops()
+        .iter()
+        .filter(|h| !matches!(h.health, HealthStatus::Healthy | HealthStatus::Unknown))
+        .map(|h| format!("{} {:?}", h.relay.id(), h.health))
+        .collect();
+    let hops: Vec<(String, Tier, Reason)> = route
+        .hops()
+        .iter()
+        .map(|h| {
+            let reason = decision
+                .audit
+                .verdict(h.relay.id())
+                .map_or(Reason::Chosen { position: 0 }, |v| v.reason);
+            (h.relay.id().to_owned(), h.role, reason)
+        })
+        .collect();
+    let mut failed: Vec<String> = Vec::new();
+    for (id, role, reason) in hops {
+        let addr = w.relay(&id)?.addr;
+        // A FETCH probes the relay (and is cheap).
+        match request(addr, OP_FETCH, &u32::MAX.to_be_bytes()) {
+            Ok((ACK, _)) => {
+                p.health.record_success(&id, w.clock);
+                let mut why = describe(reason, role);
+                failed.sort();
+                if !failed.is_empty() {
+                    why = format!("{why}; {} failed", failed.join(","));
+                } else if !unwell.is_empty() {
+                    why = format!("{why}; {}", unwell.join(","));
+                }
+                if p.relay.as_deref() != Some(id.as_str()) || why != p.why {
+                    let line = format!("{} routes via {id} ({why})", p.name);
+                    w.log(line);
+                    if p.name == "p00" {
+                        let line = format!("p00 audit, left out: {}", excluded.join(", "));
+                        w.log(line);
+                    }
+                    if p.relay.as_deref() != Some(id.as_str()) {
+                        w.relay_history
+                            .entry(p.name.clone())
+                            .or_default()
+                            .push(id.clone());
+                    }
+                    p.relay = Some(id);
+                    p.why = why;
+                }
+                return Ok(());
+            }
+            _ => {
+                p.health.record_failure(&id, w.clock);
+                failed.push(id);
+            }
+        }
+    }
+    fail(format!("{}: no hop of the route answered", p.name))
+}
+
+/// Tells every relay in use to forward to the other relays in use.
+fn configure_cascade(w: &World, ps: &[Participant]) -> Res<()> {
+    let in_use: Vec<&str> = ps
+        .iter()
+        .filter(|p| p.active)
+        .filter_map(|p| p.relay.as_deref())
+        .collect();
+    for r in &w.relays {
+        let peers = w
+            .relays
+            .iter()
+            .filter(|o| o.id != r.id && in_use.contains(&o.id.as_str()))
+            .map(|o| o.addr)
+            .collect();
+        lock(&r.state).peers = peers;
+    }
+    Ok(())
+}
+
+/// Every active participant sends frames via its relay; then every one fetches and decrypts.
+fn media_round(w: &mut World, ps: &mut [Participant], label: &str, frames: usize) -> Res<()> {
+    for i in 0..ps.len() {
+        let Some(p) = ps.get_mut(i) else { continue };
+        if p.active {
+            choose_relay(w, p)?;
+        }
+    }
+    configure_cascade(w, ps)?;
+    let mut sent = 0u64;
+    let mut buf = vec![0u8; 2048];
+    for n in 0..frames {
+        for (i, p) in ps.iter_mut().enumerate() {
+            if !p.active {
+                continue;
+            }
+            let mut noise = [0u8; 24];
+            rand_core::RngCore::fill_bytes(&mut w.rng, &mut noise);
+            let mut plain = Vec::with_capacity(96);
+            plain.extend_from_slice(PLAINTEXT_MARKER);
+            plain.extend_from_slice(
+                format!("{}|epoch {}|{label}|frame {n}|", p.name, p.meeting.epoch()).as_bytes(),
+            );
+            plain.extend_from_slice(&noise);
+            let len = p.meeting.encrypt_frame(b"rtp", &plain, &mut buf)?;
+            let mut msg = u32::try_from(i)?.to_be_bytes().to_vec();
+            msg.extend_from_slice(buf.get(..len).ok_or("frame length")?);
+            let relay = p.relay.clone().ok_or("no relay")?;
+            let addr = w.relay(&relay)?.addr;
+            match request(addr, OP_PUBLISH, &msg)? {
+                (ACK, _) => p.health.record_success(&relay, w.clock),
+                _ => return fail(format!("{} could not publish via {relay}", p.name)),
+            }
+            w.plaintexts.push(plain);
+            sent += 1;
+        }
+    }
+    // Receive.
+    let mut decrypted = 0u64;
+    let mut out = vec![0u8; 2048];
+    for (i, p) in ps.iter_mut().enumerate() {
+        if !p.active {
+            continue;
+        }
+        let relay = p.relay.clone().ok_or("no relay")?;
+        let cursor = p.cursors.get(&relay).copied().unwrap_or(0);
+        let (status, body) = request(w.relay(&relay)?.addr, OP_FETCH, &cursor.to_be_bytes())?;
+        if status != ACK {
+            return fail(format!("{}: fetch from {relay} refused", p.name));
+        }
+        let mut r = body.as_slice();
+        let count = take_u32(&mut r)?;
+        for _ in 0..count {
+            let len = usize::try_from(take_u32(&mut r)?)?;
+            let (frame, rest) = r.split_at_checked(len).ok_or("truncated fetch")?;
+            r = rest;
+            let (sender, frame) = frame.split_at_checked(4).ok_or("short frame")?;
+            let sender = usize::try_from(u32::from_be_bytes(sender.try_into()?))?;
+            if sender == i || !p.seen.insert(frame.to_vec()) {
+                continue;
+            }
+            let info = p.meeting.decrypt_frame(b"rtp", frame, &mut out)?;
+            let plain = out.get(..info.len).ok_or("plaintext length")?;
+            if !plain.starts_with(PLAINTEXT_MARKER) {
+                return fail("decrypted frame lacks the marker");
+            }
+            decrypted += 1;
+            p.received += 1;
+        }
+        p.cursors.insert(relay, cursor.saturating_add(count));
+    }
+    let active = u64::try_from(ps.iter().filter(|p| p.active).count())?;
+    let expected = sent.saturating_mul(active.saturating_sub(1));
+    w.report.frames_sent += sent;
+    w.report.frames_decrypted += decrypted;
+    w.log(format!(
+        "media round '{label}': {sent} frames sent, {decrypted}/{expected} decrypted by the other participants"
+    ));
+    if decrypted != expected {
+        return fail(format!(
+            "round {label}: {decrypted} of {expected} frames decrypted"
+        ));
+    }
+    Ok(())
+}
+
+fn take_u32(r: &mut &[u8]) -> Res<u32> {
+    let (head, rest) = r.split_at_checked(4).ok_or("truncated")?;
+    *r = rest;
+    Ok(u32::from_be_bytes(head.try_into()?))
+}
+
+fn check_codes(w: &mut World, ps: &[Participant]) -> Res<()> {
+    let codes: Vec<String> = ps
+        .iter()
+        .filter(|p| p.active)
+        .map(|p| p.meeting.security_code().map(|c| c.to_string()))
+        .collect::<Result<_, _>>()?;
+    let first = codes.first().cloned().unwrap_or_default();
+    let all = codes.iter().all(|c| *c == first);
+    w.report.codes_match = all;
+    w.report.security_code = first.clone();
+    w.log(format!(
+        "security code check: {} participants read \"{first}\" — {}",
+        codes.len(),
+        if all { "all match" } else { "MISMATCH" }
+    ));
+    if !all {
+        return fail("security codes differ");
+    }
+    Ok(())
+}
+
+fn commit_and_deliver(
+    w: &mut World,
+    ps: &mut [Participant],
+    committer: usize,
+    what: &str,
+    make: impl FnOnce(&mut Meeting, &mut ChaCha20Rng) -> meetkey::Result<meetkey::meeting::Outgoing>,
+) -> Res<meetkey::meeting::Outgoing> {
+    let t = stopwatch();
+    let p = ps.get_mut(committer).ok_or("committer")?;
+    let out = make(&mut p.meeting, &mut w.rng)?;
+    // The delivery service accepts it and echoes it back: that confirms the pending commit.
+    p.meeting.process(&out.commit)?;
+    let epoch = p.meeting.epoch();
+    deliver(ps, &out.commit, committer)?;
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    w.report.rotations.push((what.to_owned(), epoch, ms));
+    w.log(format!(
+        "{what}: epoch {epoch} (commit + processing by all: {ms:.1} ms)"
+    ));
+    Ok(out)
+}
+
+/// Runs the scenario.
+///
+/// # Errors
+/// Any failure of I/O, of meetkey, or of an expectation (frames that do not decrypt,
+/// codes that differ, a route outside the fence).
+pub(crate) fn run(opts: &Options) -> Res<Report> {
+    if opts.participants < 4 {
+        return fail("at least 4 participants");
+    }
+    // Relays.
+    let specs = [
+        ("eu-w-1", "eu-west", "DE", Tier::Primary, 40),
+        ("eu-w-2", "eu-west", "FR", Tier::Primary, 30),
+        ("eu-w-s1", "eu-west", "NL", Tier::Secondary, 10),
+        ("eu-w-x1", "eu-west", "CN", Tier::Secondary, 100),
+        ("us-e-1", "us-east", "US", Tier::Primary, 50),
+        ("ap-e-1", "ap-east", "CN", Tier::Primary, 90),
+    ];
+    let mut relays = Vec::new();
+    for (id, region, j, tier, weight) in specs {
+        relays.push(Relay::start(id, region, j, tier, weight)?);
+    }
+    let operator = SignaturePrivateKey::from_seed(&[0x0D; 32])?;
+    let document = signed_directory(&relays, &operator)?;
+    let mut verifier = DirectoryVerifier::new([operator.public_key()]);
+    let directory = verifier.verify(&document, START)?;
+    let meeting_policy = default_policy()?;
+    let excluded: Vec<String> = directory
+        .relays()
+        .iter()
+        .filter(|r| !meeting_policy.permits_jurisdiction(r.jurisdiction()))
+        .map(|r| r.id().to_owned())
+        .collect();
+
+    let mut w = World {
+        relays,
+        directory,
+        clock: START,
+        rng: ChaCha20Rng::seed_from_u64(opts.seed),
+        report: Report::default(),
+        verbose: opts.verbose,
+        plaintexts: Vec::new(),
+        relay_history: BTreeMap::new(),
+    };
+    w.report.excluded_relays = excluded.clone();
+    let lines: Vec<String> = w
+        .relays
+        .iter()
+        .map(|r| {
+            format!(
+                "relay {:<8} {:<8} {} {:<9} weight {:>3} listening on {}",
+                r.id,
+                r.region,
+                r.jurisdiction,
+                r.tier.as_str(),
+                r.weight,
+                r.addr
+            )
+        })
+        .collect();
+    for line in lines {
+        w.log(line);
+    }
+    w.log(format!(
+        "signed directory verified (version {}, {} relays, operator key pinned); meeting policy: home eu-west, deny CN, RU (excludes {})",
+        w.directory.version(),
+        w.directory.relays().len(),
+        excluded.join(", ")
+    ));
+
+    let result = scenario(&mut w, opts, meeting_policy);
+    for r in &mut w.relays {
+        r.shutdown();
+    }
+    let participants = result?;
+
+    // Audits and the summary.
+    let mut plaintext_leaked = false;
+    let mut key_leaked = false;
+    let mut rows = Vec::new();
+    for r in &w.relays {
+        let st = lock(&r.state);
+        let cap = &st.capture;
+        if cap
+            .windows(PLAINTEXT_MARKER.len())
+            .any(|x| x == PLAINTEXT_MARKER)
+            || w.plaintexts
+                .iter()
+                .any(|p| cap.windows(p.len()).any(|x| x == p.as_slice()))
+        {
+            plaintext_leaked = true;
+        }
+        for p in &participants {
+            if p.meeting.key_material_occurs_in(cap)
+                || cap.windows(32).any(|x| x == p.signer_seed.as_slice())
+            {
+                key_leaked = true;
+            }
+        }
+        rows.push(RelayRow {
+            id: r.id.clone(),
+            region: r.region.clone(),
+            jurisdiction: r.jurisdiction.clone(),
+            tier: r.tier.as_str().to_owned(),
+            weight: r.weight,
+            frames_in: st.frames_in,
+            frames_out: st.frames_out,
+            bytes: st.bytes_in,
+            capture: cap.clone(),
+        });
+    }
+    w.report.relays = rows;
+    w.report.plaintext_leaked = plaintext_leaked;
+    w.report.key_material_leaked = key_leaked;
+    for p in &participants {
+        w.report.routes.push(RouteRow {
+            name: p.name.clone(),
+            relay: if p.active {
+                p.relay.clone().unwrap_or_default()
+            } else {
+                "(left)".to_owned()
+            },
+            why: p.why.clone(),
+            history: w.relay_history.get(&p.name).cloned().unwrap_or_default(),
+            epoch: p.meeting.epoch(),
+            received: p.received,
+        });
+    }
+    Ok(w.report)
+}
+
+fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participant>> {
+    let n = opts.participants;
+    let mut ps: Vec<Participant> = Vec::with_capacity(n);
+    let mut seeds = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut seed = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut w.rng, &mut seed);
+        seeds.push((format!("p{i:02}"), seed));
+    }
+    let own_policy = |i: usize| -> Res<Policy> {
+        // Odd participants also keep secondaries to one: accounts differ, fences agree.
+        let p = default_policy()?;
+        Ok(if i % 2 == 1 {
+            p.with_max_secondaries(1)
+        } else {
+            p
+        })
+    };
+    let config = MeetingConfig::default();
+    let mk = |meeting: Meeting, i: usize, name: &str, seed: [u8; 32]| -> Res<Participant> {
+        let mut health = Health::new();
+        // Odd participants saw congestion on eu-w-1: they rank eu-w-2 first.
+        if i % 2 == 1 {
+            health.record_congestion("eu-w-1", START + 3600);
+        }
+        Ok(Participant {
+            name: name.to_owned(),
+            meeting,
+            own_policy: own_policy(i)?,
+            health,
+            relay: None,
+            why: String::new(),
+            cursors: BTreeMap::new(),
+            seen: std::collections::HashSet::new(),
+            received: 0,
+            signer_seed: seed,
+            active: true,
+        })
+    };
+
+    // 1. p00 creates the meeting.
+    let (name0, seed0) = seeds.first().cloned().ok_or("no participants")?;
+    let kp0 = key_package(&name0, seed0, &mut w.rng)?;
+    let m0 = Meeting::create(
+        config.clone(),
+        kp0,
+        b"meetkey demo meeting",
+        &policy,
+        &mut w.rng,
+    )?;
+    ps.push(mk(m0, 0, &name0, seed0)?);
+    w.log(format!(
+        "{name0} creates the meeting (epoch 0); policy carried in GroupContext extension 0xF0A1"
+    ));
+
+    // 2. Welcome joins: everyone but the last two, in one commit.
+    let n_welcome = n - 3;
+    let mut bundles = Vec::new();
+    for (name, seed) in seeds.iter().skip(1).take(n_welcome) {
+        bundles.push((name.clone(), *seed, key_package(name, *seed, &mut w.rng)?));
+    }
+    let kps: Vec<_> = bundles
+        .iter()
+        .map(|(_, _, b)| b.key_package.clone())
+        .collect();
+    w.clock += 5;
+    let out = commit_and_deliver(
+        w,
+        &mut ps,
+        0,
+        &format!("{name0} adds {n_welcome} participants"),
+        |m, r| m.add(&kps, r),
+    )?;
+    let welcome = out.welcome.ok_or("no welcome")?;
+    for (name, seed, b) in bundles {
+        let m = Meeting::join_welcome(config.clone(), &welcome, b)?;
+        let i = ps.len();
+        ps.push(mk(m, i, &name, seed)?);
+    }
+    w.log(format!("{n_welcome} participants joined from the Welcome"));
+
+    // 3. External joins: the last two, each from the current GroupInfo.
+    for (name, seed) in seeds.iter().skip(1 + n_welcome) {
+        w.clock += 5;
+        let gi = ps.first().ok_or("p00")?.meeting.group_info()?;
+        let b = key_package(name, *seed, &mut w.rng)?;
+        let t = stopwatch();
+        let (m, commit) = Meeting::join_external(config.clone(), &gi, b, &mut w.rng)?;
+        let i = ps.len();
+        deliver(&mut ps, &commit, usize::MAX)?;
+        ps.push(mk(m, i, name, *seed)?);
+        let epoch = ps.last().map(|p| p.meeting.epoch()).unwrap_or_default();
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        w.report
+            .rotations
+            .push((format!("{name} joins by external commit"), epoch, ms));
+        w.log(format!(
+            "{name} joins by external commit: epoch {epoch} ({ms:.1} ms)"
+        ));
+    }
+    check_codes(w, &ps)?;
+
+    // 4. Media.
+    w.clock += 10;
+    media_round(w, &mut ps, "all joined", opts.frames_per_round)?;
+
+    // 5. A participant leaves: p03 asks, p00 commits (rotation for everyone).
+    w.clock += 30;
+    let leaver = 3usize;
+    let leave = ps
+        .get_mut(leaver)
+        .ok_or("leaver")?
+        .meeting
+        .leave(&mut w.rng)?;
+    let leaver_name = ps.get(leaver).map(|p| p.name.clone()).unwrap_or_default();
+    deliver(&mut ps, &leave, leaver)?;
+    // Frames of the old epoch still in flight during the transition.
+    let mut in_flight = Vec::new();
+    {
+        let mut buf = vec![0u8; 256];
+        let p1 = ps.get_mut(1).ok_or("p01")?;
+        let plain = b"MEDIA|late frame from the old epoch".to_vec();
+        let len = p1.meeting.encrypt_frame(b"rtp", &plain, &mut buf)?;
+        in_flight.push(buf.get(..len).ok_or("len")?.to_vec());
+        w.plaintexts.push(plain);
+    }
+    let leave_out = commit_and_deliver(
+        w,
+        &mut ps,
+        0,
+        &format!("{leaver_name} leaves; p00 commits the removal"),
+        |m, r| m.rotate(r),
+    )?;
+    let _ = leave_out;
+    let p_leaver = ps.get_mut(leaver).ok_or("leaver")?;
+    if p_leaver.meeting.is_active() {
+        return fail("the leaver is still a member");
+    }
+    p_leaver.active = false;
+    let left = p_leaver
+        .meeting
+        .drain_events()
+        .into_iter()
+        .any(|e| matches!(e, Event::Left { .. }));
+    w.log(format!(
+        "{leaver_name} sees Event::Left: {left}; its keys are gone"
+    ));
+    // The old-epoch frame still decrypts at p02 after the rotation.
+    {
+        let mut out = vec![0u8; 256];
+        let p2 = ps.get_mut(2).ok_or("p02")?;
+        let f = in_flight.first().ok_or("frame")?;
+        let info = p2.meeting.decrypt_frame(b"rtp", f, &mut out)?;
+        let line = format!(
+            "a frame p01 sent in epoch {} still decrypts at p02 in epoch {}",
+            info.epoch,
+            p2.meeting.epoch()
+        );
+        w.log(line);
+    }
+    check_codes(w, &ps)?;
+    media_round(w, &mut ps, "after leave", opts.frames_per_round)?;
+
+    // 6. Outage of the home region's primaries.
+    w.clock += 60;
+    for id in ["eu-w-1", "eu-w-2"] {
+        w.relay(id)?.down.store(true, Ordering::SeqCst);
+    }
+    w.log("OUTAGE: eu-w-1 and eu-w-2 (the eu-west primaries) stop serving; eu-w-x1 (CN) is the least loaded relay left".to_owned());
+    media_round(w, &mut ps, "during outage", opts.frames_per_round)?;
+
+    // 7. Scheduled rotation, driven by the client's clock.
+    let rotator = 1usize;
+    {
+        let p = ps.get_mut(rotator).ok_or("rotator")?;
+        p.meeting.rotate_if_due(w.clock, &mut w.rng)?; // starts the schedule
+    }
+    w.clock += config.rotation_interval.unwrap_or(600);
+    let clock = w.clock;
+    let name = ps.get(rotator).map(|p| p.name.clone()).unwrap_or_default();
+    let t = stopwatch();
+    let out = {
+        let p = ps.get_mut(rotator).ok_or("rotator")?;
+        let out = p
+            .meeting
+            .rotate_if_due(clock, &mut w.rng)?
+            .ok_or("rotation not due")?;
+        p.meeting.process(&out.commit)?;
+        out
+    };
+    deliver(&mut ps, &out.commit, rotator)?;
+    let epoch = ps
+        .get(rotator)
+        .map(|p| p.meeting.epoch())
+        .unwrap_or_default();
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    w.report
+        .rotations
+        .push((format!("{name} scheduled rotation"), epoch, ms));
+    w.log(format!(
+        "{name} scheduled rotation: epoch {epoch} ({ms:.1} ms)"
+    ));
+    check_codes(w, &ps)?;
+    media_round(w, &mut ps, "after rotation", opts.frames_per_round)?;
+
+    w.report.final_epoch = ps.first().map(|p| p.meeting.epoch()).unwrap_or_default();
+    Ok(ps)
+}
+
+/// Prints the summary table.
+pub(crate) fn print_summary(r: &Report) {
+    println!();
+    println!("== Routes (own policy ∩ meeting policy: home eu-west, CN and RU excluded)");
+    println!(
+        "{:<5} {:<9} {:<34} {:<18} {:>5} {:>7}",
+        "who", "relay", "why", "relays used", "epoch", "frames"
+    );
+    for row in &r.routes {
+        println!(
+            "{:<5} {:<9} {:<34} {:<18} {:>5} {:>7}",
+            row.name,
+            row.relay,
+            row.why,
+            row.history.join(">"),
+            row.epoch,
+            row.received
+        );
+    }
+    println!();
+    println!("== Relays (every byte each relay received for forwarding)");
+    println!(
+        "{:<8} {:<8} {:<4} {:<9} {:>6} {:>9} {:>10} {:>9}",
+        "relay", "region", "jur", "tier", "weight", "frames in", "frames out", "bytes"
+    );
+    for row in &r.relays {
+        println!(
+            "{:<8} {:<8} {:<4} {:<9} {:>6} {:>9} {:>10} {:>9}",
+            row.id,
+            row.region,
+            row.jurisdiction,
+            row.tier,
+            row.weight,
+            row.frames_in,
+            row.frames_out,
+            row.bytes
+        );
+    }
+    println!();
+    println!("== Epochs and rotations");
+    for (what, epoch, ms) in &r.rotations {
+        println!("epoch {epoch:>2}  {ms:>7.1} ms  {what}");
+    }
+    println!();
+    println!(
+        "frames: {} sent, {} decrypted; final epoch {}; security code {}",
+        r.frames_sent, r.frames_decrypted, r.final_epoch, r.security_code
+    );
+    println!(
+        "audit: plaintext in relay captures: {}; key material in relay captures: {}; excluded relays used: {}",
+        if r.plaintext_leaked { "FOUND" } else { "none" },
+        if r.key_material_leaked { "FOUND" } else { "none" },
+        excluded_used(r).join(", ").if_empty("none")
+    );
+}
+
+/// Excluded relays that received any byte.
+pub(crate) fn excluded_used(r: &Report) -> Vec<String> {
+    r.relays
+        .iter()
+        .filter(|row| r.excluded_relays.contains(&row.id) && row.bytes > 0)
+        .map(|row| row.id.clone())
+        .collect()
+}
+
+trait IfEmpty {
+    fn if_empty(self, s: &str) -> String;
+}
+
+impl IfEmpty for String {
+    fn if_empty(self, s: &str) -> String {
+        if self.is_empty() {
+            s.to_owned()
+        } else {
+            self
+        }
+    }
+}

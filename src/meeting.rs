@@ -1,0 +1,619 @@
+//! The meeting: what a conferencing client links against. One MLS group, its geofence policy,
+//! and the SFrame keys of its media, kept consistent with each other.
+//!
+//! ```text
+//!  Meeting::create / join_welcome / join_external
+//!        │
+//!        ▼
+//!  Group (MLS epoch n) ── GroupContext extension 0xF0A1 "meetkey_geofence" = Policy (canonical)
+//!        │                    └─► policy()  ─► route(own ∩ meeting policy, directory, health, now)
+//!        ├─► export_secret("SFrame 1.0 Base Key", "", Nk) ─► KeyStore (last 2^E epochs)
+//!        │                                                    ├─► encrypt_frame (own KID)
+//!        │                                                    └─► decrypt_frame (any retained epoch)
+//!        ├─► epoch_authenticator ─► security_code() "12345 67890 ..." (8 × 5 digits)
+//!        └─► events(): Joined, ParticipantJoined/Left, Rotated, EpochChanged, PolicyChanged, Left
+//!
+//!  add / remove / rotate / set_policy ─► Outgoing { commit, welcome } (pending)
+//!        server echoes our commit ─► process() merges it   (or confirm_pending())
+//!        another commit wins      ─► process() discards ours, merges theirs
+//! ```
+//!
+//! Every change of the group goes through one path ([`Meeting::process`] or
+//! [`Meeting::confirm_pending`]), which installs the new epoch's SFrame key, checks the
+//! policy extension is still there and queues the UI events. A rejected message leaves the
+//! meeting as it was.
+
+mod events;
+mod media;
+mod persist;
+mod policy_ext;
+mod security_code;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+
+use crate::crypto::{Rng, SignaturePrivateKey, Suite};
+use crate::error::{ApiMisuse, PeerMisbehaved, Result};
+use crate::mls::group::{
+    CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage, StagedCommit,
+};
+use crate::mls::wire::{
+    Add, Credential, GroupContextExtensions, KeyPackage, Lifetime, MlsMessage, MlsMessageBody,
+    Proposal, Remove,
+};
+use crate::routing::{select, Decision, Directory, Health, Policy};
+use crate::sframe::{self, ReplayProtection};
+
+pub use events::{Event, JoinMethod};
+pub use media::FrameInfo;
+pub use persist::{MEETING_STATE_MAGIC, MEETING_STATE_VERSION};
+pub use policy_ext::{policy_extensions, GEOFENCE_EXTENSION};
+pub use security_code::{SecurityCode, SECURITY_CODE_GROUPS, SECURITY_CODE_LABEL};
+
+/// How a meeting behaves: the MLS group configuration and the media keying.
+#[derive(Debug, Clone)]
+pub struct MeetingConfig {
+    /// The MLS group configuration.
+    pub group: GroupConfig,
+    /// The SFrame cipher suite of media frames (RFC 9605 §4.5).
+    pub media_suite: sframe::CipherSuite,
+    /// `E` of the SFrame KID layout (RFC 9605 §5.2): 2^E epochs stay decryptable.
+    pub epoch_bits: u32,
+    /// `S` of the SFrame KID layout: leaf indices up to 2^S - 1 can send media.
+    pub index_bits: u32,
+    /// Replay protection per SFrame KID.
+    pub replay: ReplayProtection,
+    /// Rotate our keys at least this often (seconds) when the client calls
+    /// [`Meeting::rotate_if_due`]; `None` disables the schedule.
+    pub rotation_interval: Option<u64>,
+}
+
+impl Default for MeetingConfig {
+    fn default() -> Self {
+        Self {
+            group: GroupConfig::default(),
+            media_suite: sframe::CipherSuite::AES_128_GCM_SHA256_128,
+            // E = 3: 8 epochs decryptable; S = 8: up to 256 leaves. Both fit in 11 bits, so
+            // a KID with context 0 takes two bytes of header.
+            epoch_bits: 3,
+            index_bits: 8,
+            replay: ReplayProtection::default(),
+            rotation_interval: Some(600),
+        }
+    }
+}
+
+/// What a change of ours produced: the commit to send to the delivery service and, if it
+/// adds participants, their Welcome. The meeting changes when the commit is confirmed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Outgoing {
+    /// The commit, for every member (through the delivery service).
+    pub commit: MlsMessage,
+    /// The Welcome for added participants.
+    pub welcome: Option<MlsMessage>,
+}
+
+/// A participant as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participant {
+    /// The MLS leaf index (also the SFrame sender index).
+    pub leaf: u32,
+    /// The identity from the participant's credential (empty for non-basic credentials).
+    pub identity: Vec<u8>,
+}
+
+/// One client's view of one meeting.
+#[derive(Debug)]
+pub struct Meeting {
+    group: Group,
+    config: MeetingConfig,
+    policy: Policy,
+    media: media::Media,
+    events: VecDeque<Event>,
+    /// The encoding of our pending commit, to recognise the delivery service's echo.
+    pending: Option<Vec<u8>>,
+    /// When the next scheduled rotation is due (Unix seconds), once the schedule started.
+    next_rotation_at: Option<u64>,
+}
+
+/// The identity carried by a credential (basic credentials only).
+fn identity_of(credential: &Credential) -> Vec<u8> {
+    match credential {
+        Credential::Basic { identity } => identity.clone(),
+        Credential::X509 { .. } => Vec::new(),
+    }
+}
+
+impl Meeting {
+    /// A KeyPackage bundle for joining meetings: the leaf lists the `meetkey_geofence`
+    /// extension in its capabilities, which every member of a meeting must support.
+    ///
+    /// # Errors
+    /// Only on an encoding overflow of an absurd credential.
+    pub fn key_package(
+        suite: &Suite,
+        identity: &[u8],
+        signer: SignaturePrivateKey,
+        lifetime: Lifetime,
+        rng: &mut impl Rng,
+    ) -> Result<KeyPackageBundle> {
+        KeyPackageBundle::new(
+            suite,
+            Credential::Basic {
+                identity: identity.to_vec(),
+            },
+            signer,
+            lifetime,
+            &[GEOFENCE_EXTENSION],
+            rng,
+        )
+    }
+
+    /// Creates a meeting with `policy` as its geofence; we are its only participant.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::UnsupportedCapability`] when `bundle` does not list the
+    /// `meetkey_geofence` extension; the errors of [`Group::create`]; SFrame keying errors
+    /// (our leaf index beyond the KID layout).
+    pub fn create(
+        config: MeetingConfig,
+        bundle: KeyPackageBundle,
+        meeting_id: &[u8],
+        policy: &Policy,
+        rng: &mut impl Rng,
+    ) -> Result<Self> {
+        if !bundle
+            .key_package
+            .leaf_node
+            .capabilities
+            .extensions
+            .contains(&GEOFENCE_EXTENSION)
+        {
+            return Err(PeerMisbehaved::UnsupportedCapability.into());
+        }
+        let group = Group::create(
+            config.group.clone(),
+            bundle,
+            meeting_id,
+            policy_extensions(policy),
+            rng,
+        )?;
+        Self::from_group(config, group, JoinMethod::Created, 0)
+    }
+
+    /// Joins by the Welcome a member sent after adding our KeyPackage.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::UnexpectedContentType`] when `welcome` is not a Welcome; the errors of
+    /// [`Group::join_welcome`]; [`PeerMisbehaved::MeetingPolicyMissing`] when the group
+    /// carries no meeting policy.
+    pub fn join_welcome(
+        config: MeetingConfig,
+        welcome: &MlsMessage,
+        bundle: KeyPackageBundle,
+    ) -> Result<Self> {
+        let MlsMessageBody::Welcome(w) = &welcome.body else {
+            return Err(ApiMisuse::UnexpectedContentType.into());
+        };
+        let group = Group::join_welcome(config.group.clone(), w, bundle, None, vec![])?;
+        Self::from_group(config, group, JoinMethod::Welcome, 0)
+    }
+
+    /// Joins by external commit from a GroupInfo (with the ratchet tree extension). Returns
+    /// the meeting and the commit to send; the meeting is already in the new epoch (an
+    /// external commit cannot be retried with the same keys if the server rejects it: join
+    /// again with a fresh KeyPackage).
+    ///
+    /// # Errors
+    /// [`ApiMisuse::UnexpectedContentType`] when `group_info` is not a GroupInfo; the errors
+    /// of [`Group::join_external`]; [`PeerMisbehaved::MeetingPolicyMissing`].
+    pub fn join_external(
+        config: MeetingConfig,
+        group_info: &MlsMessage,
+        bundle: KeyPackageBundle,
+        rng: &mut impl Rng,
+    ) -> Result<(Self, MlsMessage)> {
+        let MlsMessageBody::GroupInfo(gi) = &group_info.body else {
+            return Err(ApiMisuse::UnexpectedContentType.into());
+        };
+        let (group, commit) = Group::join_external(config.group.clone(), gi, None, bundle, rng)?;
+        let meeting = Self::from_group(config, group, JoinMethod::External, 0)?;
+        Ok((meeting, commit))
+    }
+
+    fn from_group(
+        config: MeetingConfig,
+        group: Group,
+        how: JoinMethod,
+        send_context: u64,
+    ) -> Result<Self> {
+        let policy = policy_ext::policy_of(&group.context().extensions)?;
+        let media = media::Media::new(&config, &group, send_context)?;
+        let mut events = VecDeque::new();
+        events.push_back(Event::Joined {
+            epoch: group.epoch(),
+            how,
+        });
+        Ok(Self {
+            group,
+            config,
+            policy,
+            media,
+            events,
+            pending: None,
+            next_rotation_at: None,
+        })
+    }
+
+    /// The meeting identifier (the MLS group id).
+    #[must_use]
+    pub fn meeting_id(&self) -> &[u8] {
+        self.group.group_id()
+    }
+
+    /// The current epoch.
+    #[must_use]
+    pub const fn epoch(&self) -> u64 {
+        self.group.epoch()
+    }
+
+    /// Our leaf index (our SFrame sender index).
+    #[must_use]
+    pub const fn own_leaf(&self) -> u32 {
+        self.group.own_leaf().0
+    }
+
+    /// Whether we are still a participant.
+    #[must_use]
+    pub const fn is_active(&self) -> bool {
+        self.group.is_active()
+    }
+
+    /// The participants, by leaf index.
+    #[must_use]
+    pub fn participants(&self) -> Vec<Participant> {
+        self.group
+            .members()
+            .map(|(leaf, c)| Participant {
+                leaf: leaf.0,
+                identity: identity_of(c),
+            })
+            .collect()
+    }
+
+    /// The meeting's geofence policy, as every member agreed on it in this epoch.
+    #[must_use]
+    pub const fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The underlying MLS group (read-only).
+    #[must_use]
+    pub const fn group(&self) -> &Group {
+        &self.group
+    }
+
+    /// Whether a commit of ours waits for the delivery service's confirmation.
+    #[must_use]
+    pub const fn has_pending_commit(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The next UI event, oldest first.
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// All queued UI events, oldest first.
+    pub fn drain_events(&mut self) -> Vec<Event> {
+        self.events.drain(..).collect()
+    }
+
+    /// The routing decision for this client: `select(own ∩ meeting policy, ...)`, so the
+    /// route is inside both the account's fence and the meeting's.
+    #[must_use]
+    pub fn route<'d>(
+        &self,
+        own: &Policy,
+        directory: &'d Directory,
+        health: &Health,
+        now: u64,
+    ) -> Decision<'d> {
+        select(&own.intersect(&self.policy), directory, health, now)
+    }
+
+    /// The policy a route of this client must satisfy: its own policy ∩ the meeting's.
+    #[must_use]
+    pub fn effective_policy(&self, own: &Policy) -> Policy {
+        own.intersect(&self.policy)
+    }
+
+    fn start_commit(&mut self, proposals: Vec<Proposal>, rng: &mut impl Rng) -> Result<Outgoing> {
+        if self.pending.is_some() {
+            return Err(ApiMisuse::CommitPending.into());
+        }
+        let out = self
+            .group
+            .commit(proposals, &CommitOptions::default(), rng)?;
+        let bytes = match crate::codec::Encode::to_bytes(&out.commit) {
+            Ok(b) => b,
+            Err(e) => {
+                self.group.discard_pending_commit();
+                return Err(e);
+            }
+        };
+        self.pending = Some(bytes);
+        Ok(Outgoing {
+            commit: out.commit,
+            welcome: out.welcome,
+        })
+    }
+
+    /// Adds participants by their KeyPackages (one commit, one Welcome).
+    ///
+    /// # Errors
+    /// [`ApiMisuse::CommitPending`] while a commit of ours is unconfirmed;
+    /// [`PeerMisbehaved::UnsupportedCapability`] when a KeyPackage does not support the
+    /// meeting extension; the errors of [`Group::commit`].
+    pub fn add(&mut self, key_packages: &[KeyPackage], rng: &mut impl Rng) -> Result<Outgoing> {
+        let proposals = key_packages
+            .iter()
+            .map(|kp| {
+                Proposal::Add(Box::new(Add {
+                    key_package: kp.clone(),
+                }))
+            })
+            .collect();
+        self.start_commit(proposals, rng)
+    }
+
+    /// Removes the participant at `leaf`.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::IndexOutOfRange`] for our own leaf (use [`Meeting::leave`]); as
+    /// [`Meeting::add`].
+    pub fn remove(&mut self, leaf: u32, rng: &mut impl Rng) -> Result<Outgoing> {
+        if leaf == self.own_leaf() {
+            return Err(ApiMisuse::IndexOutOfRange.into());
+        }
+        self.start_commit(vec![Proposal::Remove(Remove { removed: leaf })], rng)
+    }
+
+    /// Rotates our keys now: a commit with a fresh UpdatePath (post-compromise security),
+    /// committing any proposals received this epoch (e.g. leave requests).
+    ///
+    /// # Errors
+    /// As [`Meeting::add`].
+    pub fn rotate(&mut self, rng: &mut impl Rng) -> Result<Outgoing> {
+        self.start_commit(Vec::new(), rng)
+    }
+
+    /// Rotates if the schedule says so: the first call starts the schedule at `now`; a
+    /// rotation is due `rotation_interval` seconds after the last scheduled one.
+    ///
+    /// # Errors
+    /// As [`Meeting::rotate`].
+    pub fn rotate_if_due(&mut self, now: u64, rng: &mut impl Rng) -> Result<Option<Outgoing>> {
+        let Some(interval) = self.config.rotation_interval else {
+            return Ok(None);
+        };
+        match self.next_rotation_at {
+            None => {
+                self.next_rotation_at = Some(now.saturating_add(interval));
+                Ok(None)
+            }
+            Some(due) if now >= due && self.pending.is_none() => {
+                let out = self.rotate(rng)?;
+                self.next_rotation_at = Some(now.saturating_add(interval));
+                Ok(Some(out))
+            }
+            Some(_) => Ok(None),
+        }
+    }
+
+    /// Changes the meeting's geofence: a GroupContextExtensions commit, visible to every
+    /// member as [`Event::PolicyChanged`].
+    ///
+    /// # Errors
+    /// As [`Meeting::add`].
+    pub fn set_policy(&mut self, policy: &Policy, rng: &mut impl Rng) -> Result<Outgoing> {
+        let extensions = policy_ext::replace_policy(&self.group.context().extensions, policy);
+        self.start_commit(
+            vec![Proposal::GroupContextExtensions(GroupContextExtensions {
+                extensions,
+            })],
+            rng,
+        )
+    }
+
+    /// Asks to leave: a Remove proposal for our leaf that another participant commits. We
+    /// get [`Event::Left`] when that commit arrives.
+    ///
+    /// # Errors
+    /// The errors of [`Group::propose_leave`].
+    pub fn leave(&mut self, rng: &mut impl Rng) -> Result<MlsMessage> {
+        self.group.propose_leave(rng)
+    }
+
+    /// The GroupInfo of the current epoch (with the ratchet tree) for external joiners.
+    ///
+    /// # Errors
+    /// The errors of [`Group::group_info`].
+    pub fn group_info(&self) -> Result<MlsMessage> {
+        self.group.group_info(true)
+    }
+
+    /// Merges our pending commit: the delivery service accepted it.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::NoPendingCommit`] without one; the errors of
+    /// [`Group::merge_pending_commit`].
+    pub fn confirm_pending(&mut self) -> Result<()> {
+        if self.pending.is_none() {
+            return Err(ApiMisuse::NoPendingCommit.into());
+        }
+        let before = self.snapshot();
+        let own = self.own_leaf();
+        self.group.merge_pending_commit()?;
+        self.pending = None;
+        self.after_epoch_change(before, own)
+    }
+
+    /// Drops our pending commit: the delivery service refused it or another commit won.
+    pub fn discard_pending(&mut self) {
+        if self.pending.take().is_some() {
+            self.group.discard_pending_commit();
+            self.events.push_back(Event::PendingCommitDiscarded {
+                epoch: self.epoch(),
+            });
+        }
+    }
+
+    /// Processes a handshake message from the delivery service: the echo of our own commit
+    /// (merges it), a commit of another member (discards ours if we had one: theirs won),
+    /// or a proposal (stored for the next commit). Application messages are not used by
+    /// meetings and are refused.
+    ///
+    /// # Errors
+    /// The errors of [`Group::process_message`] and [`Group::merge_staged_commit`];
+    /// [`PeerMisbehaved::MeetingPolicyMissing`] for a commit that drops the meeting policy;
+    /// [`ApiMisuse::UnexpectedContentType`] for application data. The meeting is unchanged
+    /// on error.
+    pub fn process(&mut self, message: &MlsMessage) -> Result<()> {
+        if let Some(pending) = &self.pending {
+            if crate::codec::Encode::to_bytes(message).is_ok_and(|b| &b == pending) {
+                return self.confirm_pending();
+            }
+        }
+        match self.group.process_message(message)? {
+            ProcessedMessage::Commit(staged) => self.merge_theirs(*staged),
+            ProcessedMessage::Proposal { .. } => Ok(()),
+            ProcessedMessage::Application { .. } => Err(ApiMisuse::UnexpectedContentType.into()),
+        }
+    }
+
+    fn merge_theirs(&mut self, staged: StagedCommit) -> Result<()> {
+        // The policy must survive the commit; check before changing anything.
+        if !staged.removes_us() {
+            policy_ext::policy_of(&staged.new_context().extensions)?;
+        }
+        let before = self.snapshot();
+        let committer = staged.committer().0;
+        let removes_us = staged.removes_us();
+        self.group.merge_staged_commit(staged)?;
+        if self.pending.take().is_some() {
+            // Another commit won this epoch; ours can never apply.
+            self.group.discard_pending_commit();
+            self.events.push_back(Event::PendingCommitDiscarded {
+                epoch: before.epoch,
+            });
+        }
+        if removes_us {
+            self.events.push_back(Event::Left {
+                epoch: self.group.epoch(),
+            });
+            self.media.clear();
+            return Ok(());
+        }
+        self.after_epoch_change(before, committer)
+    }
+
+    fn snapshot(&self) -> events::Snapshot {
+        events::Snapshot {
+            epoch: self.group.epoch(),
+            participants: self.participants(),
+        }
+    }
+
+    fn after_epoch_change(&mut self, before: events::Snapshot, committer: u32) -> Result<()> {
+        let policy = policy_ext::policy_of(&self.group.context().extensions)?;
+        let policy_changed = policy != self.policy;
+        self.policy = policy;
+        // A key-install failure here would leave media on the old epoch; report it.
+        let installed = self.media.install_epoch(&self.group);
+        let after = self.participants();
+        let epoch = self.group.epoch();
+        self.events
+            .push_back(Event::EpochChanged { epoch, committer });
+        let membership_changed = events::push_membership(&mut self.events, &before, &after);
+        if policy_changed {
+            self.events.push_back(Event::PolicyChanged {
+                epoch,
+                policy: self.policy.clone(),
+            });
+        }
+        if !membership_changed && !policy_changed {
+            self.events.push_back(Event::Rotated {
+                epoch,
+                leaf: committer,
+            });
+        }
+        installed
+    }
+
+    /// Encrypts one media frame with the current epoch's SFrame key into `out`; returns the
+    /// frame length. `metadata` is authenticated, not encrypted (RFC 9605 §4.4.3).
+    ///
+    /// # Errors
+    /// [`ApiMisuse::BufferTooSmall`] when `out` is shorter than
+    /// [`Meeting::encrypted_len`]; [`ApiMisuse::NotAMember`] after leaving; SFrame errors.
+    pub fn encrypt_frame(
+        &mut self,
+        metadata: &[u8],
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize> {
+        if !self.group.is_active() {
+            return Err(ApiMisuse::NotAMember.into());
+        }
+        self.media.encrypt(metadata, plaintext, out)
+    }
+
+    /// The length of the next encrypted frame for a `plaintext_len`-byte payload.
+    #[must_use]
+    pub fn encrypted_len(&self, plaintext_len: usize) -> Option<usize> {
+        self.media.encrypted_len(plaintext_len)
+    }
+
+    /// Decrypts a media frame of another participant from this epoch or one of the
+    /// previous `2^E - 1` epochs into `out` (at least as long as the frame).
+    ///
+    /// # Errors
+    /// [`AuthenticationFailed`](crate::Error::AuthenticationFailed) for a forged or corrupted frame;
+    /// [`Stale`](crate::error::Stale) for a replayed frame or an epoch no longer held;
+    /// [`ApiMisuse::BufferTooSmall`].
+    pub fn decrypt_frame(
+        &mut self,
+        metadata: &[u8],
+        frame: &[u8],
+        out: &mut [u8],
+    ) -> Result<FrameInfo> {
+        self.media.decrypt(metadata, frame, out)
+    }
+
+    /// Whether key material of this meeting occurs in `haystack`: the SFrame base keys of
+    /// the retained epochs, the current epoch's authenticator, and its MLS exporter output
+    /// for a fixed audit label. Answers one bit without exposing a key; for audits of what
+    /// relays or logs captured (the relay test and the meeting example use it).
+    #[must_use]
+    pub fn key_material_occurs_in(&self, haystack: &[u8]) -> bool {
+        let exported = self
+            .group
+            .export_secret(b"meetkey audit", b"", 32)
+            .is_ok_and(|s| s.occurs_in(haystack));
+        exported
+            || self.media.key_occurs_in(haystack)
+            || self.group.epoch_authenticator().0.occurs_in(haystack)
+    }
+
+    /// The security code of the current epoch: participants read it aloud and compare
+    /// (see [`SecurityCode`] for the derivation).
+    ///
+    /// # Errors
+    /// [`Error::Internal`](crate::Error::Internal) only if the suite's MAC were shorter than 32 bytes.
+    pub fn security_code(&self) -> Result<SecurityCode> {
+        SecurityCode::derive(&self.group)
+    }
+}

@@ -1,0 +1,204 @@
+//! Media keys of a meeting: one SFrame base key per epoch from the MLS exporter (RFC 9605
+//! §5.2), kept for the last 2^E epochs so frames sent just before a commit still decrypt.
+//!
+//! ```text
+//!  epoch n: base_key_n = MLS-Exporter("SFrame 1.0 Base Key", "", AEAD.Nk)
+//!           KeyStore.add_epoch(n, base_key_n)        (drops epoch n - 2^E)
+//!           encryptor = KID(context, own_leaf, n)    (context: 0, +1 per restore)
+//! ```
+//!
+//! The base keys are also kept here (same retention) because a restored client can no
+//! longer compute past epochs' exporter output: [`Media::write`] persists them. After a
+//! restore our encryptor uses the next KID context, so no (key, nonce) pair of the saved
+//! encryptor is used again even though its counter is not persisted.
+
+use crate::codec::{Reader, Writer};
+use crate::error::{ApiMisuse, InvalidMessage, Result, Stale};
+use crate::mls::group::Group;
+use crate::sframe::{
+    BaseKey, CipherSuite, Encryptor, KeyStore, KidLayout, ReplayProtection, EXPORTER_LABEL,
+};
+
+use super::MeetingConfig;
+
+/// What a decrypted frame was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameInfo {
+    /// The plaintext is `out[..len]`.
+    pub len: usize,
+    /// The sender's leaf index.
+    pub sender: u32,
+    /// The epoch whose key decrypted it.
+    pub epoch: u64,
+    /// The SFrame counter of the frame.
+    pub counter: u64,
+}
+
+/// The SFrame state of a meeting member.
+#[derive(Debug)]
+pub(super) struct Media {
+    suite: CipherSuite,
+    layout: KidLayout,
+    keys: KeyStore,
+    /// (epoch, base key) of the epochs the store holds, oldest first.
+    base_keys: Vec<(u64, BaseKey)>,
+    /// KID context of our encryptors (bumped on every restore).
+    send_context: u64,
+    encryptor: Option<Encryptor>,
+}
+
+impl Media {
+    pub(super) fn new(config: &MeetingConfig, group: &Group, send_context: u64) -> Result<Self> {
+        let layout = KidLayout::new(config.epoch_bits, config.index_bits)?;
+        let own_index = group.own_leaf().0;
+        let mut media = Self {
+            suite: config.media_suite,
+            layout,
+            keys: KeyStore::new(config.media_suite, layout, own_index, config.replay)?,
+            base_keys: Vec::new(),
+            send_context,
+            encryptor: None,
+        };
+        media.install_epoch(group)?;
+        Ok(media)
+    }
+
+    /// Installs the current epoch of `group`: its base key, and a fresh encryptor.
+    pub(super) fn install_epoch(&mut self, group: &Group) -> Result<()> {
+        let epoch = group.epoch();
+        let len = self.keys.base_key_len()?;
+        let secret = group.export_secret(EXPORTER_LABEL, b"", len)?;
+        let copy = BaseKey::from_secret(secret.duplicate());
+        self.keys.add_epoch(epoch, BaseKey::from_secret(secret))?;
+        self.base_keys.push((epoch, copy));
+        let held: Vec<u64> = self.keys.epochs().collect();
+        self.base_keys.retain(|(e, _)| held.contains(e));
+        self.encryptor = Some(self.keys.encryptor(epoch, self.send_context)?);
+        Ok(())
+    }
+
+    /// Whether any retained base key occurs in `haystack` (audits of relayed bytes).
+    pub(super) fn key_occurs_in(&self, haystack: &[u8]) -> bool {
+        self.base_keys.iter().any(|(_, k)| k.0.occurs_in(haystack))
+    }
+
+    /// Forgets every key (we left the meeting).
+    pub(super) fn clear(&mut self) {
+        for (e, _) in core::mem::take(&mut self.base_keys) {
+            self.keys.remove_epoch(e);
+        }
+        self.encryptor = None;
+    }
+
+    pub(super) fn encrypted_len(&self, plaintext_len: usize) -> Option<usize> {
+        self.encryptor.as_ref()?.output_len(plaintext_len)
+    }
+
+    pub(super) fn encrypt(
+        &mut self,
+        metadata: &[u8],
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize> {
+        self.encryptor
+            .as_mut()
+            .ok_or(ApiMisuse::NotAMember)?
+            .encrypt(metadata, plaintext, out)
+    }
+
+    pub(super) fn decrypt(
+        &mut self,
+        metadata: &[u8],
+        frame: &[u8],
+        out: &mut [u8],
+    ) -> Result<FrameInfo> {
+        let d = self.keys.decrypt(metadata, frame, out)?;
+        let (sender, low) = self.layout.split(d.header.kid);
+        let mask = self.layout.epoch_window().saturating_sub(1);
+        let epoch = self
+            .base_keys
+            .iter()
+            .map(|(e, _)| *e)
+            .find(|e| e & mask == low)
+            .ok_or(Stale::UnknownKeyId)?;
+        Ok(FrameInfo {
+            len: d.len,
+            sender,
+            epoch,
+            counter: d.header.ctr,
+        })
+    }
+
+    /// Persists suite, layout, send context and the retained base keys.
+    ///
+    /// ```text
+    ///  uint16 sframe_suite; uint8 epoch_bits; uint8 index_bits; uint64 send_context;
+    ///  uint8 n; { uint64 epoch; opaque base_key<V>; }[n]     (oldest first)
+    /// ```
+    pub(super) fn write(&self, w: &mut Writer) -> Result<()> {
+        w.write_u16(self.suite.0);
+        w.write_u8(
+            u8::try_from(self.layout.epoch_bits()).map_err(|_| ApiMisuse::InvalidKidLayout)?,
+        );
+        w.write_u8(
+            u8::try_from(self.layout.index_bits()).map_err(|_| ApiMisuse::InvalidKidLayout)?,
+        );
+        w.write_u64(self.send_context);
+        w.write_u8(u8::try_from(self.base_keys.len()).map_err(|_| ApiMisuse::EncodingOverflow)?);
+        for (epoch, key) in &self.base_keys {
+            w.write_u64(*epoch);
+            key.0.write_opaque_to(w);
+        }
+        Ok(())
+    }
+
+    /// Restores what [`Media::write`] wrote for `group`'s member; our encryptor moves to the
+    /// next KID context.
+    pub(super) fn read(
+        r: &mut Reader<'_>,
+        replay: ReplayProtection,
+        group: &Group,
+    ) -> Result<Self> {
+        let suite = CipherSuite(r.read_u16()?);
+        let layout = KidLayout::new(u32::from(r.read_u8()?), u32::from(r.read_u8()?))
+            .map_err(|_| InvalidMessage::InvalidValue)?;
+        let send_context = r
+            .read_u64()?
+            .checked_add(1)
+            .ok_or(InvalidMessage::InvalidValue)?;
+        let own_index = group.own_leaf().0;
+        let mut keys = KeyStore::new(suite, layout, own_index, replay)?;
+        let n = r.read_u8()?;
+        let mut base_keys = Vec::with_capacity(usize::from(n));
+        for _ in 0..n {
+            let epoch = r.read_u64()?;
+            let bytes = r.read_opaque(crate::crypto::MAX_SECRET_LEN)?;
+            let key = BaseKey::from_slice(bytes)?;
+            let copy = BaseKey::from_secret(key.0.duplicate());
+            keys.add_epoch(epoch, key)
+                .map_err(|_| InvalidMessage::InvalidValue)?;
+            base_keys.push((epoch, copy));
+        }
+        let current = group.epoch();
+        if group.is_active() && !base_keys.iter().any(|(e, _)| *e == current) {
+            return Err(InvalidMessage::InvalidValue.into());
+        }
+        // The KID context must still fit the layout.
+        layout
+            .kid(send_context, own_index, current)
+            .map_err(|_| InvalidMessage::InvalidValue)?;
+        let encryptor = if group.is_active() {
+            Some(keys.encryptor(current, send_context)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            suite,
+            layout,
+            keys,
+            base_keys,
+            send_context,
+            encryptor,
+        })
+    }
+}

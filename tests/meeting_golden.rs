@@ -1,0 +1,123 @@
+//! Golden file of the saved-meeting format (`Meeting::to_bytes`, version 1).
+//!
+//! A deterministic run (seeded RNG) builds a meeting — Alice creates it, adds Bob, rotates —
+//! and saves Alice's state. The test fails when the bytes differ from the committed
+//! `tests/golden/meeting_state_v1.bin` (the format or the key schedule changed: bump
+//! `MEETING_STATE_VERSION` and keep reading version 1), and checks that the committed file
+//! still restores. Regenerate deliberately with `MEETKEY_UPDATE_GOLDEN=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
+use meetkey::meeting::{Event, JoinMethod, Meeting, MeetingConfig, MEETING_STATE_VERSION};
+use meetkey::mls::wire::Lifetime;
+use meetkey::routing::{Jurisdiction, Policy};
+use rand_core::SeedableRng;
+
+const GOLDEN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/golden/meeting_state_v1.bin"
+);
+
+fn deterministic_meeting() -> (Meeting, Meeting) {
+    let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(0x6d65_6574);
+    let suite = CipherSuite(1).suite().unwrap();
+    let lifetime = Lifetime {
+        not_before: 0,
+        not_after: u64::MAX,
+    };
+    let kp = |name: &str, r: &mut rand_chacha::ChaCha20Rng| {
+        let signer = SignaturePrivateKey::generate(r);
+        Meeting::key_package(&suite, name.as_bytes(), signer, lifetime, r).unwrap()
+    };
+    let policy = Policy::new("eu-west")
+        .unwrap()
+        .allow_only(["DE", "FR", "NL"].map(|c| Jurisdiction::parse(c).unwrap()));
+    let alice_kp = kp("alice", &mut r);
+    let mut alice = Meeting::create(
+        MeetingConfig::default(),
+        alice_kp,
+        b"golden meeting",
+        &policy,
+        &mut r,
+    )
+    .unwrap();
+    let bob_kp = kp("bob", &mut r);
+    let out = alice
+        .add(std::slice::from_ref(&bob_kp.key_package), &mut r)
+        .unwrap();
+    alice.confirm_pending().unwrap();
+    let mut bob =
+        Meeting::join_welcome(MeetingConfig::default(), &out.welcome.unwrap(), bob_kp).unwrap();
+    let out = alice.rotate(&mut r).unwrap();
+    alice.confirm_pending().unwrap();
+    bob.process(&out.commit).unwrap();
+    (alice, bob)
+}
+
+#[test]
+fn golden_meeting_state_v1() {
+    let (alice, mut bob) = deterministic_meeting();
+    let bytes = alice.to_bytes().unwrap();
+    assert_eq!(MEETING_STATE_VERSION, 1);
+    if std::env::var_os("MEETKEY_UPDATE_GOLDEN").is_some() {
+        std::fs::write(GOLDEN, bytes.as_slice()).unwrap();
+    }
+    let golden = std::fs::read(GOLDEN).expect("tests/golden/meeting_state_v1.bin");
+    assert!(
+        golden.as_slice() == bytes.as_slice(),
+        "the saved-meeting encoding changed ({} bytes, golden {} bytes)",
+        bytes.len(),
+        golden.len()
+    );
+
+    // The committed file restores, and the restored Alice is in Bob's epoch.
+    let mut restored = Meeting::from_bytes(MeetingConfig::default(), &golden).unwrap();
+    assert!(matches!(
+        restored.next_event(),
+        Some(Event::Joined {
+            how: JoinMethod::Restored,
+            epoch: 2
+        })
+    ));
+    assert_eq!(restored.epoch(), 2);
+    assert_eq!(
+        restored.security_code().unwrap(),
+        bob.security_code().unwrap()
+    );
+    assert_eq!(restored.participants(), bob.participants());
+    let mut f = [0u8; 64];
+    let n = restored
+        .encrypt_frame(b"m", b"golden frame", &mut f)
+        .unwrap();
+    let mut p = [0u8; 64];
+    let info = bob.decrypt_frame(b"m", &f[..n], &mut p).unwrap();
+    assert_eq!(&p[..info.len], b"golden frame");
+}
+
+/// Untrusted saved state never panics: every single-byte corruption and every truncation of
+/// the golden file is either refused with a typed error or restores a usable meeting.
+#[test]
+fn corrupted_saved_state_is_refused_without_panicking() {
+    let golden = std::fs::read(GOLDEN).unwrap();
+    let mut refused = 0usize;
+    for i in 0..golden.len() {
+        for flip in [0x01u8, 0x80, 0xFF] {
+            let mut bad = golden.clone();
+            bad[i] ^= flip;
+            match Meeting::from_bytes(MeetingConfig::default(), &bad) {
+                Err(_) => refused += 1,
+                Ok(mut m) => {
+                    // Accepted corruptions (e.g. inside a public key) must still behave.
+                    let mut f = [0u8; 64];
+                    let _ = m.encrypt_frame(b"", b"x", &mut f);
+                    let _ = m.security_code();
+                }
+            }
+        }
+    }
+    for n in 0..golden.len() {
+        assert!(Meeting::from_bytes(MeetingConfig::default(), &golden[..n]).is_err());
+    }
+    println!("{refused} of {} corruptions refused", golden.len() * 3);
+    assert!(refused > golden.len());
+}
