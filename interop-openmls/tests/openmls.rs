@@ -1,0 +1,961 @@
+//! Interoperability of meetkey's MLS (RFC 9420) with OpenMLS, in suites 0x0001 and 0x0003.
+//!
+//! Every message crosses between the libraries as bytes: meetkey encodes with
+//! `meetkey::codec::Encode` and OpenMLS decodes with `tls_codec`, and the reverse. Each
+//! OpenMLS message meetkey decodes must also re-encode to the same bytes (one canonical
+//! encoding). Agreement is checked on the epoch, the `epoch_authenticator` and an exporter
+//! secret after every epoch, and application messages flow both ways.
+//!
+//! Scenarios:
+//! 1. OpenMLS creates, adds meetkey by Welcome; meetkey self-updates; OpenMLS follows.
+//! 2. meetkey creates, adds OpenMLS members; OpenMLS commits an update, an Update proposal,
+//!    a remove and a Remove proposal; meetkey follows and commits the proposals.
+//! 3. External commits both ways (GroupInfo with the ratchet tree).
+//! 4. A mixed group of 6 (3 + 3), 20 seeded random epochs of adds, removes, updates and
+//!    external joins, with PublicMessage and with PrivateMessage handshakes.
+//!
+//! meetkey's randomness is seeded; OpenMLS draws its own (its provider and HPKE seal take
+//! entropy from the OS and offer no seed), so key material differs between runs while the
+//! sequence of operations is fixed by the seed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use meetkey::codec::{Decode, Encode};
+use meetkey::crypto::{CipherSuite, Secret, SignaturePrivateKey};
+use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
+use meetkey::mls::key_schedule::EpochAuthenticator;
+use meetkey::mls::wire::{Add, Credential, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove};
+use openmls::prelude as om;
+use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
+use openmls_basic_credential::SignatureKeyPair;
+use openmls_rust_crypto::OpenMlsRustCrypto;
+use openmls_traits::OpenMlsProvider as _;
+use rand_core::{RngCore, SeedableRng};
+
+type Rng = rand_chacha::ChaCha20Rng;
+
+const SUITES: [u16; 2] = [1, 3];
+const LABEL: &str = "meetkey interop";
+const CONTEXT: &[u8] = b"exporter context";
+
+fn om_suite(suite: u16) -> om::Ciphersuite {
+    match suite {
+        1 => om::Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519,
+        3 => om::Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519,
+        other => panic!("suite {other} is not in this test"),
+    }
+}
+
+// ---- Wire exchange -------------------------------------------------------------------------
+
+fn encode_mk(m: &MlsMessage) -> Vec<u8> {
+    m.to_bytes().unwrap()
+}
+
+/// Decodes OpenMLS bytes with meetkey's codec, and checks meetkey re-encodes them unchanged.
+fn decode_mk(bytes: &[u8]) -> MlsMessage {
+    let m = MlsMessage::decode_exact(bytes).unwrap();
+    assert_eq!(
+        m.to_bytes().unwrap(),
+        bytes,
+        "meetkey re-encodes differently"
+    );
+    m
+}
+
+fn encode_om(m: &om::MlsMessageOut) -> Vec<u8> {
+    m.tls_serialize_detached().unwrap()
+}
+
+fn decode_om(bytes: &[u8]) -> om::MlsMessageIn {
+    om::MlsMessageIn::tls_deserialize_exact(bytes).unwrap()
+}
+
+// ---- Configuration -------------------------------------------------------------------------
+
+/// Handshake messages as PublicMessage (meetkey's default) or PrivateMessage.
+#[derive(Debug, Clone, Copy)]
+enum Handshake {
+    Public,
+    Private,
+}
+
+impl Handshake {
+    fn om_policy(self) -> om::WireFormatPolicy {
+        match self {
+            Self::Public => om::PURE_PLAINTEXT_WIRE_FORMAT_POLICY,
+            Self::Private => om::PURE_CIPHERTEXT_WIRE_FORMAT_POLICY,
+        }
+    }
+
+    fn mk_config(self) -> GroupConfig {
+        GroupConfig {
+            encrypt_handshake: matches!(self, Self::Private),
+            ..GroupConfig::default()
+        }
+    }
+
+    fn om_join_config(self) -> om::MlsGroupJoinConfig {
+        om::MlsGroupJoinConfig::builder()
+            .use_ratchet_tree_extension(true)
+            .wire_format_policy(self.om_policy())
+            .build()
+    }
+}
+
+// ---- meetkey side --------------------------------------------------------------------------
+
+fn mk_bundle(suite: u16, name: &str, rng: &mut Rng) -> KeyPackageBundle {
+    let suite = CipherSuite(suite).suite().unwrap();
+    let lifetime = Lifetime {
+        not_before: 0,
+        not_after: u64::MAX,
+    };
+    let credential = Credential::Basic {
+        identity: name.as_bytes().to_vec(),
+    };
+    KeyPackageBundle::new(
+        &suite,
+        credential,
+        SignaturePrivateKey::generate(rng),
+        lifetime,
+        &[],
+        rng,
+    )
+    .unwrap()
+}
+
+/// The KeyPackage of `bundle` as an MLSMessage, encoded by meetkey.
+fn mk_key_package_bytes(bundle: &KeyPackageBundle) -> Vec<u8> {
+    encode_mk(&MlsMessage {
+        version: meetkey::mls::wire::ProtocolVersion::MLS10,
+        body: MlsMessageBody::KeyPackage(Box::new(bundle.key_package.clone())),
+    })
+}
+
+fn mk_add(key_package: &[u8]) -> Proposal {
+    match decode_mk(key_package).body {
+        MlsMessageBody::KeyPackage(kp) => Proposal::Add(Box::new(Add { key_package: *kp })),
+        _ => panic!("not a KeyPackage"),
+    }
+}
+
+/// meetkey commits adds (KeyPackage messages) and removes, merges, and returns the commit
+/// and the Welcome as bytes.
+fn mk_commit(
+    g: &mut Group,
+    adds: &[Vec<u8>],
+    removes: &[u32],
+    path: bool,
+    rng: &mut Rng,
+) -> (Vec<u8>, Option<Vec<u8>>) {
+    let mut proposals: Vec<Proposal> = adds.iter().map(|kp| mk_add(kp)).collect();
+    proposals.extend(
+        removes
+            .iter()
+            .map(|&removed| Proposal::Remove(Remove { removed })),
+    );
+    let options = CommitOptions {
+        force_path: path,
+        ..CommitOptions::default()
+    };
+    let out = g.commit(proposals, &options, rng).unwrap();
+    g.merge_pending_commit().unwrap();
+    (encode_mk(&out.commit), out.welcome.as_ref().map(encode_mk))
+}
+
+/// meetkey processes a message: merges a commit, stores a proposal, returns application data.
+fn mk_process(g: &mut Group, bytes: &[u8]) -> Option<Vec<u8>> {
+    match g.process_message(&decode_mk(bytes)).unwrap() {
+        ProcessedMessage::Commit(staged) => {
+            g.merge_staged_commit(*staged).unwrap();
+            None
+        }
+        ProcessedMessage::Application { data, .. } => Some(data),
+        ProcessedMessage::Proposal { .. } => None,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+fn mk_join_welcome(config: GroupConfig, welcome: &[u8], bundle: KeyPackageBundle) -> Group {
+    match decode_mk(welcome).body {
+        MlsMessageBody::Welcome(w) => {
+            Group::join_welcome(config, &w, bundle, None, vec![]).unwrap()
+        }
+        _ => panic!("not a Welcome"),
+    }
+}
+
+fn mk_join_external(
+    config: GroupConfig,
+    group_info: &[u8],
+    bundle: KeyPackageBundle,
+    rng: &mut Rng,
+) -> (Group, Vec<u8>) {
+    match decode_mk(group_info).body {
+        MlsMessageBody::GroupInfo(gi) => {
+            let (g, commit) = Group::join_external(config, &gi, None, bundle, rng).unwrap();
+            (g, encode_mk(&commit))
+        }
+        _ => panic!("not a GroupInfo"),
+    }
+}
+
+// ---- OpenMLS side --------------------------------------------------------------------------
+
+/// An OpenMLS client: provider (key store), signature key, credential, and its group.
+struct OmClient {
+    provider: OpenMlsRustCrypto,
+    signer: SignatureKeyPair,
+    credential: om::CredentialWithKey,
+    suite: om::Ciphersuite,
+    handshake: Handshake,
+    group: Option<om::MlsGroup>,
+}
+
+impl OmClient {
+    fn new(name: &str, suite: u16, handshake: Handshake) -> Self {
+        let suite = om_suite(suite);
+        let provider = OpenMlsRustCrypto::default();
+        let signer = SignatureKeyPair::new(suite.signature_algorithm()).unwrap();
+        signer.store(provider.storage()).unwrap();
+        let credential = om::CredentialWithKey {
+            credential: om::BasicCredential::new(name.as_bytes().to_vec()).into(),
+            signature_key: signer.public().into(),
+        };
+        Self {
+            provider,
+            signer,
+            credential,
+            suite,
+            handshake,
+            group: None,
+        }
+    }
+
+    fn create(&mut self, group_id: &[u8]) {
+        let group = om::MlsGroup::builder()
+            .with_group_id(om::GroupId::from_slice(group_id))
+            .ciphersuite(self.suite)
+            .use_ratchet_tree_extension(true)
+            .with_wire_format_policy(self.handshake.om_policy())
+            .build(&self.provider, &self.signer, self.credential.clone())
+            .unwrap();
+        self.group = Some(group);
+    }
+
+    /// A fresh KeyPackage as an MLSMessage, encoded by OpenMLS (private keys stay in the store).
+    fn key_package(&self) -> Vec<u8> {
+        let bundle = om::KeyPackage::builder()
+            .build(
+                self.suite,
+                &self.provider,
+                &self.signer,
+                self.credential.clone(),
+            )
+            .unwrap();
+        encode_om(&om::MlsMessageOut::from(bundle.key_package().clone()))
+    }
+
+    fn join_welcome(&mut self, welcome: &[u8]) {
+        let om::MlsMessageBodyIn::Welcome(w) = decode_om(welcome).extract() else {
+            panic!("not a Welcome")
+        };
+        let staged = om::StagedWelcome::new_from_welcome(
+            &self.provider,
+            &self.handshake.om_join_config(),
+            w,
+            None,
+        )
+        .unwrap();
+        self.group = Some(staged.into_group(&self.provider).unwrap());
+    }
+
+    /// Joins by external commit from a GroupInfo (with the tree); returns the commit.
+    fn join_external(&mut self, group_info: &[u8]) -> Vec<u8> {
+        let om::MlsMessageBodyIn::GroupInfo(gi) = decode_om(group_info).extract() else {
+            panic!("not a GroupInfo")
+        };
+        let (group, bundle) = om::MlsGroup::external_commit_builder()
+            .with_config(self.handshake.om_join_config())
+            .build_group(&self.provider, gi, self.credential.clone())
+            .unwrap()
+            .load_psks(self.provider.storage())
+            .unwrap()
+            .build(
+                self.provider.rand(),
+                self.provider.crypto(),
+                &self.signer,
+                |_| true,
+            )
+            .unwrap()
+            .finalize(&self.provider)
+            .unwrap();
+        self.group = Some(group);
+        let (commit, _, _) = bundle.into_messages();
+        encode_om(&commit)
+    }
+
+    fn group_info(&self) -> Vec<u8> {
+        let g = self.group.as_ref().unwrap();
+        encode_om(
+            &g.export_group_info(self.provider.crypto(), &self.signer, true)
+                .unwrap(),
+        )
+    }
+
+    /// Commits adds (KeyPackage messages) and removes, merges; commit and Welcome bytes.
+    fn commit(
+        &mut self,
+        adds: &[Vec<u8>],
+        removes: &[u32],
+        path: bool,
+    ) -> (Vec<u8>, Option<Vec<u8>>) {
+        let key_packages: Vec<om::KeyPackage> = adds
+            .iter()
+            .map(|b| {
+                let om::MlsMessageBodyIn::KeyPackage(kp) = decode_om(b).extract() else {
+                    panic!("not a KeyPackage")
+                };
+                kp.validate(self.provider.crypto(), om::ProtocolVersion::Mls10)
+                    .unwrap()
+            })
+            .collect();
+        let (provider, signer) = (&self.provider, &self.signer);
+        let group = self.group.as_mut().unwrap();
+        let bundle = group
+            .commit_builder()
+            .propose_adds(key_packages)
+            .propose_removals(removes.iter().map(|&l| om::LeafNodeIndex::new(l)))
+            .force_self_update(path)
+            .load_psks(provider.storage())
+            .unwrap()
+            .build(provider.rand(), provider.crypto(), signer, |_| true)
+            .unwrap()
+            .stage_commit(provider)
+            .unwrap();
+        let (commit, welcome, _) = bundle.into_messages();
+        group.merge_pending_commit(provider).unwrap();
+        (encode_om(&commit), welcome.as_ref().map(encode_om))
+    }
+
+    /// Processes a message: merges a commit, stores a proposal, returns application data.
+    fn process(&mut self, bytes: &[u8]) -> Option<Vec<u8>> {
+        let message = decode_om(bytes).try_into_protocol_message().unwrap();
+        let provider = &self.provider;
+        let group = self.group.as_mut().unwrap();
+        let processed = group.process_message(provider, message).unwrap();
+        match processed.into_content() {
+            om::ProcessedMessageContent::ApplicationMessage(m) => Some(m.into_bytes()),
+            om::ProcessedMessageContent::StagedCommitMessage(staged) => {
+                group.merge_staged_commit(provider, *staged).unwrap();
+                None
+            }
+            om::ProcessedMessageContent::ProposalMessage(p) => {
+                group
+                    .store_pending_proposal(provider.storage(), *p)
+                    .unwrap();
+                None
+            }
+            _ => panic!("unexpected message"),
+        }
+    }
+
+    fn send(&mut self, data: &[u8]) -> Vec<u8> {
+        let (provider, signer) = (&self.provider, &self.signer);
+        let m = self
+            .group
+            .as_mut()
+            .unwrap()
+            .create_message(provider, signer, data)
+            .unwrap();
+        encode_om(&m)
+    }
+
+    fn leaf(&self) -> u32 {
+        self.group.as_ref().unwrap().own_leaf_index().u32()
+    }
+
+    fn epoch(&self) -> u64 {
+        self.group.as_ref().unwrap().epoch().as_u64()
+    }
+
+    fn authenticator(&self) -> Vec<u8> {
+        self.group
+            .as_ref()
+            .unwrap()
+            .epoch_authenticator()
+            .as_slice()
+            .to_vec()
+    }
+
+    fn exporter(&self) -> Vec<u8> {
+        self.group
+            .as_ref()
+            .unwrap()
+            .export_secret(self.provider.crypto(), LABEL, CONTEXT, 32)
+            .unwrap()
+    }
+
+    fn is_active(&self) -> bool {
+        self.group.as_ref().unwrap().is_active()
+    }
+}
+
+/// Asserts meetkey `g` and OpenMLS `o` are in the same epoch with the same authenticator,
+/// exporter secret and member count.
+fn assert_agree(g: &Group, o: &OmClient) {
+    assert_eq!(g.epoch(), o.epoch(), "epoch");
+    assert_eq!(
+        *g.epoch_authenticator(),
+        EpochAuthenticator::from_slice(&o.authenticator()).unwrap(),
+        "epoch_authenticator in epoch {}",
+        g.epoch()
+    );
+    assert_eq!(
+        g.export_secret(LABEL.as_bytes(), CONTEXT, 32).unwrap(),
+        Secret::from_slice(&o.exporter()).unwrap(),
+        "exporter secret in epoch {}",
+        g.epoch()
+    );
+    assert_eq!(
+        g.member_count(),
+        o.group.as_ref().unwrap().members().count(),
+        "member count"
+    );
+}
+
+fn rng(seed: u64) -> Rng {
+    Rng::seed_from_u64(seed)
+}
+
+// ---- Scenario 1 ----------------------------------------------------------------------------
+
+/// OpenMLS creates a group and adds meetkey by Welcome (tree in the `ratchet_tree`
+/// extension); meetkey self-updates with a path; both agree; messages flow both ways.
+#[test]
+fn openmls_creates_meetkey_joins_by_welcome_and_updates() {
+    for suite in SUITES {
+        for hs in [Handshake::Public, Handshake::Private] {
+            let mut r = rng(u64::from(suite));
+            let mut alice = OmClient::new("alice", suite, hs);
+            alice.create(b"openmls group");
+            let bob_bundle = mk_bundle(suite, "bob", &mut r);
+            let (_, welcome) = alice.commit(&[mk_key_package_bytes(&bob_bundle)], &[], true);
+            let mut bob = mk_join_welcome(hs.mk_config(), &welcome.unwrap(), bob_bundle);
+            assert_agree(&bob, &alice);
+            assert_eq!(bob.member_count(), 2);
+
+            // meetkey self-update with path, OpenMLS follows.
+            let (commit, welcome) = mk_commit(&mut bob, &[], &[], true, &mut r);
+            assert!(welcome.is_none());
+            assert_eq!(alice.process(&commit), None);
+            assert_agree(&bob, &alice);
+
+            // Application messages both ways.
+            let m = alice.send(b"from openmls");
+            assert_eq!(
+                mk_process(&mut bob, &m).as_deref(),
+                Some(&b"from openmls"[..])
+            );
+            let m = encode_mk(
+                &bob.encrypt_application(b"from meetkey", b"", &mut r)
+                    .unwrap(),
+            );
+            assert_eq!(alice.process(&m).as_deref(), Some(&b"from meetkey"[..]));
+
+            // OpenMLS self-update with path, meetkey follows.
+            let (commit, _) = alice.commit(&[], &[], true);
+            assert_eq!(mk_process(&mut bob, &commit), None);
+            assert_agree(&bob, &alice);
+            assert_eq!(bob.epoch(), 3);
+        }
+    }
+}
+
+// ---- Scenario 2 ----------------------------------------------------------------------------
+
+/// meetkey creates a group and adds two OpenMLS members (OpenMLS KeyPackages decoded by
+/// meetkey); they join from meetkey's Welcome; OpenMLS commits an update and a remove and
+/// sends Update and Remove proposals that meetkey commits by reference.
+#[test]
+fn meetkey_creates_openmls_joins_updates_and_removes() {
+    for suite in SUITES {
+        let hs = Handshake::Public;
+        let mut r = rng(100 + u64::from(suite));
+        let mut alice = Group::create(
+            hs.mk_config(),
+            mk_bundle(suite, "alice", &mut r),
+            b"meetkey group",
+            vec![],
+            &mut r,
+        )
+        .unwrap();
+        let mut bob = OmClient::new("bob", suite, hs);
+        let mut carol = OmClient::new("carol", suite, hs);
+        let dave_bundle = mk_bundle(suite, "dave", &mut r);
+        let adds = [
+            bob.key_package(),
+            carol.key_package(),
+            mk_key_package_bytes(&dave_bundle),
+        ];
+        let (_, welcome) = mk_commit(&mut alice, &adds, &[], true, &mut r);
+        let welcome = welcome.unwrap();
+        bob.join_welcome(&welcome);
+        carol.join_welcome(&welcome);
+        let mut dave = mk_join_welcome(hs.mk_config(), &welcome, dave_bundle);
+        assert_agree(&alice, &bob);
+        assert_agree(&alice, &carol);
+        assert_agree(&dave, &bob);
+        assert_eq!(alice.member_count(), 4);
+
+        // OpenMLS commits a self-update.
+        let (commit, _) = bob.commit(&[], &[], true);
+        for g in [&mut alice, &mut dave] {
+            assert_eq!(mk_process(g, &commit), None);
+        }
+        carol.process(&commit);
+        assert_agree(&alice, &bob);
+        assert_agree(&dave, &carol);
+
+        // OpenMLS proposes an Update; meetkey commits it by reference.
+        let (provider, signer) = (&carol.provider, &carol.signer);
+        let (proposal, _) = carol
+            .group
+            .as_mut()
+            .unwrap()
+            .propose_self_update(provider, signer, om::LeafNodeParameters::default())
+            .unwrap();
+        let proposal = encode_om(&proposal);
+        for g in [&mut alice, &mut dave] {
+            assert_eq!(mk_process(g, &proposal), None);
+        }
+        bob.process(&proposal);
+        let (commit, _) = mk_commit(&mut alice, &[], &[], true, &mut r);
+        mk_process(&mut dave, &commit);
+        bob.process(&commit);
+        carol.process(&commit);
+        assert_agree(&alice, &carol);
+        assert_agree(&dave, &bob);
+
+        // OpenMLS removes meetkey's Dave.
+        let dave_leaf = dave.own_leaf().0;
+        let (commit, _) = bob.commit(&[], &[dave_leaf], true);
+        assert_eq!(mk_process(&mut alice, &commit), None);
+        carol.process(&commit);
+        match dave.process_message(&decode_mk(&commit)).unwrap() {
+            ProcessedMessage::Commit(staged) => {
+                assert!(staged.removes_us());
+                dave.merge_staged_commit(*staged).unwrap();
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!dave.is_active());
+        assert_agree(&alice, &bob);
+        assert_agree(&alice, &carol);
+        assert_eq!(alice.member_count(), 3);
+
+        // OpenMLS proposes to remove Carol; meetkey commits; Carol sees her removal.
+        let carol_leaf = carol.leaf();
+        let (provider, signer) = (&bob.provider, &bob.signer);
+        let (proposal, _) = bob
+            .group
+            .as_mut()
+            .unwrap()
+            .propose_remove_member(provider, signer, om::LeafNodeIndex::new(carol_leaf))
+            .unwrap();
+        let proposal = encode_om(&proposal);
+        mk_process(&mut alice, &proposal);
+        carol.process(&proposal);
+        let (commit, _) = mk_commit(&mut alice, &[], &[], true, &mut r);
+        bob.process(&commit);
+        carol.process(&commit);
+        assert!(!carol.is_active());
+        assert_agree(&alice, &bob);
+        assert_eq!(alice.member_count(), 2);
+
+        // Messages both ways in the final epoch.
+        let m = bob.send(b"hi alice");
+        assert_eq!(
+            mk_process(&mut alice, &m).as_deref(),
+            Some(&b"hi alice"[..])
+        );
+        let m = encode_mk(&alice.encrypt_application(b"hi bob", b"ad", &mut r).unwrap());
+        assert_eq!(bob.process(&m).as_deref(), Some(&b"hi bob"[..]));
+    }
+}
+
+// ---- Scenario 3 ----------------------------------------------------------------------------
+
+/// OpenMLS joins a meetkey group by external commit from meetkey's GroupInfo, and meetkey
+/// joins an OpenMLS group by external commit from OpenMLS's GroupInfo.
+#[test]
+fn external_commits_both_ways() {
+    for suite in SUITES {
+        let hs = Handshake::Public;
+        let mut r = rng(200 + u64::from(suite));
+
+        // OpenMLS into a meetkey group.
+        let mut alice = Group::create(
+            hs.mk_config(),
+            mk_bundle(suite, "alice", &mut r),
+            b"meetkey group",
+            vec![],
+            &mut r,
+        )
+        .unwrap();
+        let mut bob = OmClient::new("bob", suite, hs);
+        let group_info = encode_mk(&alice.group_info(true).unwrap());
+        let commit = bob.join_external(&group_info);
+        assert_eq!(mk_process(&mut alice, &commit), None);
+        assert_agree(&alice, &bob);
+        let m = bob.send(b"joined");
+        assert_eq!(mk_process(&mut alice, &m).as_deref(), Some(&b"joined"[..]));
+
+        // meetkey into an OpenMLS group (from OpenMLS's GroupInfo, the tree included).
+        let mut carol = OmClient::new("carol", suite, hs);
+        carol.create(b"openmls group");
+        let group_info = carol.group_info();
+        let (mut dave, commit) = mk_join_external(
+            hs.mk_config(),
+            &group_info,
+            mk_bundle(suite, "dave", &mut r),
+            &mut r,
+        );
+        assert_eq!(carol.process(&commit), None);
+        assert_agree(&dave, &carol);
+        let m = encode_mk(&dave.encrypt_application(b"joined", b"", &mut r).unwrap());
+        assert_eq!(carol.process(&m).as_deref(), Some(&b"joined"[..]));
+
+        // And a second external joiner of each kind into the other's (now mixed) group.
+        let mut erin = OmClient::new("erin", suite, hs);
+        let commit = erin.join_external(&encode_mk(&dave.group_info(true).unwrap()));
+        mk_process(&mut dave, &commit);
+        carol.process(&commit);
+        assert_agree(&dave, &erin);
+        assert_agree(&dave, &carol);
+        let (mut frank, commit) = mk_join_external(
+            hs.mk_config(),
+            &bob.group_info(),
+            mk_bundle(suite, "frank", &mut r),
+            &mut r,
+        );
+        mk_process(&mut alice, &commit);
+        bob.process(&commit);
+        assert_agree(&frank, &bob);
+        assert_agree(&alice, &bob);
+        let m = encode_mk(&frank.encrypt_application(b"x", b"", &mut r).unwrap());
+        assert_eq!(bob.process(&m).as_deref(), Some(&b"x"[..]));
+    }
+}
+
+// ---- Scenario 4 ----------------------------------------------------------------------------
+
+/// A member of the mixed group.
+enum Member {
+    Mk(Box<Group>),
+    Om(Box<OmClient>),
+}
+
+impl Member {
+    fn leaf(&self) -> u32 {
+        match self {
+            Self::Mk(g) => g.own_leaf().0,
+            Self::Om(o) => o.leaf(),
+        }
+    }
+
+    fn is_mk(&self) -> bool {
+        matches!(self, Self::Mk(_))
+    }
+
+    fn is_active(&self) -> bool {
+        match self {
+            Self::Mk(g) => g.is_active(),
+            Self::Om(o) => o.is_active(),
+        }
+    }
+
+    fn commit(
+        &mut self,
+        adds: &[Vec<u8>],
+        removes: &[u32],
+        path: bool,
+        r: &mut Rng,
+    ) -> (Vec<u8>, Option<Vec<u8>>) {
+        match self {
+            Self::Mk(g) => mk_commit(g, adds, removes, path, r),
+            Self::Om(o) => o.commit(adds, removes, path),
+        }
+    }
+
+    fn process(&mut self, bytes: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            Self::Mk(g) => mk_process(g, bytes),
+            Self::Om(o) => o.process(bytes),
+        }
+    }
+
+    fn send(&mut self, data: &[u8], r: &mut Rng) -> Vec<u8> {
+        match self {
+            Self::Mk(g) => encode_mk(&g.encrypt_application(data, b"", r).unwrap()),
+            Self::Om(o) => o.send(data),
+        }
+    }
+
+    fn group_info(&self) -> Vec<u8> {
+        match self {
+            Self::Mk(g) => encode_mk(&g.group_info(true).unwrap()),
+            Self::Om(o) => o.group_info(),
+        }
+    }
+}
+
+/// Someone about to join: a meetkey KeyPackage bundle or an OpenMLS client.
+enum Joiner {
+    Mk(Box<KeyPackageBundle>),
+    Om(Box<OmClient>),
+}
+
+impl Joiner {
+    fn new(suite: u16, hs: Handshake, name: &str, mk: bool, r: &mut Rng) -> Self {
+        if mk {
+            Self::Mk(Box::new(mk_bundle(suite, name, r)))
+        } else {
+            Self::Om(Box::new(OmClient::new(name, suite, hs)))
+        }
+    }
+
+    fn key_package(&self) -> Vec<u8> {
+        match self {
+            Self::Mk(b) => mk_key_package_bytes(b),
+            Self::Om(o) => o.key_package(),
+        }
+    }
+
+    fn join_welcome(self, hs: Handshake, welcome: &[u8]) -> Member {
+        match self {
+            Self::Mk(b) => Member::Mk(Box::new(mk_join_welcome(hs.mk_config(), welcome, *b))),
+            Self::Om(mut o) => {
+                o.join_welcome(welcome);
+                Member::Om(o)
+            }
+        }
+    }
+
+    fn join_external(self, hs: Handshake, group_info: &[u8], r: &mut Rng) -> (Member, Vec<u8>) {
+        match self {
+            Self::Mk(b) => {
+                let (g, commit) = mk_join_external(hs.mk_config(), group_info, *b, r);
+                (Member::Mk(Box::new(g)), commit)
+            }
+            Self::Om(mut o) => {
+                let commit = o.join_external(group_info);
+                (Member::Om(o), commit)
+            }
+        }
+    }
+}
+
+/// Every member is in the same epoch with the same authenticator and exporter secret
+/// (compared with the first OpenMLS member's, as bytes).
+fn assert_all_agree(members: &[Member], epoch: u64) {
+    let reference = members
+        .iter()
+        .find_map(|m| match m {
+            Member::Om(o) => Some(o),
+            Member::Mk(_) => None,
+        })
+        .expect("an OpenMLS member");
+    let (auth, exporter) = (reference.authenticator(), reference.exporter());
+    assert_eq!(reference.epoch(), epoch);
+    for m in members {
+        match m {
+            Member::Mk(g) => {
+                assert_eq!(g.epoch(), epoch);
+                assert_eq!(
+                    *g.epoch_authenticator(),
+                    EpochAuthenticator::from_slice(&auth).unwrap(),
+                    "meetkey leaf {} epoch {epoch}",
+                    g.own_leaf().0
+                );
+                assert_eq!(
+                    g.export_secret(LABEL.as_bytes(), CONTEXT, 32).unwrap(),
+                    Secret::from_slice(&exporter).unwrap()
+                );
+                assert_eq!(g.member_count(), members.len());
+            }
+            Member::Om(o) => {
+                assert_eq!(o.epoch(), epoch);
+                assert_eq!(
+                    o.authenticator(),
+                    auth,
+                    "OpenMLS leaf {} epoch {epoch}",
+                    o.leaf()
+                );
+                assert_eq!(o.exporter(), exporter);
+            }
+        }
+    }
+}
+
+/// One random epoch: a random member commits a self-update, adds, a remove, adds and a
+/// remove, or a new client joins by external commit. Returns what happened.
+fn random_epoch(
+    members: &mut Vec<Member>,
+    suite: u16,
+    hs: Handshake,
+    next_name: &mut u32,
+    r: &mut Rng,
+) -> &'static str {
+    let mk_count = members.iter().filter(|m| m.is_mk()).count();
+    let om_count = members.len() - mk_count;
+    let committer = usize::try_from(r.next_u32()).unwrap() % members.len();
+    let action = r.next_u32() % 5;
+    let mut new_joiner = |r: &mut Rng| {
+        *next_name += 1;
+        let mk = r.next_u32().is_multiple_of(2);
+        Joiner::new(suite, hs, &format!("member-{next_name}"), mk, r)
+    };
+    // A removable member: not the committer, and at least two of each kind remain.
+    let removable: Vec<usize> = (0..members.len())
+        .filter(|&i| {
+            i != committer
+                && if members[i].is_mk() {
+                    mk_count > 2
+                } else {
+                    om_count > 2
+                }
+        })
+        .collect();
+
+    let (label, joiners, removes): (&str, Vec<Joiner>, Vec<usize>) = match action {
+        0 => ("update", vec![], vec![]),
+        1 => {
+            let n = 1 + r.next_u32() % 2;
+            let joiners = (0..n).map(|_| new_joiner(r)).collect();
+            ("add", joiners, vec![])
+        }
+        2 | 3 if !removable.is_empty() => {
+            let victim = removable[usize::try_from(r.next_u32()).unwrap() % removable.len()];
+            let joiners = if action == 3 {
+                vec![new_joiner(r)]
+            } else {
+                vec![]
+            };
+            (
+                if action == 3 { "add+remove" } else { "remove" },
+                joiners,
+                vec![victim],
+            )
+        }
+        2 | 3 => ("update", vec![], vec![]),
+        _ => {
+            // External join from the committer's GroupInfo.
+            let joiner = new_joiner(r);
+            let group_info = members[committer].group_info();
+            let (member, commit) = joiner.join_external(hs, &group_info, r);
+            for m in members.iter_mut() {
+                assert_eq!(m.process(&commit), None);
+            }
+            members.push(member);
+            return "external join";
+        }
+    };
+
+    let key_packages: Vec<Vec<u8>> = joiners.iter().map(Joiner::key_package).collect();
+    let remove_leaves: Vec<u32> = removes.iter().map(|&i| members[i].leaf()).collect();
+    let path = !removes.is_empty() || r.next_u32().is_multiple_of(2) || label == "update";
+    let (commit, welcome) = members[committer].commit(&key_packages, &remove_leaves, path, r);
+    for (i, m) in members.iter_mut().enumerate() {
+        if i != committer {
+            assert_eq!(m.process(&commit), None);
+        }
+    }
+    for &i in &removes {
+        assert!(!members[i].is_active(), "removed member still active");
+    }
+    let mut i = 0;
+    members.retain(|_| {
+        i += 1;
+        !removes.contains(&(i - 1))
+    });
+    if let Some(welcome) = welcome {
+        for j in joiners {
+            members.push(j.join_welcome(hs, &welcome));
+        }
+    } else {
+        assert!(joiners.is_empty());
+    }
+    label
+}
+
+/// A mixed group of 6 (3 meetkey, 3 OpenMLS), then 20 seeded random epochs; every member
+/// agrees on every epoch and an application message from a random member reaches all.
+#[test]
+fn mixed_group_random_epochs() {
+    for suite in SUITES {
+        for (hs, seed) in [(Handshake::Public, 7u64), (Handshake::Private, 8)] {
+            let mut r = rng(seed * 10 + u64::from(suite));
+            let mut stats = std::collections::BTreeMap::<&str, usize>::new();
+            // The creator alternates by suite: OpenMLS for 0x0001, meetkey for 0x0003.
+            let mut members: Vec<Member> = Vec::new();
+            let first = if suite == 1 {
+                let mut o = OmClient::new("member-0", suite, hs);
+                o.create(b"mixed group");
+                Member::Om(Box::new(o))
+            } else {
+                Member::Mk(Box::new(
+                    Group::create(
+                        hs.mk_config(),
+                        mk_bundle(suite, "member-0", &mut r),
+                        b"mixed group",
+                        vec![],
+                        &mut r,
+                    )
+                    .unwrap(),
+                ))
+            };
+            let first_is_mk = first.is_mk();
+            members.push(first);
+            let joiners: Vec<Joiner> = (1..6)
+                .map(|i| {
+                    let mk = (i % 2 == 0) == first_is_mk;
+                    Joiner::new(suite, hs, &format!("member-{i}"), mk, &mut r)
+                })
+                .collect();
+            let kps: Vec<Vec<u8>> = joiners.iter().map(Joiner::key_package).collect();
+            let (_, welcome) = members[0].commit(&kps, &[], true, &mut r);
+            let welcome = welcome.unwrap();
+            for j in joiners {
+                members.push(j.join_welcome(hs, &welcome));
+            }
+            assert_eq!(members.iter().filter(|m| m.is_mk()).count(), 3);
+            assert_all_agree(&members, 1);
+
+            let mut next_name = 5;
+            for epoch in 2..22u64 {
+                let what = random_epoch(&mut members, suite, hs, &mut next_name, &mut r);
+                *stats.entry(what).or_default() += 1;
+                assert_all_agree(&members, epoch);
+                let sender = usize::try_from(r.next_u32()).unwrap() % members.len();
+                let data = format!("epoch {epoch} from leaf {}", members[sender].leaf());
+                let m = members[sender].send(data.as_bytes(), &mut r);
+                for (i, member) in members.iter_mut().enumerate() {
+                    if i != sender {
+                        assert_eq!(member.process(&m).as_deref(), Some(data.as_bytes()));
+                    }
+                }
+            }
+            let mk = members.iter().filter(|m| m.is_mk()).count();
+            println!(
+                "suite {suite:#06x} {hs:?} handshake: 20 epochs {stats:?}; final group {} members ({mk} meetkey)",
+                members.len()
+            );
+        }
+    }
+}
