@@ -103,7 +103,18 @@ impl Handshake {
         om::MlsGroupJoinConfig::builder()
             .use_ratchet_tree_extension(true)
             .wire_format_policy(self.om_policy())
+            .max_past_epochs(3)
+            .padding_size(self.om_padding())
             .build()
+    }
+
+    /// OpenMLS pads PrivateMessages to 16 bytes when handshakes are encrypted, not at all
+    /// otherwise (meetkey pads to 32): both must accept the other's padding.
+    fn om_padding(self) -> usize {
+        match self {
+            Self::Public => 0,
+            Self::Private => 16,
+        }
     }
 }
 
@@ -237,12 +248,28 @@ impl OmClient {
         }
     }
 
+    /// The same client (signature key and credential) with its group state lost.
+    fn lost_state(&self) -> Self {
+        let provider = OpenMlsRustCrypto::default();
+        self.signer.store(provider.storage()).unwrap();
+        Self {
+            provider,
+            signer: self.signer.clone(),
+            credential: self.credential.clone(),
+            suite: self.suite,
+            handshake: self.handshake,
+            group: None,
+        }
+    }
+
     fn create(&mut self, group_id: &[u8]) {
         let group = om::MlsGroup::builder()
             .with_group_id(om::GroupId::from_slice(group_id))
             .ciphersuite(self.suite)
             .use_ratchet_tree_extension(true)
             .with_wire_format_policy(self.handshake.om_policy())
+            .max_past_epochs(3)
+            .padding_size(self.handshake.om_padding())
             .build(&self.provider, &self.signer, self.credential.clone())
             .unwrap();
         self.group = Some(group);
@@ -650,6 +677,115 @@ fn external_commits_both_ways() {
         assert_agree(&alice, &bob);
         let m = encode_mk(&frank.encrypt_application(b"x", b"", &mut r).unwrap());
         assert_eq!(bob.process(&m).as_deref(), Some(&b"x"[..]));
+    }
+}
+
+// ---- Proposals by reference, late messages, resync ------------------------------------------
+
+/// meetkey sends an Update and a leave (self-Remove) proposal that OpenMLS commits by
+/// reference; application messages of a past epoch are read on both sides; an OpenMLS member
+/// that lost its state rejoins a meetkey group by external commit with a Remove of its old
+/// leaf (RFC 9420 §12.4.3.2 resync).
+#[test]
+fn proposals_late_messages_and_resync() {
+    for suite in SUITES {
+        for hs in [Handshake::Public, Handshake::Private] {
+            let mut r = rng(300 + u64::from(suite));
+            let mut alice = OmClient::new("alice", suite, hs);
+            alice.create(b"openmls group");
+            let (bob_bundle, carol_bundle) = (
+                mk_bundle(suite, "bob", &mut r),
+                mk_bundle(suite, "carol", &mut r),
+            );
+            let mut dave = OmClient::new("dave", suite, hs);
+            let adds = [
+                mk_key_package_bytes(&bob_bundle),
+                mk_key_package_bytes(&carol_bundle),
+                dave.key_package(),
+            ];
+            let (_, welcome) = alice.commit(&adds, &[], false);
+            let welcome = welcome.unwrap();
+            let mut bob = mk_join_welcome(hs.mk_config(), &welcome, bob_bundle);
+            let mut carol = mk_join_welcome(hs.mk_config(), &welcome, carol_bundle);
+            dave.join_welcome(&welcome);
+            assert_agree(&bob, &alice);
+            assert_agree(&carol, &dave);
+
+            // meetkey's Update proposal, committed by OpenMLS by reference: Bob must take
+            // the new leaf key he proposed.
+            let proposal = encode_mk(&bob.propose_update(&mut r).unwrap());
+            assert_eq!(alice.process(&proposal), None);
+            assert_eq!(mk_process(&mut carol, &proposal), None);
+            assert_eq!(dave.process(&proposal), None);
+            let (commit, _) = alice.commit(&[], &[], false);
+            for g in [&mut bob, &mut carol] {
+                assert_eq!(mk_process(g, &commit), None);
+            }
+            dave.process(&commit);
+            assert_agree(&bob, &alice);
+            assert_agree(&carol, &dave);
+
+            // Late messages: sent in this epoch, read after the next commit.
+            let late_from_bob =
+                encode_mk(&bob.encrypt_application(b"late mk", b"", &mut r).unwrap());
+            let late_from_dave = dave.send(b"late om");
+            let (commit, _) = dave.commit(&[], &[], true);
+            for g in [&mut bob, &mut carol] {
+                mk_process(g, &commit);
+            }
+            alice.process(&commit);
+            assert_agree(&carol, &alice);
+            assert_eq!(
+                alice.process(&late_from_bob).as_deref(),
+                Some(&b"late mk"[..])
+            );
+            assert_eq!(
+                mk_process(&mut bob, &late_from_dave).as_deref(),
+                Some(&b"late om"[..])
+            );
+
+            // meetkey leaves by proposal; OpenMLS commits it.
+            let proposal = encode_mk(&carol.propose_leave(&mut r).unwrap());
+            mk_process(&mut bob, &proposal);
+            alice.process(&proposal);
+            dave.process(&proposal);
+            let (commit, _) = dave.commit(&[], &[], true);
+            mk_process(&mut bob, &commit);
+            alice.process(&commit);
+            match carol.process_message(&decode_mk(&commit)).unwrap() {
+                ProcessedMessage::Commit(staged) => {
+                    assert!(staged.removes_us());
+                    carol.merge_staged_commit(*staged).unwrap();
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(!carol.is_active());
+            assert_agree(&bob, &alice);
+            assert_agree(&bob, &dave);
+            assert_eq!(bob.member_count(), 3);
+
+            // Dave loses his state and rejoins by external commit from Bob's GroupInfo;
+            // OpenMLS adds a Remove of his old leaf to the commit.
+            let old_leaf = dave.leaf();
+            let mut dave2 = dave.lost_state();
+            let commit = dave2.join_external(&encode_mk(&bob.group_info(true).unwrap()));
+            match bob.process_message(&decode_mk(&commit)).unwrap() {
+                ProcessedMessage::Commit(staged) => {
+                    assert_eq!(
+                        staged.removed().iter().map(|l| l.0).collect::<Vec<_>>(),
+                        [old_leaf]
+                    );
+                    bob.merge_staged_commit(*staged).unwrap();
+                }
+                other => panic!("{other:?}"),
+            }
+            alice.process(&commit);
+            assert_agree(&bob, &alice);
+            assert_agree(&bob, &dave2);
+            assert_eq!(bob.member_count(), 3);
+            let m = dave2.send(b"back");
+            assert_eq!(mk_process(&mut bob, &m).as_deref(), Some(&b"back"[..]));
+        }
     }
 }
 
