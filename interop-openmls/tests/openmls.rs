@@ -789,6 +789,225 @@ fn proposals_late_messages_and_resync() {
     }
 }
 
+// ---- GREASE and GroupContext extensions --------------------------------------------------
+
+/// An application-defined extension type, carried in the GroupContext.
+const APP_EXTENSION: u16 = 0xff00;
+
+fn om_capabilities(provider: &OpenMlsRustCrypto) -> om::Capabilities {
+    om::Capabilities::builder()
+        .extensions(vec![om::ExtensionType::Unknown(APP_EXTENSION)])
+        .with_grease(provider.rand())
+        .build()
+}
+
+/// `required_capabilities` requiring [`APP_EXTENSION`] and basic credentials, as meetkey
+/// bytes: three vectors of u16 with one-byte varint length prefixes.
+fn mk_required_capabilities() -> meetkey::mls::wire::Extension {
+    let mut data = vec![2];
+    data.extend_from_slice(&APP_EXTENSION.to_be_bytes());
+    data.extend_from_slice(&[0, 2, 0, 1]);
+    meetkey::mls::wire::Extension {
+        extension_type: meetkey::mls::wire::ExtensionType(3),
+        extension_data: data,
+    }
+}
+
+fn mk_app_extension(data: &[u8]) -> meetkey::mls::wire::Extension {
+    meetkey::mls::wire::Extension {
+        extension_type: meetkey::mls::wire::ExtensionType(APP_EXTENSION),
+        extension_data: data.to_vec(),
+    }
+}
+
+fn om_context_extensions(data: &[u8]) -> om::Extensions<om::GroupContext> {
+    om::Extensions::from_vec(vec![
+        om::Extension::RequiredCapabilities(om::RequiredCapabilitiesExtension::new(
+            &[om::ExtensionType::Unknown(APP_EXTENSION)],
+            &[],
+            &[om::CredentialType::Basic],
+        )),
+        om::Extension::Unknown(APP_EXTENSION, om::UnknownExtension(data.to_vec())),
+    ])
+    .unwrap()
+}
+
+/// OpenMLS members advertise GREASE values (RFC 9420 §13.5) in their capabilities; the
+/// group requires an application extension (`required_capabilities`) and carries it in the
+/// GroupContext; both sides change it with GroupContextExtensions proposals.
+#[test]
+fn grease_required_capabilities_and_context_extensions() {
+    for suite in SUITES {
+        let hs = Handshake::Public;
+        let mut r = rng(400 + u64::from(suite));
+        let mk_bundle_app = |name: &str, r: &mut Rng| {
+            KeyPackageBundle::new(
+                &CipherSuite(suite).suite().unwrap(),
+                Credential::Basic {
+                    identity: name.as_bytes().to_vec(),
+                },
+                SignaturePrivateKey::generate(r),
+                Lifetime {
+                    not_before: 0,
+                    not_after: u64::MAX,
+                },
+                &[meetkey::mls::wire::ExtensionType(APP_EXTENSION)],
+                r,
+            )
+            .unwrap()
+        };
+
+        // OpenMLS creates the group with GREASE and the required extension.
+        let mut alice = OmClient::new("alice", suite, hs);
+        let group = om::MlsGroup::builder()
+            .with_group_id(om::GroupId::from_slice(b"extensions"))
+            .ciphersuite(alice.suite)
+            .use_ratchet_tree_extension(true)
+            .with_wire_format_policy(hs.om_policy())
+            .with_capabilities(om_capabilities(&alice.provider))
+            .with_group_context_extensions(om_context_extensions(b"v1"))
+            .build(&alice.provider, &alice.signer, alice.credential.clone())
+            .unwrap();
+        alice.group = Some(group);
+
+        // A meetkey KeyPackage without the required extension: OpenMLS refuses to add it
+        // (RFC 9420 §12.1.1). With it, meetkey joins and sees the extensions.
+        let plain = mk_key_package_bytes(&mk_bundle(suite, "plain", &mut r));
+        let om::MlsMessageBodyIn::KeyPackage(plain) = decode_om(&plain).extract() else {
+            panic!("not a KeyPackage")
+        };
+        let plain = plain
+            .validate(alice.provider.crypto(), om::ProtocolVersion::Mls10)
+            .unwrap();
+        let (provider, signer) = (&alice.provider, &alice.signer);
+        let refused = alice
+            .group
+            .as_mut()
+            .unwrap()
+            .commit_builder()
+            .propose_adds([plain])
+            .load_psks(provider.storage())
+            .unwrap()
+            .build(provider.rand(), provider.crypto(), signer, |_| true);
+        match refused {
+            Err(_) => {}
+            Ok(b) => assert!(b.stage_commit(provider).is_err(), "OpenMLS added it"),
+        }
+        assert!(alice.group.as_ref().unwrap().pending_commit().is_none());
+        let bob_bundle = mk_bundle_app("bob", &mut r);
+        let (_, welcome) = alice.commit(&[mk_key_package_bytes(&bob_bundle)], &[], true);
+        let mut bob = mk_join_welcome(hs.mk_config(), &welcome.unwrap(), bob_bundle);
+        assert_agree(&bob, &alice);
+        assert!(bob.context().extensions.contains(&mk_app_extension(b"v1")));
+
+        // An OpenMLS member with GREASE in its KeyPackage, added by meetkey.
+        let mut carol = OmClient::new("carol", suite, hs);
+        let kp = om::KeyPackage::builder()
+            .leaf_node_capabilities(om_capabilities(&carol.provider))
+            .build(
+                carol.suite,
+                &carol.provider,
+                &carol.signer,
+                carol.credential.clone(),
+            )
+            .unwrap();
+        let kp = encode_om(&om::MlsMessageOut::from(kp.key_package().clone()));
+        let (commit, welcome) = mk_commit(&mut bob, &[kp], &[], true, &mut r);
+        alice.process(&commit);
+        carol.join_welcome(&welcome.unwrap());
+        assert_agree(&bob, &alice);
+        assert_agree(&bob, &carol);
+
+        // OpenMLS changes the GroupContext extension; meetkey follows.
+        let (provider, signer) = (&alice.provider, &alice.signer);
+        let bundle = alice
+            .group
+            .as_mut()
+            .unwrap()
+            .commit_builder()
+            .propose_group_context_extensions(om_context_extensions(b"v2"))
+            .unwrap()
+            .load_psks(provider.storage())
+            .unwrap()
+            .build(provider.rand(), provider.crypto(), signer, |_| true)
+            .unwrap()
+            .stage_commit(provider)
+            .unwrap();
+        let (commit, _, _) = bundle.into_messages();
+        alice
+            .group
+            .as_mut()
+            .unwrap()
+            .merge_pending_commit(provider)
+            .unwrap();
+        let commit = encode_om(&commit);
+        mk_process(&mut bob, &commit);
+        carol.process(&commit);
+        assert_agree(&bob, &alice);
+        assert_agree(&bob, &carol);
+        assert!(bob.context().extensions.contains(&mk_app_extension(b"v2")));
+
+        // meetkey changes it; OpenMLS follows.
+        let proposal =
+            Proposal::GroupContextExtensions(meetkey::mls::wire::GroupContextExtensions {
+                extensions: vec![mk_required_capabilities(), mk_app_extension(b"v3")],
+            });
+        let out = bob
+            .commit(vec![proposal], &CommitOptions::default(), &mut r)
+            .unwrap();
+        bob.merge_pending_commit().unwrap();
+        let commit = encode_mk(&out.commit);
+        alice.process(&commit);
+        carol.process(&commit);
+        assert_agree(&bob, &alice);
+        assert_agree(&bob, &carol);
+        let ext = alice
+            .group
+            .as_ref()
+            .unwrap()
+            .extensions()
+            .unknown(APP_EXTENSION)
+            .unwrap()
+            .0
+            .clone();
+        assert_eq!(ext, b"v3");
+
+        // meetkey creates a group requiring the extension; an OpenMLS member that supports
+        // it joins from the Welcome.
+        let mut dave = Group::create(
+            hs.mk_config(),
+            mk_bundle_app("dave", &mut r),
+            b"meetkey extensions",
+            vec![mk_required_capabilities(), mk_app_extension(b"mk")],
+            &mut r,
+        )
+        .unwrap();
+        let mut erin = OmClient::new("erin", suite, hs);
+        let kp = om::KeyPackage::builder()
+            .leaf_node_capabilities(om_capabilities(&erin.provider))
+            .build(
+                erin.suite,
+                &erin.provider,
+                &erin.signer,
+                erin.credential.clone(),
+            )
+            .unwrap();
+        let kp = encode_om(&om::MlsMessageOut::from(kp.key_package().clone()));
+        // meetkey refuses an OpenMLS KeyPackage without the extension (RFC 9420 §12.1.1).
+        let plain = OmClient::new("plain", suite, hs).key_package();
+        assert!(dave
+            .commit(vec![mk_add(&plain)], &CommitOptions::default(), &mut r)
+            .is_err());
+        assert!(!dave.has_pending_commit());
+        let (_, welcome) = mk_commit(&mut dave, &[kp], &[], true, &mut r);
+        erin.join_welcome(&welcome.unwrap());
+        assert_agree(&dave, &erin);
+        let (commit, _) = erin.commit(&[], &[], true);
+        mk_process(&mut dave, &commit);
+        assert_agree(&dave, &erin);
+    }
+}
+
 // ---- Scenario 4 ----------------------------------------------------------------------------
 
 /// A member of the mixed group.
