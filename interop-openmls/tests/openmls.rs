@@ -1008,6 +1008,120 @@ fn grease_required_capabilities_and_context_extensions() {
     }
 }
 
+// ---- External PSKs ------------------------------------------------------------------------
+
+const PSK_ID: &[u8] = b"meeting psk";
+const PSK: [u8; 32] = [0x5a; 32];
+
+fn om_store_psk(client: &OmClient) {
+    openmls::schedule::PreSharedKeyId::external(PSK_ID.to_vec(), vec![])
+        .store(&client.provider, &PSK)
+        .unwrap();
+}
+
+fn om_psk_id(client: &OmClient) -> openmls::schedule::PreSharedKeyId {
+    openmls::schedule::PreSharedKeyId::new(
+        client.suite,
+        client.provider.rand(),
+        openmls::schedule::Psk::External(openmls::schedule::ExternalPsk::new(PSK_ID.to_vec())),
+    )
+    .unwrap()
+}
+
+/// OpenMLS proposes the PSK (sent to `members` first) and commits it by reference, with
+/// adds (the joiners need the PSK for the Welcome).
+fn om_commit_psk(
+    alice: &mut OmClient,
+    members: &mut [&mut Group],
+    adds: &[Vec<u8>],
+) -> (Vec<u8>, Option<Vec<u8>>) {
+    let id = om_psk_id(alice);
+    let (provider, signer) = (&alice.provider, &alice.signer);
+    let (proposal, _) = alice
+        .group
+        .as_mut()
+        .unwrap()
+        .propose_pre_shared_key(provider, signer, id)
+        .unwrap();
+    let proposal = encode_om(&proposal);
+    for g in members.iter_mut() {
+        assert_eq!(mk_process(g, &proposal), None);
+    }
+    alice.commit(adds, &[], true)
+}
+
+fn mk_psk_proposal(r: &mut Rng) -> Proposal {
+    let mut psk_nonce = vec![0; 32];
+    r.fill_bytes(&mut psk_nonce);
+    Proposal::PreSharedKey(Box::new(meetkey::mls::wire::PreSharedKey {
+        psk: meetkey::mls::wire::PreSharedKeyId {
+            psk: meetkey::mls::wire::Psk::External {
+                psk_id: PSK_ID.to_vec(),
+            },
+            psk_nonce,
+        },
+    }))
+}
+
+/// External PSKs (RFC 9420 §8.4) injected by commits of each side, also in Welcomes.
+#[test]
+fn external_psks_both_ways() {
+    for suite in SUITES {
+        let hs = Handshake::Public;
+        let mut r = rng(500 + u64::from(suite));
+        let mk_psks = || vec![(PSK_ID.to_vec(), Secret::from_slice(&PSK).unwrap())];
+
+        // OpenMLS commits the PSK and an add of meetkey: the Welcome names the PSK.
+        let mut alice = OmClient::new("alice", suite, hs);
+        alice.create(b"psk group");
+        om_store_psk(&alice);
+        let bob_bundle = mk_bundle(suite, "bob", &mut r);
+        let (_, welcome) = om_commit_psk(&mut alice, &mut [], &[mk_key_package_bytes(&bob_bundle)]);
+        let welcome = welcome.unwrap();
+        let MlsMessageBody::Welcome(w) = decode_mk(&welcome).body else {
+            panic!("not a Welcome")
+        };
+        assert!(Group::join_welcome(
+            hs.mk_config(),
+            &w,
+            mk_bundle(suite, "bob", &mut r),
+            None,
+            mk_psks()
+        )
+        .is_err());
+        let mut bob = Group::join_welcome(hs.mk_config(), &w, bob_bundle, None, mk_psks()).unwrap();
+        assert_agree(&bob, &alice);
+
+        // OpenMLS commits the PSK again (by reference); meetkey follows.
+        let (commit, _) = om_commit_psk(&mut alice, &mut [&mut bob], &[]);
+        mk_process(&mut bob, &commit);
+        assert_agree(&bob, &alice);
+
+        // meetkey commits a PSK (by value) and an add of OpenMLS's Carol.
+        let mut carol = OmClient::new("carol", suite, hs);
+        om_store_psk(&carol);
+        let proposals = vec![mk_psk_proposal(&mut r), mk_add(&carol.key_package())];
+        let out = bob
+            .commit(proposals, &CommitOptions::default(), &mut r)
+            .unwrap();
+        bob.merge_pending_commit().unwrap();
+        alice.process(&encode_mk(&out.commit));
+        carol.join_welcome(&encode_mk(&out.welcome.unwrap()));
+        assert_agree(&bob, &alice);
+        assert_agree(&bob, &carol);
+
+        // A PSK proposal from meetkey by reference, committed by OpenMLS.
+        let proposal = encode_mk(&bob.propose(mk_psk_proposal(&mut r), &mut r).unwrap());
+        alice.process(&proposal);
+        carol.process(&proposal);
+        let (commit, _) = carol.commit(&[], &[], true);
+        mk_process(&mut bob, &commit);
+        alice.process(&commit);
+        assert_agree(&bob, &alice);
+        assert_agree(&bob, &carol);
+    }
+}
+
 // ---- Scenario 4 ----------------------------------------------------------------------------
 
 /// A member of the mixed group.
