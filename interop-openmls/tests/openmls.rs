@@ -1122,6 +1122,199 @@ fn external_psks_both_ways() {
     }
 }
 
+// ---- Tree out of band, authenticated data, out-of-order messages -------------------------
+
+/// Welcomes and GroupInfos without the `ratchet_tree` extension: the tree is exported by
+/// one library, encoded, and given to the other's join out of band. Application messages
+/// carry `authenticated_data` and arrive out of order.
+#[test]
+fn tree_out_of_band_aad_and_out_of_order_messages() {
+    for suite in SUITES {
+        let hs = Handshake::Public;
+        let mut r = rng(600 + u64::from(suite));
+        let no_tree = GroupConfig {
+            ratchet_tree_extension: false,
+            ..hs.mk_config()
+        };
+
+        // OpenMLS group without the extension; meetkey joins with OpenMLS's exported tree.
+        let mut alice = OmClient::new("alice", suite, hs);
+        let group = om::MlsGroup::builder()
+            .with_group_id(om::GroupId::from_slice(b"no tree"))
+            .ciphersuite(alice.suite)
+            .use_ratchet_tree_extension(false)
+            .with_wire_format_policy(hs.om_policy())
+            .build(&alice.provider, &alice.signer, alice.credential.clone())
+            .unwrap();
+        alice.group = Some(group);
+        let bob_bundle = mk_bundle(suite, "bob", &mut r);
+        let (_, welcome) = alice.commit(&[mk_key_package_bytes(&bob_bundle)], &[], true);
+        let tree_bytes = alice
+            .group
+            .as_ref()
+            .unwrap()
+            .export_ratchet_tree()
+            .tls_serialize_detached()
+            .unwrap();
+        let tree = meetkey::mls::wire::RatchetTree::decode_exact(&tree_bytes).unwrap();
+        assert_eq!(tree.to_bytes().unwrap(), tree_bytes);
+        let MlsMessageBody::Welcome(w) = decode_mk(&welcome.unwrap()).body else {
+            panic!("not a Welcome")
+        };
+        assert!(Group::join_welcome(
+            no_tree.clone(),
+            &w,
+            mk_bundle(suite, "x", &mut r),
+            None,
+            vec![]
+        )
+        .is_err());
+        let mut bob =
+            Group::join_welcome(no_tree.clone(), &w, bob_bundle, Some(&tree), vec![]).unwrap();
+        assert_agree(&bob, &alice);
+
+        // meetkey adds OpenMLS's Carol without the extension; Carol gets meetkey's tree.
+        let mut carol = OmClient::new("carol", suite, hs);
+        let (commit, welcome) = mk_commit(&mut bob, &[carol.key_package()], &[], true, &mut r);
+        alice.process(&commit);
+        let tree =
+            om::RatchetTreeIn::tls_deserialize_exact(bob.tree().to_wire().to_bytes().unwrap())
+                .unwrap();
+        let om::MlsMessageBodyIn::Welcome(w) = decode_om(&welcome.unwrap()).extract() else {
+            panic!("not a Welcome")
+        };
+        let join_config = om::MlsGroupJoinConfig::builder()
+            .use_ratchet_tree_extension(false)
+            .wire_format_policy(hs.om_policy())
+            .build();
+        let staged =
+            om::StagedWelcome::new_from_welcome(&carol.provider, &join_config, w, Some(tree))
+                .unwrap();
+        carol.group = Some(staged.into_group(&carol.provider).unwrap());
+        assert_agree(&bob, &alice);
+        assert_agree(&bob, &carol);
+
+        // External joins from GroupInfos without the tree, the tree given out of band.
+        let gi = bob.group_info(false).unwrap();
+        let MlsMessageBody::GroupInfo(info) = &gi.body else {
+            unreachable!()
+        };
+        assert!(!info
+            .extensions
+            .iter()
+            .any(|e| e.extension_type == meetkey::mls::wire::ExtensionType::RATCHET_TREE));
+        let mut dave = OmClient::new("dave", suite, hs);
+        let om::MlsMessageBodyIn::GroupInfo(vgi) = decode_om(&encode_mk(&gi)).extract() else {
+            panic!("not a GroupInfo")
+        };
+        let tree =
+            om::RatchetTreeIn::tls_deserialize_exact(bob.tree().to_wire().to_bytes().unwrap())
+                .unwrap();
+        let (group, bundle) = om::MlsGroup::external_commit_builder()
+            .with_ratchet_tree(tree)
+            .with_config(hs.om_join_config())
+            .build_group(&dave.provider, vgi, dave.credential.clone())
+            .unwrap()
+            .load_psks(dave.provider.storage())
+            .unwrap()
+            .build(
+                dave.provider.rand(),
+                dave.provider.crypto(),
+                &dave.signer,
+                |_| true,
+            )
+            .unwrap()
+            .finalize(&dave.provider)
+            .unwrap();
+        dave.group = Some(group);
+        let commit = encode_om(&bundle.into_messages().0);
+        mk_process(&mut bob, &commit);
+        alice.process(&commit);
+        carol.process(&commit);
+        assert_agree(&bob, &dave);
+        assert_agree(&bob, &alice);
+
+        let gi = alice
+            .group
+            .as_ref()
+            .unwrap()
+            .export_group_info(alice.provider.crypto(), &alice.signer, false)
+            .unwrap();
+        let MlsMessageBody::GroupInfo(info) = decode_mk(&encode_om(&gi)).body else {
+            panic!("not a GroupInfo")
+        };
+        let tree_bytes = alice
+            .group
+            .as_ref()
+            .unwrap()
+            .export_ratchet_tree()
+            .tls_serialize_detached()
+            .unwrap();
+        let tree = meetkey::mls::wire::RatchetTree::decode_exact(&tree_bytes).unwrap();
+        let (mut erin, commit) = Group::join_external(
+            no_tree,
+            &info,
+            Some(&tree),
+            mk_bundle(suite, "erin", &mut r),
+            &mut r,
+        )
+        .unwrap();
+        let commit = encode_mk(&commit);
+        mk_process(&mut bob, &commit);
+        for o in [&mut alice, &mut carol, &mut dave] {
+            o.process(&commit);
+        }
+        assert_agree(&erin, &alice);
+        assert_agree(&bob, &dave);
+
+        // authenticated_data both ways.
+        let (provider, signer) = (&alice.provider, &alice.signer);
+        let g = alice.group.as_mut().unwrap();
+        g.set_aad(b"om aad".to_vec());
+        let m = encode_om(&g.create_message(provider, signer, b"with aad").unwrap());
+        match erin.process_message(&decode_mk(&m)).unwrap() {
+            ProcessedMessage::Application {
+                data,
+                authenticated_data,
+                ..
+            } => {
+                assert_eq!(data, b"with aad");
+                assert_eq!(authenticated_data, b"om aad");
+            }
+            other => panic!("{other:?}"),
+        }
+        let m = encode_mk(
+            &erin
+                .encrypt_application(b"with aad", b"mk aad", &mut r)
+                .unwrap(),
+        );
+        let message = decode_om(&m).try_into_protocol_message().unwrap();
+        let processed = carol
+            .group
+            .as_mut()
+            .unwrap()
+            .process_message(&carol.provider, message)
+            .unwrap();
+        assert_eq!(processed.aad(), b"mk aad");
+
+        // Out of order within an epoch, both ways: 3, 1, 2.
+        let from_om: Vec<Vec<u8>> = (0..3).map(|i| dave.send(&[i])).collect();
+        let from_mk: Vec<Vec<u8>> = (0..3u8)
+            .map(|i| encode_mk(&bob.encrypt_application(&[i], b"", &mut r).unwrap()))
+            .collect();
+        for i in [2usize, 0, 1] {
+            assert_eq!(
+                mk_process(&mut erin, &from_om[i]),
+                Some(vec![u8::try_from(i).unwrap()])
+            );
+            assert_eq!(
+                carol.process(&from_mk[i]),
+                Some(vec![u8::try_from(i).unwrap()])
+            );
+        }
+    }
+}
+
 // ---- Scenario 4 ----------------------------------------------------------------------------
 
 /// A member of the mixed group.
