@@ -30,11 +30,11 @@ use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, P
 use meetkey::mls::key_schedule::EpochAuthenticator;
 use meetkey::mls::wire::{Add, Credential, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove};
 use openmls::prelude as om;
-use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use openmls_traits::OpenMlsProvider as _;
 use rand_core::{RngCore, SeedableRng};
+use tls_codec::{Deserialize as _, Serialize as _};
 
 type Rng = rand_chacha::ChaCha20Rng;
 
