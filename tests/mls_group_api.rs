@@ -10,11 +10,11 @@
 )]
 
 use meetkey::crypto::{CipherSuite, Secret, SignaturePrivateKey};
-use meetkey::error::{ApiMisuse, Stale};
+use meetkey::error::{ApiMisuse, PeerMisbehaved, Stale};
 use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
 use meetkey::mls::wire::{
-    Add, Credential, Lifetime, MlsMessage, MlsMessageBody, PreSharedKey, PreSharedKeyId, Proposal,
-    Psk, Remove,
+    Add, Credential, Extension, ExtensionType, Lifetime, MlsMessage, MlsMessageBody, PreSharedKey,
+    PreSharedKeyId, Proposal, Psk, Remove,
 };
 use meetkey::Error;
 use rand_core::SeedableRng;
@@ -402,7 +402,7 @@ fn welcome_without_any_tree_is_refused() {
         Group::join_welcome(config, welcome_of(&welcome), b, None, vec![]).expect_err("no tree");
     assert_eq!(
         err,
-        Error::PeerMisbehaved(meetkey::error::PeerMisbehaved::MissingRatchetTree)
+        Error::PeerMisbehaved(PeerMisbehaved::MissingRatchetTree)
     );
 }
 
@@ -490,7 +490,149 @@ fn adding_a_client_already_in_the_group_is_refused() {
         .expect_err("duplicate add");
     assert_eq!(
         err,
-        Error::PeerMisbehaved(meetkey::error::PeerMisbehaved::InvalidProposalList)
+        Error::PeerMisbehaved(PeerMisbehaved::InvalidProposalList)
     );
     assert!(!alice.has_pending_commit());
+}
+
+/// A KeyPackage signed by `seed`'s key whose leaf carries `leaf_extension` and lists
+/// `listed` in its capabilities (re-signed after the change).
+fn bundle_with_leaf_extension(
+    seed: u64,
+    leaf_extension: u16,
+    listed: &[u16],
+    r: &mut Rng,
+) -> KeyPackageBundle {
+    let suite = CipherSuite(1).suite().unwrap();
+    let listed: Vec<ExtensionType> = listed.iter().map(|&t| ExtensionType(t)).collect();
+    let mut b = KeyPackageBundle::new(
+        &suite,
+        Credential::Basic {
+            identity: b"dave".to_vec(),
+        },
+        SignaturePrivateKey::generate(&mut rng(seed)),
+        Lifetime {
+            not_before: 0,
+            not_after: u64::MAX,
+        },
+        &listed,
+        r,
+    )
+    .unwrap();
+    let signer = SignaturePrivateKey::generate(&mut rng(seed));
+    let leaf = &mut b.key_package.leaf_node;
+    leaf.extensions = vec![Extension {
+        extension_type: ExtensionType(leaf_extension),
+        extension_data: b"dave's phone".to_vec(),
+    }];
+    leaf.signature = signer
+        .sign_with_label(b"LeafNodeTBS", &leaf.to_be_signed(&[], 0).unwrap())
+        .unwrap()
+        .to_vec();
+    b.key_package.signature = signer
+        .sign_with_label(b"KeyPackageTBS", &b.key_package.to_be_signed().unwrap())
+        .unwrap()
+        .to_vec();
+    b
+}
+
+/// RFC 9420 §7.2: default extension types (here `application_id`) MUST NOT be listed in
+/// capabilities, so a leaf carrying one without listing it is valid (found against
+/// OpenMLS, whose KeyPackages with an `application_id` meetkey refused). A non-default
+/// extension in the leaf must still be listed (§7.3).
+#[test]
+fn leaf_extensions_of_default_types_need_not_be_listed() {
+    let mut r = rng(40);
+    let mut alice = Group::create(
+        GroupConfig::default(),
+        bundle(1, "alice", &mut r),
+        b"g",
+        vec![],
+        &mut r,
+    )
+    .unwrap();
+    let application_id = ExtensionType::APPLICATION_ID.0;
+    let unlisted = bundle_with_leaf_extension(41, 0xff00, &[], &mut r);
+    assert_eq!(
+        alice
+            .commit(vec![add(&unlisted)], &CommitOptions::default(), &mut r)
+            .map(|_| ()),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
+    );
+    assert!(!alice.has_pending_commit());
+    let listed = bundle_with_leaf_extension(42, 0xff00, &[0xff00], &mut r);
+    let app_id = bundle_with_leaf_extension(43, application_id, &[], &mut r);
+    let out = alice
+        .commit(
+            vec![add(&listed), add(&app_id)],
+            &CommitOptions::default(),
+            &mut r,
+        )
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+    // The joiner validates the tree, with both leaves, too.
+    let dave = Group::join_welcome(
+        GroupConfig::default(),
+        welcome_of(&out.welcome.unwrap()),
+        app_id,
+        None,
+        vec![],
+    )
+    .unwrap();
+    assert_agree(&[&alice, &dave]);
+}
+
+/// `required_capabilities` (RFC 9420 §11.1) that names default extension and proposal
+/// types is met by every client (§7.2: they are supported and never listed); a required
+/// non-default type must be listed.
+#[test]
+fn required_capabilities_of_default_types_are_always_met() {
+    let mut r = rng(50);
+    let required = |ext: u16| {
+        // extension_types<V>, proposal_types<V> (psk, a default type), credential_types<V>.
+        let mut data = vec![4];
+        data.extend_from_slice(&ExtensionType::APPLICATION_ID.0.to_be_bytes());
+        data.extend_from_slice(&ext.to_be_bytes());
+        data.extend_from_slice(&[2, 0, 4, 2, 0, 1]);
+        Extension {
+            extension_type: ExtensionType::REQUIRED_CAPABILITIES,
+            extension_data: data,
+        }
+    };
+    let mut alice = Group::create(
+        GroupConfig::default(),
+        bundle(1, "alice", &mut r),
+        b"g",
+        vec![required(ExtensionType::EXTERNAL_SENDERS.0)],
+        &mut r,
+    )
+    .unwrap();
+    let bob = bundle(1, "bob", &mut r);
+    alice
+        .commit(vec![add(&bob)], &CommitOptions::default(), &mut r)
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+
+    let mut carol = Group::create(
+        GroupConfig::default(),
+        bundle_with_leaf_extension(51, 0xff00, &[0xff00], &mut r),
+        b"g2",
+        vec![required(0xff00)],
+        &mut r,
+    )
+    .unwrap();
+    assert_eq!(
+        carol
+            .commit(
+                vec![add(&bundle(1, "dave", &mut r))],
+                &CommitOptions::default(),
+                &mut r
+            )
+            .map(|_| ()),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
+    );
+    let erin = bundle_with_leaf_extension(52, 0xff00, &[0xff00], &mut r);
+    carol
+        .commit(vec![add(&erin)], &CommitOptions::default(), &mut r)
+        .unwrap();
 }

@@ -15,6 +15,20 @@ pub(crate) const LEAF_NODE_LABEL: &[u8] = b"LeafNodeTBS";
 /// The label of a KeyPackage signature (RFC 9420 §10).
 pub(crate) const KEY_PACKAGE_LABEL: &[u8] = b"KeyPackageTBS";
 
+/// Whether `t` is a default extension type (RFC 9420 §7.2: `application_id`, `ratchet_tree`,
+/// `required_capabilities`, `external_pub`, `external_senders`). Every client supports
+/// these, and a LeafNode's capabilities MUST NOT list them.
+pub(crate) const fn is_default_extension(t: ExtensionType) -> bool {
+    matches!(t.0, 0x0001..=0x0005)
+}
+
+/// Whether `t` is a default proposal type (RFC 9420 §7.2: `add` to
+/// `group_context_extensions`). Every client supports these, and a LeafNode's capabilities
+/// MUST NOT list them.
+pub(crate) const fn is_default_proposal(t: ProposalType) -> bool {
+    matches!(t.0, 0x0001..=0x0007)
+}
+
 /// The application's judgement of identities (RFC 9420 §5.3.1): whether a credential is
 /// acceptable, and whether a new credential may replace an old one for the same member.
 pub trait CredentialValidator: core::fmt::Debug + Send + Sync {
@@ -137,23 +151,27 @@ pub fn validate_leaf_node(
     {
         return Err(PeerMisbehaved::UnsupportedCapability.into());
     }
-    // §7.3: every extension of the leaf is listed in its capabilities.
+    // §7.3: every extension of the leaf is listed in its capabilities; §7.2: except the
+    // default types, which every client supports and which MUST NOT be listed (so a leaf
+    // with an `application_id` extension does not list it).
     if !leaf
         .extensions
         .iter()
-        .all(|e| caps.extensions.contains(&e.extension_type))
+        .map(|e| e.extension_type)
+        .all(|t| is_default_extension(t) || caps.extensions.contains(&t))
     {
         return Err(PeerMisbehaved::UnsupportedCapability.into());
     }
-    // §11.1: the group's required capabilities are supported.
+    // §11.1: the group's required capabilities are supported (default types always are,
+    // §7.2).
     if !params
         .required_extensions
         .iter()
-        .all(|e| caps.extensions.contains(e))
+        .all(|&e| is_default_extension(e) || caps.extensions.contains(&e))
         || !params
             .required_proposals
             .iter()
-            .all(|p| caps.proposals.contains(p))
+            .all(|&p| is_default_proposal(p) || caps.proposals.contains(&p))
     {
         return Err(PeerMisbehaved::UnsupportedCapability.into());
     }

@@ -8,8 +8,8 @@ use crate::mls::tree::math::LeafIndex;
 use crate::mls::tree::TreeDiff;
 use crate::mls::validate::{self, GroupParams, LeafContext};
 use crate::mls::wire::{
-    Extension, ExtensionType, GroupContext, KeyPackage, PreSharedKeyId, Proposal, Psk, ReInit,
-    ResumptionPskUsage, Sender,
+    Extension, GroupContext, KeyPackage, PreSharedKeyId, Proposal, Psk, ReInit, ResumptionPskUsage,
+    Sender,
 };
 
 /// What applying a proposal list did, for the key schedule, the Welcome and the caller.
@@ -31,11 +31,6 @@ pub(super) struct Applied {
     pub(super) reinit: Option<ReInit>,
     /// Whether the commit must carry an UpdatePath (§12.4).
     pub(super) path_required: bool,
-}
-
-/// Extension types every client supports without listing them (RFC 9420 §7.2).
-fn is_default_extension(t: ExtensionType) -> bool {
-    (1..=5).contains(&t.0)
 }
 
 /// Validates `proposals` (each with the sender that proposed it) for a commit from
@@ -78,7 +73,7 @@ pub(super) fn apply_proposals(
                 .extensions
                 .iter()
                 .map(|e| e.extension_type)
-                .filter(|t| !is_default_extension(*t))
+                .filter(|t| !validate::is_default_extension(*t))
             {
                 if !diff
                     .leaves()
