@@ -14,6 +14,12 @@
 //! 4. A mixed group of 6 (3 + 3), 20 seeded random epochs of adds, removes, updates and
 //!    external joins, with PublicMessage and with PrivateMessage handshakes.
 //!
+//! And beyond the list: meetkey's Update and leave proposals committed by OpenMLS,
+//! late (past-epoch) messages, resync by external commit, GREASE, `required_capabilities`
+//! and GroupContextExtensions both ways, external PSKs (by value, by reference, in
+//! Welcomes), trees out of band, `authenticated_data`, out-of-order messages, and leaves
+//! with a default extension (`application_id`) that their capabilities do not list.
+//!
 //! meetkey's randomness is seeded; OpenMLS draws its own (its provider and HPKE seal take
 //! entropy from the OS and offer no seed), so key material differs between runs while the
 //! sequence of operations is fixed by the seed.
@@ -1312,6 +1318,130 @@ fn tree_out_of_band_aad_and_out_of_order_messages() {
                 Some(vec![u8::try_from(i).unwrap()])
             );
         }
+    }
+}
+
+// ---- Default extensions in leaves ---------------------------------------------------------
+
+/// A meetkey KeyPackage whose leaf carries an `application_id` extension, not listed in its
+/// capabilities (RFC 9420 §7.2: default types MUST NOT be listed); re-signed after the change.
+fn mk_bundle_with_application_id(
+    suite: u16,
+    name: &str,
+    seed: u64,
+    r: &mut Rng,
+) -> KeyPackageBundle {
+    let mut b = KeyPackageBundle::new(
+        &CipherSuite(suite).suite().unwrap(),
+        Credential::Basic {
+            identity: name.as_bytes().to_vec(),
+        },
+        SignaturePrivateKey::generate(&mut rng(seed)),
+        Lifetime {
+            not_before: 0,
+            not_after: u64::MAX,
+        },
+        &[],
+        r,
+    )
+    .unwrap();
+    let signer = SignaturePrivateKey::generate(&mut rng(seed));
+    let leaf = &mut b.key_package.leaf_node;
+    leaf.extensions = vec![meetkey::mls::wire::Extension {
+        extension_type: meetkey::mls::wire::ExtensionType::APPLICATION_ID,
+        extension_data: vec![5, b'p', b'h', b'o', b'n', b'e'],
+    }];
+    leaf.signature = signer
+        .sign_with_label(b"LeafNodeTBS", &leaf.to_be_signed(&[], 0).unwrap())
+        .unwrap()
+        .to_vec();
+    b.key_package.signature = signer
+        .sign_with_label(b"KeyPackageTBS", &b.key_package.to_be_signed().unwrap())
+        .unwrap()
+        .to_vec();
+    b
+}
+
+/// Leaves with an `application_id` extension (a default type, not listed in capabilities)
+/// from each side are added by the other, and a group whose `required_capabilities` names
+/// default types admits both. meetkey refused the OpenMLS KeyPackage before the fix of
+/// `validate_leaf_node` (see CHANGELOG).
+#[test]
+fn application_id_leaves_and_required_default_types() {
+    for suite in SUITES {
+        let hs = Handshake::Public;
+        let mut r = rng(700 + u64::from(suite));
+
+        // OpenMLS group requiring default extension types (application_id, external_senders).
+        let mut alice = OmClient::new("alice", suite, hs);
+        let required = om::Extensions::single(om::Extension::RequiredCapabilities(
+            om::RequiredCapabilitiesExtension::new(
+                &[
+                    om::ExtensionType::ApplicationId,
+                    om::ExtensionType::ExternalSenders,
+                ],
+                &[],
+                &[],
+            ),
+        ))
+        .unwrap();
+        let group = om::MlsGroup::builder()
+            .with_group_id(om::GroupId::from_slice(b"application ids"))
+            .ciphersuite(alice.suite)
+            .use_ratchet_tree_extension(true)
+            .with_wire_format_policy(hs.om_policy())
+            .with_group_context_extensions(required)
+            .build(&alice.provider, &alice.signer, alice.credential.clone())
+            .unwrap();
+        alice.group = Some(group);
+
+        // meetkey's leaf with application_id, added by OpenMLS.
+        let bob_bundle = mk_bundle_with_application_id(suite, "bob", 701, &mut r);
+        let (_, welcome) = alice.commit(&[mk_key_package_bytes(&bob_bundle)], &[], true);
+        let mut bob = mk_join_welcome(hs.mk_config(), &welcome.unwrap(), bob_bundle);
+        assert_agree(&bob, &alice);
+
+        // OpenMLS's leaf with application_id, added by meetkey.
+        let mut carol = OmClient::new("carol", suite, hs);
+        let kp = om::KeyPackage::builder()
+            .leaf_node_extensions(
+                om::Extensions::single(om::Extension::ApplicationId(
+                    om::ApplicationIdExtension::new(b"carol's phone"),
+                ))
+                .unwrap(),
+            )
+            .build(
+                carol.suite,
+                &carol.provider,
+                &carol.signer,
+                carol.credential.clone(),
+            )
+            .unwrap();
+        let kp = encode_om(&om::MlsMessageOut::from(kp.key_package().clone()));
+        let (commit, welcome) = mk_commit(&mut bob, &[kp], &[], true, &mut r);
+        alice.process(&commit);
+        carol.join_welcome(&welcome.unwrap());
+        assert_agree(&bob, &alice);
+        assert_agree(&bob, &carol);
+
+        // A meetkey member joining later validates both leaves in the tree.
+        let (mut dave, commit) = mk_join_external(
+            hs.mk_config(),
+            &carol.group_info(),
+            mk_bundle(suite, "dave", &mut r),
+            &mut r,
+        );
+        mk_process(&mut bob, &commit);
+        alice.process(&commit);
+        carol.process(&commit);
+        assert_agree(&dave, &carol);
+        let (commit, _) = carol.commit(&[], &[], true);
+        for g in [&mut bob, &mut dave] {
+            mk_process(g, &commit);
+        }
+        alice.process(&commit);
+        assert_agree(&dave, &alice);
+        assert_agree(&bob, &carol);
     }
 }
 
