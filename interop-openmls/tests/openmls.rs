@@ -388,7 +388,8 @@ impl OmClient {
                 group.merge_staged_commit(provider, *staged).unwrap();
                 None
             }
-            om::ProcessedMessageContent::ProposalMessage(p) => {
+            om::ProcessedMessageContent::ProposalMessage(p)
+            | om::ProcessedMessageContent::ExternalJoinProposalMessage(p) => {
                 group
                     .store_pending_proposal(provider.storage(), *p)
                     .unwrap();
@@ -1442,6 +1443,98 @@ fn application_id_leaves_and_required_default_types() {
         alice.process(&commit);
         assert_agree(&dave, &alice);
         assert_agree(&bob, &carol);
+    }
+}
+
+// ---- External proposals -------------------------------------------------------------------
+
+/// An OpenMLS client asks to join a meetkey-created group with an external Add proposal
+/// (sender `new_member_proposal`, RFC 9420 §12.1.8 / §6); meetkey and OpenMLS members
+/// store it, meetkey commits it by reference, the joiner enters from the Welcome.
+#[test]
+fn new_member_proposal_from_openmls() {
+    for suite in SUITES {
+        let hs = Handshake::Public;
+        let mut r = rng(800 + u64::from(suite));
+        let mut alice = Group::create(
+            hs.mk_config(),
+            mk_bundle(suite, "alice", &mut r),
+            b"open meeting",
+            vec![],
+            &mut r,
+        )
+        .unwrap();
+        let mut bob = OmClient::new("bob", suite, hs);
+        let (_, welcome) = mk_commit(&mut alice, &[bob.key_package()], &[], true, &mut r);
+        bob.join_welcome(&welcome.unwrap());
+
+        let mut carol = OmClient::new("carol", suite, hs);
+        let om::MlsMessageBodyIn::KeyPackage(kp) = decode_om(&carol.key_package()).extract() else {
+            panic!("not a KeyPackage")
+        };
+        let kp = kp
+            .validate(carol.provider.crypto(), om::ProtocolVersion::Mls10)
+            .unwrap();
+        let proposal = om::JoinProposal::new::<openmls_rust_crypto::MemoryStorage>(
+            kp,
+            om::GroupId::from_slice(alice.group_id()),
+            bob.group.as_ref().unwrap().epoch(),
+            &carol.signer,
+        )
+        .unwrap();
+        let proposal = encode_om(&proposal);
+        match alice.process_message(&decode_mk(&proposal)).unwrap() {
+            ProcessedMessage::Proposal { sender, .. } => {
+                assert_eq!(sender, meetkey::mls::wire::Sender::NewMemberProposal);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(bob.process(&proposal), None);
+        let (commit, welcome) = mk_commit(&mut alice, &[], &[], false, &mut r);
+        bob.process(&commit);
+        carol.join_welcome(&welcome.unwrap());
+        assert_agree(&alice, &bob);
+        assert_agree(&alice, &carol);
+        assert_eq!(alice.member_count(), 3);
+        let m = carol.send(b"thanks for letting me in");
+        assert_eq!(
+            mk_process(&mut alice, &m).as_deref(),
+            Some(&b"thanks for letting me in"[..])
+        );
+
+        // Another join request, this time committed by OpenMLS; meetkey resolves the
+        // reference to the new member's proposal.
+        let mut dave = OmClient::new("dave", suite, hs);
+        let om::MlsMessageBodyIn::KeyPackage(kp) = decode_om(&dave.key_package()).extract() else {
+            panic!("not a KeyPackage")
+        };
+        let kp = kp
+            .validate(dave.provider.crypto(), om::ProtocolVersion::Mls10)
+            .unwrap();
+        let proposal = encode_om(
+            &om::JoinProposal::new::<openmls_rust_crypto::MemoryStorage>(
+                kp,
+                om::GroupId::from_slice(alice.group_id()),
+                bob.group.as_ref().unwrap().epoch(),
+                &dave.signer,
+            )
+            .unwrap(),
+        );
+        assert_eq!(mk_process(&mut alice, &proposal), None);
+        bob.process(&proposal);
+        carol.process(&proposal);
+        let (commit, welcome) = bob.commit(&[], &[], false);
+        match alice.process_message(&decode_mk(&commit)).unwrap() {
+            ProcessedMessage::Commit(staged) => {
+                assert_eq!(staged.added().len(), 1);
+                alice.merge_staged_commit(*staged).unwrap();
+            }
+            other => panic!("{other:?}"),
+        }
+        carol.process(&commit);
+        dave.join_welcome(&welcome.unwrap());
+        assert_agree(&alice, &dave);
+        assert_agree(&alice, &carol);
     }
 }
 
