@@ -636,3 +636,75 @@ fn required_capabilities_of_default_types_are_always_met() {
         .commit(vec![add(&erin)], &CommitOptions::default(), &mut r)
         .unwrap();
 }
+
+/// A KeyPackage of `seed`'s key with `kp_extension` in `KeyPackage.extensions` and
+/// `listed` in its leaf's capabilities (re-signed after the change).
+fn bundle_with_key_package_extension(
+    seed: u64,
+    kp_extension: u16,
+    listed: &[u16],
+    r: &mut Rng,
+) -> KeyPackageBundle {
+    let listed: Vec<ExtensionType> = listed.iter().map(|&t| ExtensionType(t)).collect();
+    let mut b = KeyPackageBundle::new(
+        &CipherSuite(1).suite().unwrap(),
+        Credential::Basic {
+            identity: format!("client-{seed}").into_bytes(),
+        },
+        SignaturePrivateKey::generate(&mut rng(seed)),
+        Lifetime {
+            not_before: 0,
+            not_after: u64::MAX,
+        },
+        &listed,
+        r,
+    )
+    .unwrap();
+    b.key_package.extensions = vec![Extension {
+        extension_type: ExtensionType(kp_extension),
+        extension_data: Vec::new(),
+    }];
+    b.key_package.signature = SignaturePrivateKey::generate(&mut rng(seed))
+        .sign_with_label(b"KeyPackageTBS", &b.key_package.to_be_signed().unwrap())
+        .unwrap()
+        .to_vec();
+    b
+}
+
+/// RFC 9420 §10: extensions in `KeyPackage.extensions` MUST be listed in the leaf's
+/// capabilities (found against OpenMLS, which refuses such KeyPackages: meetkey added
+/// them, so the two disagreed on the group's membership).
+#[test]
+fn key_package_extensions_must_be_listed() {
+    let mut r = rng(60);
+    let mut alice = Group::create(
+        GroupConfig::default(),
+        bundle(1, "alice", &mut r),
+        b"g",
+        vec![],
+        &mut r,
+    )
+    .unwrap();
+    // 0x000a: `last_resort` (draft-ietf-mls-extensions), unknown to RFC 9420.
+    let unlisted = bundle_with_key_package_extension(61, 0x000a, &[], &mut r);
+    assert_eq!(
+        alice
+            .commit(vec![add(&unlisted)], &CommitOptions::default(), &mut r)
+            .map(|_| ()),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
+    );
+    let listed = bundle_with_key_package_extension(62, 0x000a, &[0x000a], &mut r);
+    let out = alice
+        .commit(vec![add(&listed)], &CommitOptions::default(), &mut r)
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+    let joined = Group::join_welcome(
+        GroupConfig::default(),
+        welcome_of(&out.welcome.unwrap()),
+        listed,
+        None,
+        vec![],
+    )
+    .unwrap();
+    assert_agree(&[&alice, &joined]);
+}

@@ -201,6 +201,16 @@ pub fn validate_key_package(
     }
     // §10.1: the leaf is valid for a KeyPackage.
     validate_leaf_node(&kp.leaf_node, LeafContext::KeyPackage { now }, params)?;
+    // §10: extensions in the KeyPackage's `extensions` are listed in the leaf's
+    // capabilities (default types excepted, §7.2: they are never listed).
+    if !kp
+        .extensions
+        .iter()
+        .map(|e| e.extension_type)
+        .all(|t| is_default_extension(t) || kp.leaf_node.capabilities.extensions.contains(&t))
+    {
+        return Err(PeerMisbehaved::UnsupportedCapability.into());
+    }
     // §10.1: the KeyPackage signature verifies with the leaf's signature key.
     let key = SignaturePublicKey::from_bytes(&kp.leaf_node.signature_key)?;
     key.verify_with_label(KEY_PACKAGE_LABEL, &kp.to_be_signed()?, &kp.signature)?;
