@@ -1538,6 +1538,92 @@ fn new_member_proposal_from_openmls() {
     }
 }
 
+/// meetkey joins an OpenMLS group whose GroupContext names an external sender
+/// (`external_senders`, RFC 9420 §12.1.8.1), and adds an OpenMLS KeyPackage carrying the
+/// `last_resort` KeyPackage extension (unknown to RFC 9420: ignored, but it must be listed
+/// in the leaf's capabilities, §10). OpenMLS's `mark_as_last_resort` alone does not list
+/// it: both libraries refuse that KeyPackage (meetkey added it before its §10 check; the
+/// two then disagreed on the membership). Proposals *from* the external sender are not
+/// exchanged here: meetkey refuses them (`Unsupported::ExternalSender`).
+#[test]
+fn external_senders_context_and_last_resort_key_package() {
+    for suite in SUITES {
+        let hs = Handshake::Public;
+        let mut r = rng(900 + u64::from(suite));
+        let server = SignatureKeyPair::new(om_suite(suite).signature_algorithm()).unwrap();
+        let senders = om::Extensions::single(om::Extension::ExternalSenders(vec![
+            om::ExternalSender::new(
+                server.public().into(),
+                om::BasicCredential::new(b"server".to_vec()).into(),
+            ),
+        ]))
+        .unwrap();
+        let mut alice = OmClient::new("alice", suite, hs);
+        let group = om::MlsGroup::builder()
+            .with_group_id(om::GroupId::from_slice(b"external senders"))
+            .ciphersuite(alice.suite)
+            .use_ratchet_tree_extension(true)
+            .with_wire_format_policy(hs.om_policy())
+            .with_group_context_extensions(senders)
+            .build(&alice.provider, &alice.signer, alice.credential.clone())
+            .unwrap();
+        alice.group = Some(group);
+        let bob_bundle = mk_bundle(suite, "bob", &mut r);
+        let (_, welcome) = alice.commit(&[mk_key_package_bytes(&bob_bundle)], &[], true);
+        let mut bob = mk_join_welcome(hs.mk_config(), &welcome.unwrap(), bob_bundle);
+        assert_agree(&bob, &alice);
+
+        // Not listed: refused by meetkey (and by OpenMLS, which would process the commit).
+        let mallory = OmClient::new("mallory", suite, hs);
+        let kp = om::KeyPackage::builder()
+            .mark_as_last_resort()
+            .build(
+                mallory.suite,
+                &mallory.provider,
+                &mallory.signer,
+                mallory.credential.clone(),
+            )
+            .unwrap();
+        let kp = encode_om(&om::MlsMessageOut::from(kp.key_package().clone()));
+        assert_eq!(
+            bob.commit(vec![mk_add(&kp)], &CommitOptions::default(), &mut r)
+                .map(|_| ()),
+            Err(meetkey::Error::PeerMisbehaved(
+                meetkey::error::PeerMisbehaved::UnsupportedCapability
+            ))
+        );
+        let om::MlsMessageBodyIn::KeyPackage(kp) = decode_om(&kp).extract() else {
+            panic!("not a KeyPackage")
+        };
+        assert!(kp
+            .validate(alice.provider.crypto(), om::ProtocolVersion::Mls10)
+            .is_err());
+
+        // Listed: accepted by both.
+        let mut carol = OmClient::new("carol", suite, hs);
+        let kp = om::KeyPackage::builder()
+            .mark_as_last_resort()
+            .leaf_node_capabilities(
+                om::Capabilities::builder()
+                    .extensions(vec![om::ExtensionType::LastResort])
+                    .build(),
+            )
+            .build(
+                carol.suite,
+                &carol.provider,
+                &carol.signer,
+                carol.credential.clone(),
+            )
+            .unwrap();
+        let kp = encode_om(&om::MlsMessageOut::from(kp.key_package().clone()));
+        let (commit, welcome) = mk_commit(&mut bob, &[kp], &[], true, &mut r);
+        alice.process(&commit);
+        carol.join_welcome(&welcome.unwrap());
+        assert_agree(&bob, &alice);
+        assert_agree(&bob, &carol);
+    }
+}
+
 // ---- Scenario 4 ----------------------------------------------------------------------------
 
 /// A member of the mixed group.
