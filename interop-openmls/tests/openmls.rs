@@ -11,8 +11,9 @@
 //! 2. meetkey creates, adds OpenMLS members; OpenMLS commits an update, an Update proposal,
 //!    a remove and a Remove proposal; meetkey follows and commits the proposals.
 //! 3. External commits both ways (GroupInfo with the ratchet tree).
-//! 4. A mixed group of 6 (3 + 3), 20 seeded random epochs of adds, removes, updates and
-//!    external joins, with PublicMessage and with PrivateMessage handshakes.
+//! 4. A mixed group of 6 (3 + 3), 20 seeded random epochs of adds, removes, updates,
+//!    Update and Remove proposals committed by reference, and external joins, with
+//!    PublicMessage and with PrivateMessage handshakes.
 //!
 //! And beyond the list: meetkey's Update and leave proposals committed by OpenMLS,
 //! late (past-epoch) messages, resync by external commit, GREASE, `required_capabilities`
@@ -1684,6 +1685,41 @@ impl Member {
             Self::Om(o) => o.group_info(),
         }
     }
+
+    fn propose_update(&mut self, r: &mut Rng) -> Vec<u8> {
+        match self {
+            Self::Mk(g) => encode_mk(&g.propose_update(r).unwrap()),
+            Self::Om(o) => {
+                let (provider, signer) = (&o.provider, &o.signer);
+                let (m, _) = o
+                    .group
+                    .as_mut()
+                    .unwrap()
+                    .propose_self_update(provider, signer, om::LeafNodeParameters::default())
+                    .unwrap();
+                encode_om(&m)
+            }
+        }
+    }
+
+    fn propose_remove(&mut self, leaf: u32, r: &mut Rng) -> Vec<u8> {
+        match self {
+            Self::Mk(g) => encode_mk(
+                &g.propose(Proposal::Remove(Remove { removed: leaf }), r)
+                    .unwrap(),
+            ),
+            Self::Om(o) => {
+                let (provider, signer) = (&o.provider, &o.signer);
+                let (m, _) = o
+                    .group
+                    .as_mut()
+                    .unwrap()
+                    .propose_remove_member(provider, signer, om::LeafNodeIndex::new(leaf))
+                    .unwrap();
+                encode_om(&m)
+            }
+        }
+    }
 }
 
 /// Someone about to join: a meetkey KeyPackage bundle or an OpenMLS client.
@@ -1775,7 +1811,8 @@ fn assert_all_agree(members: &[Member], epoch: u64) {
 }
 
 /// One random epoch: a random member commits a self-update, adds, a remove, adds and a
-/// remove, or a new client joins by external commit. Returns what happened.
+/// remove, or Update and Remove proposals sent by other members (by reference), or a new
+/// client joins by external commit. Returns what happened.
 fn random_epoch(
     members: &mut Vec<Member>,
     suite: u16,
@@ -1786,7 +1823,7 @@ fn random_epoch(
     let mk_count = members.iter().filter(|m| m.is_mk()).count();
     let om_count = members.len() - mk_count;
     let committer = usize::try_from(r.next_u32()).unwrap() % members.len();
-    let action = r.next_u32() % 5;
+    let action = r.next_u32() % 6;
     let mut new_joiner = |r: &mut Rng| {
         *next_name += 1;
         let mk = r.next_u32().is_multiple_of(2);
@@ -1825,6 +1862,39 @@ fn random_epoch(
             )
         }
         2 | 3 => ("update", vec![], vec![]),
+        5 => {
+            // Another member proposes an Update, a third (if any) a Remove; every other
+            // member stores them; the committer commits them by reference.
+            let others: Vec<usize> = (0..members.len()).filter(|&i| i != committer).collect();
+            let updater = others[usize::try_from(r.next_u32()).unwrap() % others.len()];
+            let proposal = members[updater].propose_update(r);
+            for (i, m) in members.iter_mut().enumerate() {
+                if i != updater {
+                    assert_eq!(m.process(&proposal), None);
+                }
+            }
+            let victims: Vec<usize> = removable
+                .iter()
+                .copied()
+                .filter(|&i| i != updater)
+                .collect();
+            let removes = if victims.is_empty() {
+                vec![]
+            } else {
+                let victim = victims[usize::try_from(r.next_u32()).unwrap() % victims.len()];
+                let proposer = others[usize::try_from(r.next_u32()).unwrap() % others.len()];
+                let leaf = members[victim].leaf();
+                let proposal = members[proposer].propose_remove(leaf, r);
+                for (i, m) in members.iter_mut().enumerate() {
+                    if i != proposer {
+                        assert_eq!(m.process(&proposal), None);
+                    }
+                }
+                vec![victim]
+            };
+            let (commit, _) = members[committer].commit(&[], &[], true, r);
+            return finish_commit(members, committer, &commit, &removes, "proposals");
+        }
         _ => {
             // External join from the committer's GroupInfo.
             let joiner = new_joiner(r);
@@ -1842,19 +1912,7 @@ fn random_epoch(
     let remove_leaves: Vec<u32> = removes.iter().map(|&i| members[i].leaf()).collect();
     let path = !removes.is_empty() || r.next_u32().is_multiple_of(2) || label == "update";
     let (commit, welcome) = members[committer].commit(&key_packages, &remove_leaves, path, r);
-    for (i, m) in members.iter_mut().enumerate() {
-        if i != committer {
-            assert_eq!(m.process(&commit), None);
-        }
-    }
-    for &i in &removes {
-        assert!(!members[i].is_active(), "removed member still active");
-    }
-    let mut i = 0;
-    members.retain(|_| {
-        i += 1;
-        !removes.contains(&(i - 1))
-    });
+    finish_commit(members, committer, &commit, &removes, label);
     if let Some(welcome) = welcome {
         for j in joiners {
             members.push(j.join_welcome(hs, &welcome));
@@ -1862,6 +1920,31 @@ fn random_epoch(
     } else {
         assert!(joiners.is_empty());
     }
+    label
+}
+
+/// Delivers `commit` to every member but the committer; the `removed` ones must be inactive
+/// after it and leave the list.
+fn finish_commit(
+    members: &mut Vec<Member>,
+    committer: usize,
+    commit: &[u8],
+    removed: &[usize],
+    label: &'static str,
+) -> &'static str {
+    for (i, m) in members.iter_mut().enumerate() {
+        if i != committer {
+            assert_eq!(m.process(commit), None);
+        }
+    }
+    for &i in removed {
+        assert!(!members[i].is_active(), "removed member still active");
+    }
+    let mut i = 0;
+    members.retain(|_| {
+        i += 1;
+        !removed.contains(&(i - 1))
+    });
     label
 }
 
