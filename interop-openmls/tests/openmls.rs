@@ -17,7 +17,7 @@
 //!
 //! And beyond the list: meetkey's Update and leave proposals committed by OpenMLS,
 //! late (past-epoch) messages, resync by external commit, GREASE, `required_capabilities`
-//! and GroupContextExtensions both ways, external PSKs (by value, by reference, in
+//! and GroupContextExtensions both ways, external and resumption PSKs (by value, by reference, in
 //! Welcomes), trees out of band, `authenticated_data`, out-of-order messages, and leaves
 //! with a default extension (`application_id`) that their capabilities do not list.
 //!
@@ -1127,6 +1127,76 @@ fn external_psks_both_ways() {
         alice.process(&commit);
         assert_agree(&bob, &alice);
         assert_agree(&bob, &carol);
+    }
+}
+
+/// Resumption PSKs (RFC 9420 §8.6, usage `application`) of earlier epochs of the same group,
+/// injected by commits of each side.
+#[test]
+fn resumption_psks_both_ways() {
+    for suite in SUITES {
+        let hs = Handshake::Public;
+        let mut r = rng(550 + u64::from(suite));
+        let mut alice = OmClient::new("alice", suite, hs);
+        let group = om::MlsGroup::builder()
+            .with_group_id(om::GroupId::from_slice(b"resumption"))
+            .ciphersuite(alice.suite)
+            .use_ratchet_tree_extension(true)
+            .with_wire_format_policy(hs.om_policy())
+            .number_of_resumption_psks(4)
+            .build(&alice.provider, &alice.signer, alice.credential.clone())
+            .unwrap();
+        alice.group = Some(group);
+        let bob_bundle = mk_bundle(suite, "bob", &mut r);
+        let (_, welcome) = alice.commit(&[mk_key_package_bytes(&bob_bundle)], &[], true);
+        let mut bob = mk_join_welcome(hs.mk_config(), &welcome.unwrap(), bob_bundle);
+        for _ in 0..2 {
+            let (commit, _) = alice.commit(&[], &[], true);
+            mk_process(&mut bob, &commit);
+        }
+        assert_agree(&bob, &alice);
+        assert_eq!(bob.epoch(), 3);
+
+        // OpenMLS: resumption PSK of epoch 2, by reference.
+        let mut nonce = vec![0; 32];
+        r.fill_bytes(&mut nonce);
+        let id = openmls::schedule::PreSharedKeyId::resumption(
+            openmls::schedule::psk::ResumptionPskUsage::Application,
+            om::GroupId::from_slice(b"resumption"),
+            om::GroupEpoch::from(2),
+            nonce.clone(),
+        );
+        let (provider, signer) = (&alice.provider, &alice.signer);
+        let (proposal, _) = alice
+            .group
+            .as_mut()
+            .unwrap()
+            .propose_pre_shared_key(provider, signer, id)
+            .unwrap();
+        mk_process(&mut bob, &encode_om(&proposal));
+        let (commit, _) = alice.commit(&[], &[], true);
+        mk_process(&mut bob, &commit);
+        assert_agree(&bob, &alice);
+
+        // meetkey: resumption PSK of epoch 3, by value.
+        r.fill_bytes(&mut nonce);
+        let psk = Proposal::PreSharedKey(Box::new(meetkey::mls::wire::PreSharedKey {
+            psk: meetkey::mls::wire::PreSharedKeyId {
+                psk: meetkey::mls::wire::Psk::Resumption {
+                    usage: meetkey::mls::wire::ResumptionPskUsage::Application,
+                    psk_group_id: b"resumption".to_vec(),
+                    psk_epoch: 3,
+                },
+                psk_nonce: nonce,
+            },
+        }));
+        let out = bob
+            .commit(vec![psk], &CommitOptions::default(), &mut r)
+            .unwrap();
+        bob.merge_pending_commit().unwrap();
+        alice.process(&encode_mk(&out.commit));
+        assert_agree(&bob, &alice);
+        assert_eq!(bob.epoch(), 5);
     }
 }
 
