@@ -1200,6 +1200,40 @@ fn resumption_psks_both_ways() {
     }
 }
 
+/// A ReInit (RFC 9420 §12.1.5) committed by meetkey is processed by OpenMLS, and both agree
+/// on the final epoch of the old group. (OpenMLS has no public API to propose a ReInit, so
+/// only this direction.)
+#[test]
+fn reinit_commit_from_meetkey() {
+    for suite in SUITES {
+        let hs = Handshake::Public;
+        let mut r = rng(560 + u64::from(suite));
+        let mut alice = Group::create(
+            hs.mk_config(),
+            mk_bundle(suite, "alice", &mut r),
+            b"old group",
+            vec![],
+            &mut r,
+        )
+        .unwrap();
+        let mut bob = OmClient::new("bob", suite, hs);
+        let (_, welcome) = mk_commit(&mut alice, &[bob.key_package()], &[], true, &mut r);
+        bob.join_welcome(&welcome.unwrap());
+        let reinit = Proposal::ReInit(Box::new(meetkey::mls::wire::ReInit {
+            group_id: b"new group".to_vec(),
+            version: meetkey::mls::wire::ProtocolVersion::MLS10,
+            cipher_suite: CipherSuite(suite),
+            extensions: vec![],
+        }));
+        let out = alice
+            .commit(vec![reinit], &CommitOptions::default(), &mut r)
+            .unwrap();
+        alice.merge_pending_commit().unwrap();
+        assert_eq!(bob.process(&encode_mk(&out.commit)), None);
+        assert_agree(&alice, &bob);
+    }
+}
+
 // ---- Tree out of band, authenticated data, out-of-order messages -------------------------
 
 /// Welcomes and GroupInfos without the `ratchet_tree` extension: the tree is exported by
