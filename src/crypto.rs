@@ -12,6 +12,7 @@
 //!                                                 ├──► aead: seal / open (AEAD of the suite)
 //!                                                 ├──► hpke: DeriveKeyPair, Encrypt/DecryptWithLabel
 //!                                                 └──► signature: Sign/VerifyWithLabel (Ed25519)
+//!  SframeAlgorithm (RFC 9605 suites) ──► derive_key_salt ──► SframeCipher (expanded once per KID)
 //! ```
 
 mod aead;
@@ -20,6 +21,8 @@ pub mod hpke;
 mod kdf;
 mod rng;
 mod secret;
+mod sframe_aead;
+mod sframe_kdf;
 mod sha256;
 mod signature;
 mod suite;
@@ -29,6 +32,10 @@ pub use digest::{Digest, Mac};
 pub use hpke::{HpkePrivateKey, HpkePublicKey};
 pub use rng::{ForkSeed, ForkedRng};
 pub use secret::{Secret, MAX_SECRET_LEN};
+pub use sframe_aead::{SframeCipher, SFRAME_STACK_AAD_LEN};
+pub use sframe_kdf::{
+    sframe_key_label, sframe_salt_label, SframeAlgorithm, SFRAME_MAX_TAG_LEN, SFRAME_NONCE_LEN,
+};
 pub use sha256::sha256;
 pub use signature::{SignaturePrivateKey, SignaturePublicKey, SIGNATURE_LEN};
 pub use suite::{CipherSuite, Suite};

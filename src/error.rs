@@ -48,6 +48,9 @@ pub enum InvalidMessage {
     InvalidKey,
     /// RFC 9420 §6.3.1: the padding of a PrivateMessageContent held a non-zero byte.
     NonZeroPadding,
+    /// RFC 9605 §4.3: an SFrame KID or CTR was not encoded in the minimum number of bytes
+    /// (a value below 8 in the extended form, or a leading zero byte).
+    NonMinimalHeaderValue,
     /// DESIGN.md "Routing": a relay directory or geofence policy is malformed.
     Routing(RoutingDocument),
 }
@@ -154,6 +157,16 @@ pub enum Stale {
     GenerationConsumed,
     /// The generation lies too far ahead of the ratchet (outside the out-of-order window).
     GenerationTooFarAhead,
+    /// RFC 9605 §4.4.4: no decryption key is known for the KID in the SFrame header (it may
+    /// arrive later, or its epoch was removed, or it is one of our own encryption-only KIDs).
+    UnknownKeyId,
+    /// RFC 9605 §7.4, §9.3: this CTR was already accepted under this KID (anti-replay).
+    Replayed,
+    /// RFC 9605 §9.3: the CTR lies below the anti-replay window of its KID.
+    BelowReplayWindow,
+    /// RFC 9605 §5.2: the epoch is older than the one holding its low `E` bits, so its keys
+    /// were (or would have to be) removed.
+    EpochRetired,
     /// RFC 9420 §12.4.2: the message is for an epoch other than the group's current one
     /// (or, for application messages, one no longer retained).
     WrongEpoch,
@@ -188,6 +201,12 @@ pub enum ApiMisuse {
     CounterExhausted,
     /// RFC 9180 §5.3: an export-only HPKE context cannot seal or open.
     ExportOnlyContext,
+    /// RFC 9605 §4.4.1, §9.1: this SFrame key was already handed to an encryptor; a second
+    /// one would reuse (KID, CTR) pairs and so nonces.
+    EncryptionKeyInUse,
+    /// RFC 9605 §5.2: the epoch bits `E`, index bits `S`, sender index or context do not fit
+    /// together in a 64-bit KID.
+    InvalidKidLayout,
     /// RFC 9420 §6.1: the content was signed for another wire format than the one it is
     /// being protected as (the signature covers the wire format).
     WireFormatMismatch,

@@ -12,5 +12,6 @@ pub mod fuzzing;
 pub mod mls;
 mod parallel;
 pub mod routing;
+pub mod sframe;
 
 pub use error::{Error, Result};

@@ -31,7 +31,7 @@ mod private;
 mod public;
 
 pub use content::{proposal_ref, sign_content, verify_content_signature};
-pub use private::{protect_private, unprotect_private};
+pub use private::{protect_private, unprotect_private, unprotect_private_with};
 pub use public::{protect_public, unprotect_public};
 
 use super::secret_tree::RatchetKind;

@@ -190,6 +190,18 @@ impl SecretTree {
         }
     }
 
+    /// A tree with no secrets at all, of one leaf: a stand-in while the real tree is
+    /// borrowed elsewhere. Every operation on it fails.
+    pub(crate) fn empty(suite: &Suite) -> Self {
+        Self {
+            suite: *suite,
+            size: TreeSize::MIN,
+            config: RatchetConfig::default(),
+            nodes: HashMap::new(),
+            leaves: HashMap::new(),
+        }
+    }
+
     /// The next key and nonce for sending as `leaf` (our own leaf), with their generation.
     /// Each is handed out once; the ratchet moves on.
     ///

@@ -160,6 +160,30 @@ pub fn unprotect_private(
     sender_data_secret: &SenderDataSecret,
     group_context: &GroupContext,
 ) -> Result<(AuthenticatedContent, SenderData)> {
+    unprotect_private_with(
+        suite,
+        msg,
+        secret_tree,
+        sender_data_secret,
+        group_context,
+        |auth, sd| Ok((auth, sd)),
+    )
+}
+
+/// [`unprotect_private`], with the caller's checks of the content (signature, commit
+/// validation, …) run before the secret tree commits: if `accept` fails, the generation's
+/// key is not consumed and `secret_tree` is left exactly as it was.
+///
+/// # Errors
+/// As [`unprotect_private`], and whatever `accept` returns.
+pub fn unprotect_private_with<T>(
+    suite: &Suite,
+    msg: &PrivateMessage,
+    secret_tree: &mut SecretTree,
+    sender_data_secret: &SenderDataSecret,
+    group_context: &GroupContext,
+    accept: impl FnOnce(AuthenticatedContent, SenderData) -> Result<T>,
+) -> Result<T> {
     if msg.group_id != group_context.group_id {
         return Err(PeerMisbehaved::WrongGroup.into());
     }
@@ -180,7 +204,7 @@ pub fn unprotect_private(
     }
 
     let content_aad = msg.content_aad()?;
-    let decrypted = secret_tree.open_with(
+    secret_tree.open_with(
         leaf,
         ratchet_kind(msg.content_type),
         sender_data.generation,
@@ -190,21 +214,21 @@ pub fn unprotect_private(
             let mut plaintext = suite.aead_open(key, &nonce, &content_aad, &msg.ciphertext)?;
             let decoded = PrivateMessageContent::decode_plaintext(&plaintext, msg.content_type);
             plaintext.zeroize();
-            decoded
+            let decrypted = decoded?;
+            let auth = AuthenticatedContent {
+                wire_format: WireFormat::MLS_PRIVATE_MESSAGE,
+                content: FramedContent {
+                    group_id: msg.group_id.clone(),
+                    epoch: msg.epoch,
+                    sender: Sender::Member(sender_data.leaf_index),
+                    authenticated_data: msg.authenticated_data.clone(),
+                    body: decrypted.body,
+                },
+                auth: decrypted.auth,
+            };
+            accept(auth, sender_data)
         },
-    )?;
-    let auth = AuthenticatedContent {
-        wire_format: WireFormat::MLS_PRIVATE_MESSAGE,
-        content: FramedContent {
-            group_id: msg.group_id.clone(),
-            epoch: msg.epoch,
-            sender: Sender::Member(sender_data.leaf_index),
-            authenticated_data: msg.authenticated_data.clone(),
-            body: decrypted.body,
-        },
-        auth: decrypted.auth,
-    };
-    Ok((auth, sender_data))
+    )
 }
 
 #[cfg(test)]

@@ -89,13 +89,18 @@ impl PastEpochs {
         self.epochs.iter()
     }
 
-    /// The signature key leaf `leaf` had in epoch `epoch`, if a later commit changed it
-    /// (otherwise the current tree has it).
-    pub(super) fn key_as_of(&self, epoch: u64, leaf: LeafIndex) -> Option<Vec<u8>> {
-        self.epochs
-            .iter()
-            .filter(|e| e.epoch >= epoch)
-            .find_map(|e| e.replaced_keys.get(&leaf).cloned())
+    /// For leaves changed by commits after epoch `epoch` (of epochs later than it), the
+    /// signature key each had just before its first change: with the epoch's own
+    /// `replaced_keys` first, this gives every leaf's key as of `epoch`; leaves in neither
+    /// kept their key, which the current tree has.
+    pub(super) fn keys_after(&self, epoch: u64) -> HashMap<LeafIndex, Vec<u8>> {
+        let mut out = HashMap::new();
+        for e in self.epochs.iter().filter(|e| e.epoch > epoch) {
+            for (l, k) in &e.replaced_keys {
+                out.entry(*l).or_insert_with(|| k.clone());
+            }
+        }
+        out
     }
 
     /// The retained epoch `epoch`.

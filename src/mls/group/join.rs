@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::codec::{Decode, Encode, Reader};
-use crate::crypto::hpke::{self, SenderMode};
+use crate::crypto::hpke::SenderMode;
 use crate::crypto::{HpkePublicKey, Mac, Rng, Secret, SignaturePublicKey};
 use crate::error::{PeerMisbehaved, Result};
 use crate::mls::framing;
@@ -237,8 +237,13 @@ impl Group {
         let mut r = Reader::new(&ext.extension_data);
         let external_pub = HpkePublicKey::from_slice(r.read_opaque(64)?)?;
         r.finish()?;
-        let (kem_output, ctx) =
-            hpke::setup_sender(suite.hpke_aead(), SenderMode::Base, &external_pub, &[], rng)?;
+        let (kem_output, ctx) = crate::crypto::hpke::setup_sender(
+            suite.hpke_aead(),
+            SenderMode::Base,
+            &external_pub,
+            &[],
+            rng,
+        )?;
         let init_secret = InitSecret(ctx.export(EXTERNAL_INIT_LABEL, suite.hash_len())?);
 
         let proposals = vec![Proposal::ExternalInit(ExternalInit { kem_output })];

@@ -7,7 +7,8 @@ use crate::codec::Encode;
 use crate::crypto::{HpkePrivateKey, Mac, Secret, SignaturePublicKey};
 use crate::error::{ApiMisuse, Error, PeerMisbehaved, Result, Stale};
 use crate::mls::framing;
-use crate::mls::key_schedule::{CommitSecret, InitSecret, PskInput, PskSecret};
+use crate::mls::key_schedule::{CommitSecret, InitSecret, PskInput, PskSecret, SenderDataSecret};
+use crate::mls::secret_tree::SecretTree;
 use crate::mls::transcript;
 use crate::mls::tree::math::{LeafIndex, NodeIndex};
 use crate::mls::tree::{treekem, TreeChanges, TreeDiff};
@@ -143,14 +144,23 @@ impl Group {
                     return Err(PeerMisbehaved::WrongGroup.into());
                 }
                 if pm.epoch == self.context.epoch {
-                    let (auth, _) = framing::unprotect_private(
-                        &self.suite,
+                    // The secret tree commits (deletes the key) only if the whole message
+                    // is accepted, so take it out while `handle` borrows the group.
+                    let suite = self.suite;
+                    let context = self.context.clone();
+                    let sender_data = SenderDataSecret(self.epoch.sender_data.0.duplicate());
+                    let mut tree =
+                        core::mem::replace(&mut self.epoch.secret_tree, SecretTree::empty(&suite));
+                    let result = framing::unprotect_private_with(
+                        &suite,
                         pm,
-                        &mut self.epoch.secret_tree,
-                        &self.epoch.sender_data,
-                        &self.context,
-                    )?;
-                    self.handle(auth)
+                        &mut tree,
+                        &sender_data,
+                        &context,
+                        |auth, _| self.handle(auth),
+                    );
+                    self.epoch.secret_tree = tree;
+                    result
                 } else if pm.content_type == ContentType::Application {
                     self.process_past_application(pm)
                 } else {
@@ -235,33 +245,41 @@ impl Group {
         pm: &crate::mls::wire::PrivateMessage,
     ) -> Result<ProcessedMessage> {
         let suite = self.suite;
-        let (auth, sender_data, context) = {
-            let past = self.past.get_mut(pm.epoch)?;
-            let (auth, sender_data) = framing::unprotect_private(
-                &suite,
-                pm,
-                &mut past.secret_tree,
-                &past.sender_data,
-                &past.context,
-            )?;
-            (auth, sender_data, past.context.clone())
-        };
-        let leaf = LeafIndex(sender_data.leaf_index);
-        let key_bytes = self
-            .past
-            .key_as_of(pm.epoch, leaf)
-            .or_else(|| self.tree.leaf(leaf).map(|l| l.signature_key.clone()));
-        let key = SignaturePublicKey::from_bytes(&key_bytes.ok_or(PeerMisbehaved::UnknownSender)?)?;
-        framing::verify_content_signature(&suite, &key, &auth, &context)?;
-        match auth.content.body {
-            FramedContentBody::Application(data) => Ok(ProcessedMessage::Application {
-                sender: leaf,
-                epoch: pm.epoch,
-                data,
-                authenticated_data: auth.content.authenticated_data,
-            }),
-            _ => Err(Stale::WrongEpoch.into()),
-        }
+        let tree = &self.tree;
+        let past = self.past.get_mut(pm.epoch)?;
+        // Only the leaves a later commit changed have other keys than the current tree's.
+        let replaced = past.replaced_keys.clone();
+        let context = past.context.clone();
+        let later = self.past.keys_after(pm.epoch);
+        let past = self.past.get_mut(pm.epoch)?;
+        let sender_data_secret = SenderDataSecret(past.sender_data.0.duplicate());
+        framing::unprotect_private_with(
+            &suite,
+            pm,
+            &mut past.secret_tree,
+            &sender_data_secret,
+            &context,
+            |auth, sd| {
+                let leaf = LeafIndex(sd.leaf_index);
+                let key_bytes = replaced
+                    .get(&leaf)
+                    .cloned()
+                    .or_else(|| later.get(&leaf).cloned())
+                    .or_else(|| tree.leaf(leaf).map(|l| l.signature_key.clone()))
+                    .ok_or(PeerMisbehaved::UnknownSender)?;
+                let key = SignaturePublicKey::from_bytes(&key_bytes)?;
+                framing::verify_content_signature(&suite, &key, &auth, &context)?;
+                match auth.content.body {
+                    FramedContentBody::Application(data) => Ok(ProcessedMessage::Application {
+                        sender: leaf,
+                        epoch: pm.epoch,
+                        data,
+                        authenticated_data: auth.content.authenticated_data,
+                    }),
+                    _ => Err(Stale::WrongEpoch.into()),
+                }
+            },
+        )
     }
 
     /// The group parameters leaves are validated against.

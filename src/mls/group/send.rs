@@ -113,3 +113,32 @@ impl Group {
         self.propose(Proposal::Remove(crate::mls::wire::Remove { removed }), rng)
     }
 }
+
+#[cfg(any(fuzzing, test))]
+impl Group {
+    /// Signs and sends `commit` exactly as given, as a malicious member would, with the
+    /// current epoch's confirmation tag (which cannot be the right one for the new epoch).
+    /// For fuzzing receivers' commit validation only; nothing is checked or staged here.
+    pub(crate) fn frame_commit_unchecked(
+        &mut self,
+        commit: crate::mls::wire::Commit,
+        rng: &mut impl Rng,
+    ) -> Result<MlsMessage> {
+        let content = FramedContent {
+            group_id: self.context.group_id.clone(),
+            epoch: self.context.epoch,
+            sender: Sender::Member(self.own_leaf.0),
+            authenticated_data: Vec::new(),
+            body: FramedContentBody::Commit(Box::new(commit)),
+        };
+        let mut auth = framing::sign_content(
+            &self.suite,
+            &self.signer,
+            self.handshake_wire_format(),
+            content,
+            &self.context,
+        )?;
+        auth.auth.confirmation_tag = Some(self.confirmation_tag.clone());
+        self.protect(auth, rng)
+    }
+}

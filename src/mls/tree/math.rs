@@ -31,9 +31,14 @@ const MAX_LEAVES: u32 = 1 << 30;
 
 impl LeafIndex {
     /// The node that holds this leaf.
+    ///
+    /// Leaf indices come off the wire (senders, `Remove`, GroupInfo `signer`) as any `u32`.
+    /// From 2^31 up, `2 * index` does not fit: it saturates to `NodeIndex(u32::MAX)`, which
+    /// lies outside every tree (at most 2^30 leaves), so lookups fail instead of wrapping
+    /// onto leaf `index - 2^31`.
     #[must_use]
     pub const fn node(self) -> NodeIndex {
-        NodeIndex(self.0 * 2)
+        NodeIndex(self.0.saturating_mul(2))
     }
 }
 
@@ -84,6 +89,9 @@ impl NodeIndex {
 }
 
 impl TreeSize {
+    /// The one-leaf tree.
+    pub const MIN: Self = Self(1);
+
     /// A tree of `n_leaves` leaves.
     ///
     /// # Errors
@@ -227,6 +235,27 @@ impl TreeSize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (commit_process, external_join): `2 * index` overflowed, which
+    /// panicked with overflow checks and otherwise aliased leaf `index - 2^31`.
+    #[test]
+    fn huge_leaf_indices_map_outside_every_tree() {
+        let largest = TreeSize::new(MAX_LEAVES).unwrap();
+        for l in [
+            1u32 << 31,
+            (1 << 31) + 1,
+            u32::MAX,
+            (1 << 31) - 1,
+            MAX_LEAVES,
+        ] {
+            let n = LeafIndex(l).node();
+            assert!(!largest.contains(n), "leaf {l} -> node {}", n.0);
+            assert!(largest.parent(n).is_err());
+        }
+        assert_eq!(LeafIndex(1 << 31).node(), NodeIndex(u32::MAX));
+        assert_ne!(LeafIndex((1 << 31) + 1).node(), LeafIndex(1).node());
+        assert_eq!(LeafIndex(5).node(), NodeIndex(10));
+    }
 
     #[test]
     fn sizes_must_be_full_trees() {

@@ -1,0 +1,657 @@
+//! MLS state-machine entry points: KeyPackage validation, Welcome and external joins, and
+//! commit processing, each on state rebuilt from a constant seed on every call.
+//!
+//! The keys, groups and messages a harness builds come from [`SeedRng`] streams with fixed
+//! labels, so they are the same on every run: a Welcome, GroupInfo or commit that the
+//! fixture group produced once (the committed corpus) is genuine again in every later run,
+//! and the fuzzer mutates from inputs that reach the end of each state machine.
+
+use crate::codec::{Decode, Encode, Reader};
+use crate::crypto::{CipherSuite, Secret, SignaturePrivateKey};
+use crate::error::Result;
+use crate::mls::group::{
+    CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage, StagedCommit,
+};
+use crate::mls::validate::{validate_key_package, AcceptBasicCredentials, GroupParams};
+use crate::mls::welcome::key_package_ref;
+use crate::mls::wire::{
+    Add, Commit, Credential, GroupContext, GroupInfo, KeyPackage, LeafNodeSource, Lifetime,
+    MlsMessage, MlsMessageBody, Proposal, Welcome, MAX_VEC_LEN,
+};
+
+use super::rng::SeedRng;
+
+/// Decodes a `T` from the front of `data` and checks that it re-encodes to exactly the
+/// bytes it consumed.
+///
+/// # Panics
+/// When it does not: a codec bug.
+pub(super) fn decode_round_trip<T: Decode + Encode>(data: &[u8]) -> Option<T> {
+    let mut r = Reader::new(data);
+    let value = T::decode(&mut r).ok()?;
+    let consumed = data.len().saturating_sub(r.remaining().len());
+    assert_eq!(
+        value.to_bytes().as_deref().ok(),
+        data.get(..consumed),
+        "{} did not re-encode to its input",
+        core::any::type_name::<T>()
+    );
+    Some(value)
+}
+
+/// The suite a harness uses for a decoded suite code point: 3 for 3, otherwise 1.
+fn suite_number(id: CipherSuite) -> u16 {
+    if id == CipherSuite(3) {
+        3
+    } else {
+        1
+    }
+}
+
+/// A member's KeyPackage and keys, the same on every call for the same suite and name.
+///
+/// # Panics
+/// If the constant inputs fail to make a bundle: a bug outside any fuzzed input.
+pub(super) fn bundle(suite: u16, name: &str) -> KeyPackageBundle {
+    let mut label = b"meetkey fuzz bundle ".to_vec();
+    label.extend_from_slice(&suite.to_be_bytes());
+    label.extend_from_slice(name.as_bytes());
+    let mut rng = SeedRng::new(&label);
+    let made = CipherSuite(suite).suite().and_then(|s| {
+        KeyPackageBundle::new(
+            &s,
+            Credential::Basic {
+                identity: name.as_bytes().to_vec(),
+            },
+            SignaturePrivateKey::generate(&mut rng),
+            Lifetime {
+                not_before: 0,
+                not_after: u64::MAX,
+            },
+            &[],
+            &mut rng,
+        )
+    });
+    assert!(made.is_ok(), "fixture bundle: {made:?}");
+    match made {
+        Ok(b) => b,
+        Err(_) => unreachable!(),
+    }
+}
+
+/// The configuration of the fixture group: handshakes as PublicMessage, or PrivateMessage.
+pub(super) fn config(encrypt_handshake: bool) -> GroupConfig {
+    GroupConfig {
+        encrypt_handshake,
+        ..GroupConfig::default()
+    }
+}
+
+/// The fixture: Alice created the group, added Bob and Carol in one commit, and both joined
+/// from its Welcome. Alice, Bob and Carol are at leaves 0, 1 and 2 of epoch 1.
+pub(super) struct Three {
+    pub(super) alice: Group,
+    pub(super) bob: Group,
+    pub(super) carol: Group,
+    /// The Welcome that added Bob and Carol (a corpus seed).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(super) welcome: Welcome,
+    pub(super) rng: SeedRng,
+}
+
+impl core::fmt::Debug for Three {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Three")
+    }
+}
+
+impl Three {
+    /// Builds the fixture in `suite`.
+    ///
+    /// # Panics
+    /// If building it fails: the group API is broken for constant, valid input.
+    pub(super) fn new(suite: u16, encrypt_handshake: bool) -> Self {
+        let built = Self::build(suite, encrypt_handshake);
+        assert!(built.is_ok(), "fixture group: {built:?}");
+        match built {
+            Ok(t) => t,
+            Err(_) => unreachable!(),
+        }
+    }
+
+    fn build(suite: u16, encrypt_handshake: bool) -> Result<Self> {
+        let mut label = b"meetkey fuzz group ".to_vec();
+        label.extend_from_slice(&suite.to_be_bytes());
+        label.push(u8::from(encrypt_handshake));
+        let mut rng = SeedRng::new(&label);
+        let mut alice = Group::create(
+            config(encrypt_handshake),
+            bundle(suite, "alice"),
+            b"fuzz meeting",
+            vec![],
+            &mut rng,
+        )?;
+        let (b, c) = (bundle(suite, "bob"), bundle(suite, "carol"));
+        let out = alice.commit(
+            vec![add(b.key_package.clone()), add(c.key_package.clone())],
+            &CommitOptions::default(),
+            &mut rng,
+        )?;
+        alice.merge_pending_commit()?;
+        let Some(MlsMessage {
+            body: MlsMessageBody::Welcome(welcome),
+            ..
+        }) = out.welcome
+        else {
+            return Err(crate::Error::Internal("the fixture commit made no Welcome"));
+        };
+        let bob = Group::join_welcome(config(encrypt_handshake), &welcome, b, None, vec![])?;
+        let carol = Group::join_welcome(config(encrypt_handshake), &welcome, c, None, vec![])?;
+        Ok(Self {
+            alice,
+            bob,
+            carol,
+            welcome,
+            rng,
+        })
+    }
+
+    fn members(&mut self) -> [&mut Group; 3] {
+        [&mut self.alice, &mut self.bob, &mut self.carol]
+    }
+}
+
+/// An Add proposal by value.
+pub(super) fn add(key_package: KeyPackage) -> Proposal {
+    Proposal::Add(Box::new(Add { key_package }))
+}
+
+/// What must not change when a group rejects input.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    epoch: u64,
+    tree_hash: Vec<u8>,
+    context: GroupContext,
+    members: usize,
+    active: bool,
+    pending: bool,
+    exported: Option<Secret>,
+}
+
+fn snapshot(g: &Group) -> Snapshot {
+    Snapshot {
+        epoch: g.epoch(),
+        tree_hash: g.tree_hash(),
+        context: g.context().clone(),
+        members: g.member_count(),
+        active: g.is_active(),
+        pending: g.has_pending_commit(),
+        exported: g.export_secret(b"fuzz", b"", 32).ok(),
+    }
+}
+
+/// Members in the same epoch agree on everything the key schedule derives.
+///
+/// # Panics
+/// When they do not.
+fn assert_agree(a: &Group, b: &Group) {
+    assert_eq!(a.epoch(), b.epoch(), "members disagree on the epoch");
+    assert_eq!(a.context(), b.context(), "members disagree on the context");
+    assert_eq!(a.tree_hash(), b.tree_hash());
+    assert_eq!(a.epoch_authenticator(), b.epoch_authenticator());
+    assert_eq!(
+        a.export_secret(b"fuzz", b"", 32).ok(),
+        b.export_secret(b"fuzz", b"", 32).ok()
+    );
+}
+
+/// Application data from `from` reaches every other active member in `to`.
+///
+/// # Panics
+/// When it does not.
+fn assert_can_talk(from: &mut Group, to: &mut [&mut Group], rng: &mut SeedRng) {
+    if !from.is_active() {
+        return;
+    }
+    let msg = from.encrypt_application(b"after", b"", rng);
+    assert!(msg.is_ok(), "an active member cannot send: {msg:?}");
+    let Ok(msg) = msg else { return };
+    for g in to.iter_mut().filter(|g| g.is_active()) {
+        let got = g.process_message(&msg);
+        assert!(
+            matches!(&got, Ok(ProcessedMessage::Application { data, .. }) if data == b"after"),
+            "application data after the commit: {got:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// KeyPackage validation
+// ---------------------------------------------------------------------------------------
+
+/// Decodes `data` as a KeyPackage (RFC 9420 §10; round trip asserted) and validates it for
+/// a group of each suite (§10.1). A KeyPackage that validates must satisfy what validation
+/// promises: the group's suite, an init key distinct from the leaf's key, a computable
+/// reference, and validity at `not_before` of its own lifetime.
+///
+/// # Panics
+/// When one of those properties fails.
+pub fn key_package_validate(data: &[u8]) {
+    let _ = key_package_valid_suites(data);
+}
+
+/// For how many suites `data` is a valid KeyPackage.
+pub(super) fn key_package_valid_suites(data: &[u8]) -> usize {
+    let Some(kp) = decode_round_trip::<KeyPackage>(data) else {
+        return 0;
+    };
+    let mut valid = 0;
+    for id in [1u16, 3] {
+        let Ok(suite) = CipherSuite(id).suite() else {
+            continue;
+        };
+        let params = GroupParams {
+            suite: &suite,
+            required_extensions: &[],
+            required_proposals: &[],
+            credentials: &AcceptBasicCredentials,
+        };
+        if validate_key_package(&kp, &params, None).is_err() {
+            continue;
+        }
+        valid += 1;
+        assert_eq!(kp.cipher_suite, suite.id());
+        assert_ne!(kp.init_key, kp.leaf_node.encryption_key);
+        assert!(key_package_ref(&suite, &kp).is_ok());
+        let LeafNodeSource::KeyPackage(lifetime) = &kp.leaf_node.leaf_node_source else {
+            unreachable!("a valid KeyPackage has a key_package leaf");
+        };
+        let at_start = validate_key_package(&kp, &params, Some(lifetime.not_before));
+        assert!(
+            lifetime.not_before > lifetime.not_after || at_start.is_ok(),
+            "valid without a clock, invalid at not_before: {at_start:?}"
+        );
+    }
+    valid
+}
+
+// ---------------------------------------------------------------------------------------
+// Welcome join
+// ---------------------------------------------------------------------------------------
+
+/// Decodes `data` as a Welcome (RFC 9420 §12.4.3.1; round trip asserted) and joins with
+/// the fixture's KeyPackage for Bob in the Welcome's suite. A join that succeeds must give
+/// a usable member: at the leaf of its KeyPackage, with a tree whose hash is the context's,
+/// able to send and to commit.
+///
+/// # Panics
+/// When a joined group breaks one of those properties.
+pub fn welcome_join(data: &[u8]) {
+    let _ = welcome_joins(data);
+}
+
+/// Whether `data` is a Welcome that Bob can join with.
+pub(super) fn welcome_joins(data: &[u8]) -> bool {
+    let Some(welcome) = decode_round_trip::<Welcome>(data) else {
+        return false;
+    };
+    let suite = suite_number(welcome.cipher_suite);
+    let bob = bundle(suite, "bob");
+    let leaf = bob.key_package.leaf_node.clone();
+    let Ok(mut group) = Group::join_welcome(config(false), &welcome, bob, None, vec![]) else {
+        return false;
+    };
+    assert!(group.is_active());
+    assert_eq!(group.tree().leaf(group.own_leaf()), Some(&leaf));
+    assert_eq!(group.tree_hash(), group.context().tree_hash);
+    assert_eq!(group.suite().id(), welcome.cipher_suite);
+    let mut rng = SeedRng::new(b"meetkey fuzz welcome_join");
+    let epoch = group.epoch();
+    let sent = group.encrypt_application(b"hello", b"", &mut rng);
+    assert!(sent.is_ok(), "a joined member cannot send: {sent:?}");
+    let committed = group.commit(vec![], &CommitOptions::default(), &mut rng);
+    assert!(
+        committed.is_ok(),
+        "a joined member cannot commit: {committed:?}"
+    );
+    assert!(group.merge_pending_commit().is_ok());
+    assert_eq!(Some(group.epoch()), epoch.checked_add(1));
+    true
+}
+
+// ---------------------------------------------------------------------------------------
+// External join
+// ---------------------------------------------------------------------------------------
+
+/// Decodes `data` as a GroupInfo (RFC 9420 §12.4.3.2; round trip asserted) and joins by
+/// external commit as Dave. A join that succeeds must give a member one epoch on with a
+/// well-formed commit; when the GroupInfo is the fixture group's, every member must accept
+/// that commit and agree with Dave.
+///
+/// # Panics
+/// When a join breaks one of those properties.
+pub fn external_join(data: &[u8]) {
+    let _ = external_joins(data);
+}
+
+/// Whether `data` is a GroupInfo Dave can join by external commit.
+pub(super) fn external_joins(data: &[u8]) -> bool {
+    let Some(group_info) = decode_round_trip::<GroupInfo>(data) else {
+        return false;
+    };
+    let suite = suite_number(group_info.group_context.cipher_suite);
+    let mut rng = SeedRng::new(b"meetkey fuzz external_join");
+    let Ok((mut dave, commit)) = Group::join_external(
+        config(false),
+        &group_info,
+        None,
+        bundle(suite, "dave"),
+        &mut rng,
+    ) else {
+        return false;
+    };
+    assert_eq!(
+        Some(dave.epoch()),
+        group_info.group_context.epoch.checked_add(1)
+    );
+    assert_eq!(dave.tree_hash(), dave.context().tree_hash);
+    let bytes = commit.to_bytes();
+    assert!(bytes.is_ok(), "an external commit that does not encode");
+    if let Ok(bytes) = bytes {
+        assert_eq!(MlsMessage::decode_exact(&bytes).as_ref(), Ok(&commit));
+    }
+    // The members of the group the GroupInfo describes accept the commit.
+    let mut fixture = Three::new(suite, false);
+    if fixture.alice.context() == &group_info.group_context {
+        for g in fixture.members() {
+            let got = g.process_message(&commit);
+            assert!(
+                matches!(got, Ok(ProcessedMessage::Commit(_))),
+                "a member rejected a genuine external commit: {got:?}"
+            );
+            if let Ok(ProcessedMessage::Commit(staged)) = got {
+                assert!(g.merge_staged_commit(*staged).is_ok());
+            }
+            assert_agree(g, &dave);
+        }
+        let Three { alice, bob, .. } = &mut fixture;
+        assert_can_talk(&mut dave, &mut [alice, bob], &mut rng);
+    }
+    true
+}
+
+// ---------------------------------------------------------------------------------------
+// Commit processing
+// ---------------------------------------------------------------------------------------
+
+/// What the first byte of a `commit_process` input selects (bits 0-1), besides the suite
+/// (bit 2: suite 3, else 1) and PrivateMessage handshakes (bit 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// The rest is an MLSMessage from the network, processed by every member.
+    Network = 0,
+    /// The rest is a list of proposals (`Proposal proposals<V>`) that Alice commits.
+    AliceCommits = 1,
+    /// The rest is one proposal that Carol sends and Bob then commits.
+    CarolProposes = 2,
+    /// The rest is a Commit that Alice, turned malicious, signs and sends as it is.
+    MaliciousCommit = 3,
+}
+
+impl Mode {
+    /// The mode a selector byte selects.
+    const fn of(selector: u8) -> Self {
+        match selector & 3 {
+            0 => Self::Network,
+            1 => Self::AliceCommits,
+            2 => Self::CarolProposes,
+            _ => Self::MaliciousCommit,
+        }
+    }
+
+    /// The selector byte for this mode, suite and handshake wire format.
+    #[cfg(test)]
+    pub(super) fn byte(self, suite: u16, encrypt_handshake: bool) -> u8 {
+        self as u8 | if suite == 3 { 4 } else { 0 } | if encrypt_handshake { 8 } else { 0 }
+    }
+}
+
+/// Commit processing (RFC 9420 §12.4.2) against the fixture group. The first byte selects
+/// a [`Mode`]; the rest is its input. Whatever the input: a member that rejects a message
+/// is unchanged; members that accept the same commit agree afterwards and can still talk;
+/// a commit Alice manages to make is accepted by everyone else; a proposal a member
+/// accepted and then committed is accepted by those who stored it; and a commit whose
+/// confirmation tag cannot be right is never accepted.
+///
+/// # Panics
+/// When one of those properties fails.
+pub fn commit_process(data: &[u8]) {
+    let _ = commit_outcome(data);
+}
+
+/// How far a `commit_process` input got: 0 rejected early, 1 some member accepted
+/// something, 2 a commit was merged by a receiver.
+pub(super) fn commit_outcome(data: &[u8]) -> u8 {
+    let Some((&selector, rest)) = data.split_first() else {
+        return 0;
+    };
+    let suite = if selector & 4 != 0 { 3 } else { 1 };
+    let encrypt_handshake = selector & 8 != 0;
+    match Mode::of(selector) {
+        Mode::Network => {
+            let Some(msg) = decode_round_trip::<MlsMessage>(rest) else {
+                return 0;
+            };
+            network(&mut Three::new(suite, encrypt_handshake), &msg)
+        }
+        Mode::AliceCommits => {
+            let mut r = Reader::new(rest);
+            let Ok(proposals) = r.read_vec::<Proposal>(MAX_VEC_LEN) else {
+                return 0;
+            };
+            let consumed = rest.len().saturating_sub(r.remaining().len());
+            let mut w = crate::codec::Writer::new();
+            w.write_vec(&proposals);
+            assert_eq!(
+                w.into_bytes().ok().as_deref(),
+                rest.get(..consumed),
+                "a proposal list did not re-encode to its input"
+            );
+            alice_commits(&mut Three::new(suite, encrypt_handshake), proposals)
+        }
+        Mode::CarolProposes => {
+            let Some(proposal) = decode_round_trip::<Proposal>(rest) else {
+                return 0;
+            };
+            carol_proposes(&mut Three::new(suite, encrypt_handshake), proposal)
+        }
+        Mode::MaliciousCommit => {
+            let Some(commit) = decode_round_trip::<Commit>(rest) else {
+                return 0;
+            };
+            malicious_commit(&mut Three::new(suite, encrypt_handshake), commit);
+            0
+        }
+    }
+}
+
+/// Every member processes `msg`: those that accept a commit merge it and must agree; if
+/// some stored a proposal instead, the first of them commits and the others must accept.
+fn network(f: &mut Three, msg: &MlsMessage) -> u8 {
+    let mut staged: Vec<(usize, Box<StagedCommit>)> = Vec::new();
+    let mut holders: Vec<usize> = Vec::new();
+    let mut outcome = 0;
+    for (i, g) in f.members().into_iter().enumerate() {
+        let before = snapshot(g);
+        match g.process_message(msg) {
+            Err(_) => assert_eq!(snapshot(g), before, "a rejected message changed the group"),
+            Ok(ProcessedMessage::Commit(s)) => staged.push((i, s)),
+            Ok(ProcessedMessage::Proposal { .. }) => holders.push(i),
+            Ok(ProcessedMessage::Application { sender, .. }) => {
+                assert!(g.tree().leaf(sender).is_some(), "data from a non-member");
+            }
+        }
+        outcome = 1;
+    }
+    if staged.is_empty() && !holders.is_empty() {
+        return holders
+            .first()
+            .map_or(1, |&c| deliver_commit_of(f, c, &holders));
+    }
+    let mut merged: Vec<usize> = Vec::new();
+    for (i, s) in staged {
+        let Some(g) = f.members().into_iter().nth(i) else {
+            continue;
+        };
+        let removes_us = s.removes_us();
+        let merge = g.merge_staged_commit(*s);
+        assert!(merge.is_ok(), "a staged commit does not merge: {merge:?}");
+        assert_eq!(g.is_active(), !removes_us);
+        if g.is_active() {
+            merged.push(i);
+        }
+        outcome = 2;
+    }
+    check_merged(f, &merged);
+    outcome
+}
+
+/// The members at `merged` (indices into [`Three::members`]) agree and can talk.
+fn check_merged(f: &mut Three, merged: &[usize]) {
+    let Three {
+        alice,
+        bob,
+        carol,
+        rng,
+        ..
+    } = f;
+    let mut groups: Vec<&mut Group> = [alice, bob, carol]
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| merged.contains(i))
+        .map(|(_, g)| g)
+        .collect();
+    if let Some((first, rest)) = groups.split_first_mut() {
+        for g in rest.iter() {
+            assert_agree(first, g);
+        }
+        assert_can_talk(first, rest, rng);
+    }
+}
+
+/// Member `committer` commits what it holds; the members at `must_accept` must accept.
+fn deliver_commit_of(f: &mut Three, committer: usize, must_accept: &[usize]) -> u8 {
+    let Three {
+        alice,
+        bob,
+        carol,
+        rng,
+        ..
+    } = f;
+    let mut groups = [alice, bob, carol];
+    let Some(g) = groups.get_mut(committer) else {
+        return 1;
+    };
+    let before = snapshot(g);
+    let Ok(out) = g.commit(vec![], &CommitOptions::default(), rng) else {
+        // A commit that could not be made leaves nothing pending.
+        assert_eq!(snapshot(g), before, "a failed commit changed the group");
+        return 1;
+    };
+    assert!(g.merge_pending_commit().is_ok());
+    let mut merged = vec![committer];
+    for (i, g) in groups.iter_mut().enumerate() {
+        if i == committer || !must_accept.contains(&i) {
+            continue;
+        }
+        let got = g.process_message(&out.commit);
+        assert!(
+            matches!(got, Ok(ProcessedMessage::Commit(_))),
+            "member {i} rejected a commit of proposals it accepted: {got:?}"
+        );
+        if let Ok(ProcessedMessage::Commit(s)) = got {
+            assert!(g.merge_staged_commit(*s).is_ok());
+            if g.is_active() {
+                merged.push(i);
+            }
+        }
+    }
+    merged.sort_unstable();
+    check_merged(f, &merged);
+    2
+}
+
+/// Alice commits `proposals` by value; if she can, Bob and Carol must accept.
+fn alice_commits(f: &mut Three, proposals: Vec<Proposal>) -> u8 {
+    let before = snapshot(&f.alice);
+    let Ok(out) = f
+        .alice
+        .commit(proposals, &CommitOptions::default(), &mut f.rng)
+    else {
+        assert_eq!(
+            snapshot(&f.alice),
+            before,
+            "a failed commit changed the group"
+        );
+        return 0;
+    };
+    assert!(f.alice.merge_pending_commit().is_ok());
+    let mut merged = vec![0];
+    for (i, g) in [&mut f.bob, &mut f.carol].into_iter().enumerate() {
+        let got = g.process_message(&out.commit);
+        assert!(
+            matches!(got, Ok(ProcessedMessage::Commit(_))),
+            "a receiver rejected a commit its committer made: {got:?}"
+        );
+        if let Ok(ProcessedMessage::Commit(s)) = got {
+            assert!(g.merge_staged_commit(*s).is_ok());
+            if g.is_active() {
+                merged.push(i + 1);
+            }
+        }
+    }
+    check_merged(f, &merged);
+    2
+}
+
+/// Carol sends `proposal`; Alice and Bob process it; Bob commits what he holds.
+fn carol_proposes(f: &mut Three, proposal: Proposal) -> u8 {
+    let Ok(msg) = f.carol.propose(proposal, &mut f.rng) else {
+        return 0;
+    };
+    let mut holders = vec![2];
+    for (i, g) in [&mut f.alice, &mut f.bob].into_iter().enumerate() {
+        let before = snapshot(g);
+        match g.process_message(&msg) {
+            Ok(ProcessedMessage::Proposal { .. }) => holders.push(i),
+            Ok(other) => unreachable!("a proposal processed as {other:?}"),
+            Err(_) => assert_eq!(snapshot(g), before, "a rejected proposal changed the group"),
+        }
+    }
+    holders.sort_unstable();
+    if !holders.contains(&1) {
+        return 0;
+    }
+    deliver_commit_of(f, 1, &holders)
+}
+
+/// Alice signs `commit` as it is, with a confirmation tag that cannot be right; nobody it
+/// leaves in the group may accept it, and rejecting it changes nothing.
+fn malicious_commit(f: &mut Three, commit: Commit) {
+    let Ok(msg) = f.alice.frame_commit_unchecked(commit, &mut f.rng) else {
+        return;
+    };
+    for g in [&mut f.bob, &mut f.carol] {
+        let before = snapshot(g);
+        match g.process_message(&msg) {
+            // A member the commit removes gets no path secret, so it cannot derive the new
+            // epoch nor check the tag (RFC 9420 §12.4.2); everyone else must refuse.
+            Ok(ProcessedMessage::Commit(s)) => assert!(
+                s.removes_us(),
+                "a commit with a wrong confirmation tag was accepted: {s:?}"
+            ),
+            Ok(other) => unreachable!("a commit processed as {other:?}"),
+            Err(_) => assert_eq!(snapshot(g), before, "a rejected commit changed the group"),
+        }
+    }
+}
