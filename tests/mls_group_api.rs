@@ -13,8 +13,8 @@ use meetkey::crypto::{CipherSuite, Secret, SignaturePrivateKey};
 use meetkey::error::{ApiMisuse, PeerMisbehaved, Stale};
 use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
 use meetkey::mls::wire::{
-    Add, Credential, Extension, ExtensionType, Lifetime, MlsMessage, MlsMessageBody, PreSharedKey,
-    PreSharedKeyId, Proposal, Psk, Remove,
+    Add, Credential, CredentialType, Extension, ExtensionType, Lifetime, MlsMessage,
+    MlsMessageBody, PreSharedKey, PreSharedKeyId, Proposal, Psk, Remove,
 };
 use meetkey::Error;
 use rand_core::SeedableRng;
@@ -707,4 +707,145 @@ fn key_package_extensions_must_be_listed() {
     )
     .unwrap();
     assert_agree(&[&alice, &joined]);
+}
+
+/// A KeyPackage of `seed`'s key whose leaf lists credential types `credentials` and
+/// extension types `extensions` in its capabilities (re-signed after the change).
+fn bundle_with_capabilities(
+    seed: u64,
+    credentials: &[u16],
+    extensions: &[u16],
+    r: &mut Rng,
+) -> KeyPackageBundle {
+    let mut b = KeyPackageBundle::new(
+        &CipherSuite(1).suite().unwrap(),
+        Credential::Basic {
+            identity: format!("client-{seed}").into_bytes(),
+        },
+        SignaturePrivateKey::generate(&mut rng(seed)),
+        Lifetime {
+            not_before: 0,
+            not_after: u64::MAX,
+        },
+        &extensions
+            .iter()
+            .map(|&t| ExtensionType(t))
+            .collect::<Vec<_>>(),
+        r,
+    )
+    .unwrap();
+    let signer = SignaturePrivateKey::generate(&mut rng(seed));
+    let leaf = &mut b.key_package.leaf_node;
+    leaf.capabilities.credentials = credentials.iter().map(|&c| CredentialType(c)).collect();
+    leaf.signature = signer
+        .sign_with_label(b"LeafNodeTBS", &leaf.to_be_signed(&[], 0).unwrap())
+        .unwrap()
+        .to_vec();
+    b.key_package.signature = signer
+        .sign_with_label(b"KeyPackageTBS", &b.key_package.to_be_signed().unwrap())
+        .unwrap()
+        .to_vec();
+    b
+}
+
+/// `required_capabilities` with the given extension and credential types (no proposals).
+fn required_capabilities(extensions: &[u16], credentials: &[u16]) -> Extension {
+    let mut data = vec![u8::try_from(2 * extensions.len()).unwrap()];
+    for e in extensions {
+        data.extend_from_slice(&e.to_be_bytes());
+    }
+    data.push(0);
+    data.push(u8::try_from(2 * credentials.len()).unwrap());
+    for c in credentials {
+        data.extend_from_slice(&c.to_be_bytes());
+    }
+    Extension {
+        extension_type: ExtensionType::REQUIRED_CAPABILITIES,
+        extension_data: data,
+    }
+}
+
+/// RFC 9420 §7.3, §11.1: the credential types in `required_capabilities` must be listed by
+/// every new member (unlike extension and proposal types, none is implied). meetkey decoded
+/// and ignored them.
+#[test]
+fn required_credential_types_must_be_listed() {
+    let mut r = rng(70);
+    // basic(1) and x509(2) required.
+    let mut alice = Group::create(
+        GroupConfig::default(),
+        bundle_with_capabilities(71, &[1, 2], &[], &mut r),
+        b"g",
+        vec![required_capabilities(&[], &[1, 2])],
+        &mut r,
+    )
+    .unwrap();
+    let basic_only = bundle_with_capabilities(72, &[1], &[], &mut r);
+    assert_eq!(
+        alice
+            .commit(vec![add(&basic_only)], &CommitOptions::default(), &mut r)
+            .map(|_| ()),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
+    );
+    let both = bundle_with_capabilities(73, &[1, 2], &[], &mut r);
+    let out = alice
+        .commit(vec![add(&both)], &CommitOptions::default(), &mut r)
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+    let joined = Group::join_welcome(
+        GroupConfig::default(),
+        welcome_of(&out.welcome.unwrap()),
+        both,
+        None,
+        vec![],
+    )
+    .unwrap();
+    assert_agree(&[&alice, &joined]);
+}
+
+/// RFC 9420 §11.1: a GroupContextExtensions proposal is invalid if its
+/// `required_capabilities` requires a non-default capability some current member lacks
+/// (meetkey checked only the extension types present in the proposal).
+#[test]
+fn group_context_extensions_cannot_require_what_members_lack() {
+    let mut r = rng(80);
+    let mut alice = Group::create(
+        GroupConfig::default(),
+        bundle_with_capabilities(81, &[1], &[0xff00], &mut r),
+        b"g",
+        vec![],
+        &mut r,
+    )
+    .unwrap();
+    let bob = bundle_with_capabilities(82, &[1], &[], &mut r);
+    alice
+        .commit(vec![add(&bob)], &CommitOptions::default(), &mut r)
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+    let gce = |ext: Extension| {
+        Proposal::GroupContextExtensions(meetkey::mls::wire::GroupContextExtensions {
+            extensions: vec![ext],
+        })
+    };
+    // Bob lists neither extension 0xff00 nor x509.
+    for ext in [
+        required_capabilities(&[0xff00], &[]),
+        required_capabilities(&[], &[2]),
+    ] {
+        assert_eq!(
+            alice
+                .commit(vec![gce(ext)], &CommitOptions::default(), &mut r)
+                .map(|_| ()),
+            Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
+        );
+        assert!(!alice.has_pending_commit());
+    }
+    // Default types (application_id) and basic credentials are supported by everyone.
+    alice
+        .commit(
+            vec![gce(required_capabilities(&[1], &[1]))],
+            &CommitOptions::default(),
+            &mut r,
+        )
+        .unwrap();
 }

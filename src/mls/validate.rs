@@ -7,7 +7,8 @@ use crate::crypto::{SignaturePublicKey, Suite};
 use crate::error::{Error, PeerMisbehaved, Result};
 
 use super::wire::{
-    Credential, ExtensionType, KeyPackage, LeafNode, LeafNodeSource, ProposalType, ProtocolVersion,
+    Credential, CredentialType, ExtensionType, KeyPackage, LeafNode, LeafNodeSource, ProposalType,
+    ProtocolVersion,
 };
 
 /// The label of a LeafNode signature (RFC 9420 §7.2).
@@ -93,6 +94,8 @@ pub struct GroupParams<'a> {
     pub required_extensions: &'a [ExtensionType],
     /// The proposal types every member must support.
     pub required_proposals: &'a [ProposalType],
+    /// The credential types every member must support (never implied, §11.1).
+    pub required_credentials: &'a [CredentialType],
     /// The application's credential policy.
     pub credentials: &'a dyn CredentialValidator,
 }
@@ -172,6 +175,10 @@ pub fn validate_leaf_node(
             .required_proposals
             .iter()
             .all(|&p| is_default_proposal(p) || caps.proposals.contains(&p))
+        || !params
+            .required_credentials
+            .iter()
+            .all(|c| caps.credentials.contains(c))
     {
         return Err(PeerMisbehaved::UnsupportedCapability.into());
     }
@@ -236,17 +243,17 @@ pub fn validate_key_package(
 /// [`InvalidMessage`](crate::error::InvalidMessage) when the extension does not decode.
 pub fn required_capabilities(
     extensions: &[super::wire::Extension],
-) -> Result<(Vec<ExtensionType>, Vec<ProposalType>)> {
+) -> Result<(Vec<ExtensionType>, Vec<ProposalType>, Vec<CredentialType>)> {
     let Some(ext) = extensions
         .iter()
         .find(|e| e.extension_type == ExtensionType::REQUIRED_CAPABILITIES)
     else {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok((Vec::new(), Vec::new(), Vec::new()));
     };
     let mut r = crate::codec::Reader::new(&ext.extension_data);
     let exts: Vec<ExtensionType> = r.read_vec(super::wire::MAX_VEC_LEN)?;
     let props: Vec<ProposalType> = r.read_vec(super::wire::MAX_VEC_LEN)?;
-    let _creds: Vec<super::wire::CredentialType> = r.read_vec(super::wire::MAX_VEC_LEN)?;
+    let creds: Vec<CredentialType> = r.read_vec(super::wire::MAX_VEC_LEN)?;
     r.finish()?;
-    Ok((exts, props))
+    Ok((exts, props, creds))
 }

@@ -83,6 +83,20 @@ pub(super) fn apply_proposals(
                 }
             }
             required = validate::required_capabilities(&gce.extensions)?;
+            // §11.1: the new required capabilities are supported by every current member
+            // (default extension and proposal types always are).
+            let (exts, props, creds) = &required;
+            if !diff.leaves().all(|(_, l)| {
+                let caps = &l.capabilities;
+                exts.iter()
+                    .all(|&e| validate::is_default_extension(e) || caps.extensions.contains(&e))
+                    && props
+                        .iter()
+                        .all(|&p| validate::is_default_proposal(p) || caps.proposals.contains(&p))
+                    && creds.iter().all(|c| caps.credentials.contains(c))
+            }) {
+                return Err(PeerMisbehaved::UnsupportedCapability.into());
+            }
             applied.extensions = Some(gce.extensions.clone());
             applied.path_required = true;
             n_other += 1;
@@ -91,6 +105,7 @@ pub(super) fn apply_proposals(
     let params = GroupParams {
         required_extensions: &required.0,
         required_proposals: &required.1,
+        required_credentials: &required.2,
         ..*params
     };
 
