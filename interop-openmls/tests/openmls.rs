@@ -1016,6 +1016,115 @@ fn grease_required_capabilities_and_context_extensions() {
     }
 }
 
+/// A group requiring credential types basic and x509 (RFC 9420 §11.1: credential types
+/// are never implied): each side refuses the other's KeyPackage that lists only basic, and
+/// accepts one that lists both. (meetkey ignored required credential types before.)
+#[test]
+fn required_credential_types_both_ways() {
+    for suite in SUITES {
+        let hs = Handshake::Public;
+        let mut r = rng(450 + u64::from(suite));
+        let both = || {
+            om::Capabilities::builder()
+                .credentials(vec![om::CredentialType::Basic, om::CredentialType::X509])
+                .build()
+        };
+        let mut alice = OmClient::new("alice", suite, hs);
+        let required = om::Extensions::single(om::Extension::RequiredCapabilities(
+            om::RequiredCapabilitiesExtension::new(
+                &[],
+                &[],
+                &[om::CredentialType::Basic, om::CredentialType::X509],
+            ),
+        ))
+        .unwrap();
+        let group = om::MlsGroup::builder()
+            .with_group_id(om::GroupId::from_slice(b"x509 too"))
+            .ciphersuite(alice.suite)
+            .use_ratchet_tree_extension(true)
+            .with_wire_format_policy(hs.om_policy())
+            .with_capabilities(both())
+            .with_group_context_extensions(required)
+            .build(&alice.provider, &alice.signer, alice.credential.clone())
+            .unwrap();
+        alice.group = Some(group);
+
+        // meetkey KeyPackage listing only basic: OpenMLS refuses to add it.
+        let plain = mk_key_package_bytes(&mk_bundle(suite, "plain", &mut r));
+        let om::MlsMessageBodyIn::KeyPackage(plain) = decode_om(&plain).extract() else {
+            panic!("not a KeyPackage")
+        };
+        let plain = plain
+            .validate(alice.provider.crypto(), om::ProtocolVersion::Mls10)
+            .unwrap();
+        let (provider, signer) = (&alice.provider, &alice.signer);
+        let refused = alice
+            .group
+            .as_mut()
+            .unwrap()
+            .commit_builder()
+            .propose_adds([plain])
+            .load_psks(provider.storage())
+            .unwrap()
+            .build(provider.rand(), provider.crypto(), signer, |_| true);
+        match refused {
+            Err(_) => {}
+            Ok(b) => assert!(b.stage_commit(provider).is_err(), "OpenMLS added it"),
+        }
+        assert!(alice.group.as_ref().unwrap().pending_commit().is_none());
+
+        // meetkey KeyPackage listing both (capabilities edited and re-signed): added.
+        let mut bob_bundle = mk_bundle_with_application_id(suite, "bob", 451, &mut r);
+        let signer = SignaturePrivateKey::generate(&mut rng(451));
+        let leaf = &mut bob_bundle.key_package.leaf_node;
+        leaf.capabilities.credentials = vec![
+            meetkey::mls::wire::CredentialType::BASIC,
+            meetkey::mls::wire::CredentialType::X509,
+        ];
+        leaf.signature = signer
+            .sign_with_label(b"LeafNodeTBS", &leaf.to_be_signed(&[], 0).unwrap())
+            .unwrap()
+            .to_vec();
+        bob_bundle.key_package.signature = signer
+            .sign_with_label(
+                b"KeyPackageTBS",
+                &bob_bundle.key_package.to_be_signed().unwrap(),
+            )
+            .unwrap()
+            .to_vec();
+        let (_, welcome) = alice.commit(&[mk_key_package_bytes(&bob_bundle)], &[], true);
+        let mut bob = mk_join_welcome(hs.mk_config(), &welcome.unwrap(), bob_bundle);
+        assert_agree(&bob, &alice);
+
+        // OpenMLS KeyPackage listing only basic (OpenMLS's default): meetkey refuses it.
+        let plain = OmClient::new("plain", suite, hs).key_package();
+        assert_eq!(
+            bob.commit(vec![mk_add(&plain)], &CommitOptions::default(), &mut r)
+                .map(|_| ()),
+            Err(meetkey::Error::PeerMisbehaved(
+                meetkey::error::PeerMisbehaved::UnsupportedCapability
+            ))
+        );
+        // Listing both: added.
+        let mut carol = OmClient::new("carol", suite, hs);
+        let kp = om::KeyPackage::builder()
+            .leaf_node_capabilities(both())
+            .build(
+                carol.suite,
+                &carol.provider,
+                &carol.signer,
+                carol.credential.clone(),
+            )
+            .unwrap();
+        let kp = encode_om(&om::MlsMessageOut::from(kp.key_package().clone()));
+        let (commit, welcome) = mk_commit(&mut bob, &[kp], &[], true, &mut r);
+        alice.process(&commit);
+        carol.join_welcome(&welcome.unwrap());
+        assert_agree(&bob, &alice);
+        assert_agree(&bob, &carol);
+    }
+}
+
 // ---- External PSKs ------------------------------------------------------------------------
 
 const PSK_ID: &[u8] = b"meeting psk";
