@@ -10,11 +10,11 @@
 )]
 
 use meetkey::crypto::{CipherSuite, Secret, SignaturePrivateKey};
-use meetkey::error::{ApiMisuse, Stale};
+use meetkey::error::{ApiMisuse, PeerMisbehaved, Stale};
 use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
 use meetkey::mls::wire::{
-    Add, Credential, Lifetime, MlsMessage, MlsMessageBody, PreSharedKey, PreSharedKeyId, Proposal,
-    Psk, Remove,
+    Add, Credential, CredentialType, Extension, ExtensionType, Lifetime, MlsMessage,
+    MlsMessageBody, PreSharedKey, PreSharedKeyId, Proposal, Psk, Remove,
 };
 use meetkey::Error;
 use rand_core::SeedableRng;
@@ -402,7 +402,7 @@ fn welcome_without_any_tree_is_refused() {
         Group::join_welcome(config, welcome_of(&welcome), b, None, vec![]).expect_err("no tree");
     assert_eq!(
         err,
-        Error::PeerMisbehaved(meetkey::error::PeerMisbehaved::MissingRatchetTree)
+        Error::PeerMisbehaved(PeerMisbehaved::MissingRatchetTree)
     );
 }
 
@@ -490,7 +490,362 @@ fn adding_a_client_already_in_the_group_is_refused() {
         .expect_err("duplicate add");
     assert_eq!(
         err,
-        Error::PeerMisbehaved(meetkey::error::PeerMisbehaved::InvalidProposalList)
+        Error::PeerMisbehaved(PeerMisbehaved::InvalidProposalList)
     );
     assert!(!alice.has_pending_commit());
+}
+
+/// A KeyPackage signed by `seed`'s key whose leaf carries `leaf_extension` and lists
+/// `listed` in its capabilities (re-signed after the change).
+fn bundle_with_leaf_extension(
+    seed: u64,
+    leaf_extension: u16,
+    listed: &[u16],
+    r: &mut Rng,
+) -> KeyPackageBundle {
+    let suite = CipherSuite(1).suite().unwrap();
+    let listed: Vec<ExtensionType> = listed.iter().map(|&t| ExtensionType(t)).collect();
+    let mut b = KeyPackageBundle::new(
+        &suite,
+        Credential::Basic {
+            identity: b"dave".to_vec(),
+        },
+        SignaturePrivateKey::generate(&mut rng(seed)),
+        Lifetime {
+            not_before: 0,
+            not_after: u64::MAX,
+        },
+        &listed,
+        r,
+    )
+    .unwrap();
+    let signer = SignaturePrivateKey::generate(&mut rng(seed));
+    let leaf = &mut b.key_package.leaf_node;
+    leaf.extensions = vec![Extension {
+        extension_type: ExtensionType(leaf_extension),
+        extension_data: b"dave's phone".to_vec(),
+    }];
+    leaf.signature = signer
+        .sign_with_label(b"LeafNodeTBS", &leaf.to_be_signed(&[], 0).unwrap())
+        .unwrap()
+        .to_vec();
+    b.key_package.signature = signer
+        .sign_with_label(b"KeyPackageTBS", &b.key_package.to_be_signed().unwrap())
+        .unwrap()
+        .to_vec();
+    b
+}
+
+/// RFC 9420 §7.2: default extension types (here `application_id`) MUST NOT be listed in
+/// capabilities, so a leaf carrying one without listing it is valid (found against
+/// OpenMLS, whose KeyPackages with an `application_id` meetkey refused). A non-default
+/// extension in the leaf must still be listed (§7.3).
+#[test]
+fn leaf_extensions_of_default_types_need_not_be_listed() {
+    let mut r = rng(40);
+    let mut alice = Group::create(
+        GroupConfig::default(),
+        bundle(1, "alice", &mut r),
+        b"g",
+        vec![],
+        &mut r,
+    )
+    .unwrap();
+    let application_id = ExtensionType::APPLICATION_ID.0;
+    let unlisted = bundle_with_leaf_extension(41, 0xff00, &[], &mut r);
+    assert_eq!(
+        alice
+            .commit(vec![add(&unlisted)], &CommitOptions::default(), &mut r)
+            .map(|_| ()),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
+    );
+    assert!(!alice.has_pending_commit());
+    let listed = bundle_with_leaf_extension(42, 0xff00, &[0xff00], &mut r);
+    let app_id = bundle_with_leaf_extension(43, application_id, &[], &mut r);
+    let out = alice
+        .commit(
+            vec![add(&listed), add(&app_id)],
+            &CommitOptions::default(),
+            &mut r,
+        )
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+    // The joiner validates the tree, with both leaves, too.
+    let dave = Group::join_welcome(
+        GroupConfig::default(),
+        welcome_of(&out.welcome.unwrap()),
+        app_id,
+        None,
+        vec![],
+    )
+    .unwrap();
+    assert_agree(&[&alice, &dave]);
+}
+
+/// `required_capabilities` (RFC 9420 §11.1) that names default extension and proposal
+/// types is met by every client (§7.2: they are supported and never listed); a required
+/// non-default type must be listed.
+#[test]
+fn required_capabilities_of_default_types_are_always_met() {
+    let mut r = rng(50);
+    let required = |ext: u16| {
+        // extension_types<V>, proposal_types<V> (psk, a default type), credential_types<V>.
+        let mut data = vec![4];
+        data.extend_from_slice(&ExtensionType::APPLICATION_ID.0.to_be_bytes());
+        data.extend_from_slice(&ext.to_be_bytes());
+        data.extend_from_slice(&[2, 0, 4, 2, 0, 1]);
+        Extension {
+            extension_type: ExtensionType::REQUIRED_CAPABILITIES,
+            extension_data: data,
+        }
+    };
+    let mut alice = Group::create(
+        GroupConfig::default(),
+        bundle(1, "alice", &mut r),
+        b"g",
+        vec![required(ExtensionType::EXTERNAL_SENDERS.0)],
+        &mut r,
+    )
+    .unwrap();
+    let bob = bundle(1, "bob", &mut r);
+    alice
+        .commit(vec![add(&bob)], &CommitOptions::default(), &mut r)
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+
+    let mut carol = Group::create(
+        GroupConfig::default(),
+        bundle_with_leaf_extension(51, 0xff00, &[0xff00], &mut r),
+        b"g2",
+        vec![required(0xff00)],
+        &mut r,
+    )
+    .unwrap();
+    assert_eq!(
+        carol
+            .commit(
+                vec![add(&bundle(1, "dave", &mut r))],
+                &CommitOptions::default(),
+                &mut r
+            )
+            .map(|_| ()),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
+    );
+    let erin = bundle_with_leaf_extension(52, 0xff00, &[0xff00], &mut r);
+    carol
+        .commit(vec![add(&erin)], &CommitOptions::default(), &mut r)
+        .unwrap();
+}
+
+/// A KeyPackage of `seed`'s key with `kp_extension` in `KeyPackage.extensions` and
+/// `listed` in its leaf's capabilities (re-signed after the change).
+fn bundle_with_key_package_extension(
+    seed: u64,
+    kp_extension: u16,
+    listed: &[u16],
+    r: &mut Rng,
+) -> KeyPackageBundle {
+    let listed: Vec<ExtensionType> = listed.iter().map(|&t| ExtensionType(t)).collect();
+    let mut b = KeyPackageBundle::new(
+        &CipherSuite(1).suite().unwrap(),
+        Credential::Basic {
+            identity: format!("client-{seed}").into_bytes(),
+        },
+        SignaturePrivateKey::generate(&mut rng(seed)),
+        Lifetime {
+            not_before: 0,
+            not_after: u64::MAX,
+        },
+        &listed,
+        r,
+    )
+    .unwrap();
+    b.key_package.extensions = vec![Extension {
+        extension_type: ExtensionType(kp_extension),
+        extension_data: Vec::new(),
+    }];
+    b.key_package.signature = SignaturePrivateKey::generate(&mut rng(seed))
+        .sign_with_label(b"KeyPackageTBS", &b.key_package.to_be_signed().unwrap())
+        .unwrap()
+        .to_vec();
+    b
+}
+
+/// RFC 9420 §10: extensions in `KeyPackage.extensions` MUST be listed in the leaf's
+/// capabilities (found against OpenMLS, which refuses such KeyPackages: meetkey added
+/// them, so the two disagreed on the group's membership).
+#[test]
+fn key_package_extensions_must_be_listed() {
+    let mut r = rng(60);
+    let mut alice = Group::create(
+        GroupConfig::default(),
+        bundle(1, "alice", &mut r),
+        b"g",
+        vec![],
+        &mut r,
+    )
+    .unwrap();
+    // 0x000a: `last_resort` (draft-ietf-mls-extensions), unknown to RFC 9420.
+    let unlisted = bundle_with_key_package_extension(61, 0x000a, &[], &mut r);
+    assert_eq!(
+        alice
+            .commit(vec![add(&unlisted)], &CommitOptions::default(), &mut r)
+            .map(|_| ()),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
+    );
+    let listed = bundle_with_key_package_extension(62, 0x000a, &[0x000a], &mut r);
+    let out = alice
+        .commit(vec![add(&listed)], &CommitOptions::default(), &mut r)
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+    let joined = Group::join_welcome(
+        GroupConfig::default(),
+        welcome_of(&out.welcome.unwrap()),
+        listed,
+        None,
+        vec![],
+    )
+    .unwrap();
+    assert_agree(&[&alice, &joined]);
+}
+
+/// A KeyPackage of `seed`'s key whose leaf lists credential types `credentials` and
+/// extension types `extensions` in its capabilities (re-signed after the change).
+fn bundle_with_capabilities(
+    seed: u64,
+    credentials: &[u16],
+    extensions: &[u16],
+    r: &mut Rng,
+) -> KeyPackageBundle {
+    let mut b = KeyPackageBundle::new(
+        &CipherSuite(1).suite().unwrap(),
+        Credential::Basic {
+            identity: format!("client-{seed}").into_bytes(),
+        },
+        SignaturePrivateKey::generate(&mut rng(seed)),
+        Lifetime {
+            not_before: 0,
+            not_after: u64::MAX,
+        },
+        &extensions
+            .iter()
+            .map(|&t| ExtensionType(t))
+            .collect::<Vec<_>>(),
+        r,
+    )
+    .unwrap();
+    let signer = SignaturePrivateKey::generate(&mut rng(seed));
+    let leaf = &mut b.key_package.leaf_node;
+    leaf.capabilities.credentials = credentials.iter().map(|&c| CredentialType(c)).collect();
+    leaf.signature = signer
+        .sign_with_label(b"LeafNodeTBS", &leaf.to_be_signed(&[], 0).unwrap())
+        .unwrap()
+        .to_vec();
+    b.key_package.signature = signer
+        .sign_with_label(b"KeyPackageTBS", &b.key_package.to_be_signed().unwrap())
+        .unwrap()
+        .to_vec();
+    b
+}
+
+/// `required_capabilities` with the given extension and credential types (no proposals).
+fn required_capabilities(extensions: &[u16], credentials: &[u16]) -> Extension {
+    let mut data = vec![u8::try_from(2 * extensions.len()).unwrap()];
+    for e in extensions {
+        data.extend_from_slice(&e.to_be_bytes());
+    }
+    data.push(0);
+    data.push(u8::try_from(2 * credentials.len()).unwrap());
+    for c in credentials {
+        data.extend_from_slice(&c.to_be_bytes());
+    }
+    Extension {
+        extension_type: ExtensionType::REQUIRED_CAPABILITIES,
+        extension_data: data,
+    }
+}
+
+/// RFC 9420 §7.3, §11.1: the credential types in `required_capabilities` must be listed by
+/// every new member (unlike extension and proposal types, none is implied). meetkey decoded
+/// and ignored them.
+#[test]
+fn required_credential_types_must_be_listed() {
+    let mut r = rng(70);
+    // basic(1) and x509(2) required.
+    let mut alice = Group::create(
+        GroupConfig::default(),
+        bundle_with_capabilities(71, &[1, 2], &[], &mut r),
+        b"g",
+        vec![required_capabilities(&[], &[1, 2])],
+        &mut r,
+    )
+    .unwrap();
+    let basic_only = bundle_with_capabilities(72, &[1], &[], &mut r);
+    assert_eq!(
+        alice
+            .commit(vec![add(&basic_only)], &CommitOptions::default(), &mut r)
+            .map(|_| ()),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
+    );
+    let both = bundle_with_capabilities(73, &[1, 2], &[], &mut r);
+    let out = alice
+        .commit(vec![add(&both)], &CommitOptions::default(), &mut r)
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+    let joined = Group::join_welcome(
+        GroupConfig::default(),
+        welcome_of(&out.welcome.unwrap()),
+        both,
+        None,
+        vec![],
+    )
+    .unwrap();
+    assert_agree(&[&alice, &joined]);
+}
+
+/// RFC 9420 §11.1: a GroupContextExtensions proposal is invalid if its
+/// `required_capabilities` requires a non-default capability some current member lacks
+/// (meetkey checked only the extension types present in the proposal).
+#[test]
+fn group_context_extensions_cannot_require_what_members_lack() {
+    let mut r = rng(80);
+    let mut alice = Group::create(
+        GroupConfig::default(),
+        bundle_with_capabilities(81, &[1], &[0xff00], &mut r),
+        b"g",
+        vec![],
+        &mut r,
+    )
+    .unwrap();
+    let bob = bundle_with_capabilities(82, &[1], &[], &mut r);
+    alice
+        .commit(vec![add(&bob)], &CommitOptions::default(), &mut r)
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+    let gce = |ext: Extension| {
+        Proposal::GroupContextExtensions(meetkey::mls::wire::GroupContextExtensions {
+            extensions: vec![ext],
+        })
+    };
+    // Bob lists neither extension 0xff00 nor x509.
+    for ext in [
+        required_capabilities(&[0xff00], &[]),
+        required_capabilities(&[], &[2]),
+    ] {
+        assert_eq!(
+            alice
+                .commit(vec![gce(ext)], &CommitOptions::default(), &mut r)
+                .map(|_| ()),
+            Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
+        );
+        assert!(!alice.has_pending_commit());
+    }
+    // Default types (application_id) and basic credentials are supported by everyone.
+    alice
+        .commit(
+            vec![gce(required_capabilities(&[1], &[1]))],
+            &CommitOptions::default(),
+            &mut r,
+        )
+        .unwrap();
 }

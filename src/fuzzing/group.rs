@@ -254,6 +254,7 @@ pub(super) fn key_package_valid_suites(data: &[u8]) -> usize {
             suite: &suite,
             required_extensions: &[],
             required_proposals: &[],
+            required_credentials: &[],
             credentials: &AcceptBasicCredentials,
         };
         if validate_key_package(&kp, &params, None).is_err() {

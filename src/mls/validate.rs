@@ -7,13 +7,28 @@ use crate::crypto::{SignaturePublicKey, Suite};
 use crate::error::{Error, PeerMisbehaved, Result};
 
 use super::wire::{
-    Credential, ExtensionType, KeyPackage, LeafNode, LeafNodeSource, ProposalType, ProtocolVersion,
+    Credential, CredentialType, ExtensionType, KeyPackage, LeafNode, LeafNodeSource, ProposalType,
+    ProtocolVersion,
 };
 
 /// The label of a LeafNode signature (RFC 9420 §7.2).
 pub(crate) const LEAF_NODE_LABEL: &[u8] = b"LeafNodeTBS";
 /// The label of a KeyPackage signature (RFC 9420 §10).
 pub(crate) const KEY_PACKAGE_LABEL: &[u8] = b"KeyPackageTBS";
+
+/// Whether `t` is a default extension type (RFC 9420 §7.2: `application_id`, `ratchet_tree`,
+/// `required_capabilities`, `external_pub`, `external_senders`). Every client supports
+/// these, and a LeafNode's capabilities MUST NOT list them.
+pub(crate) const fn is_default_extension(t: ExtensionType) -> bool {
+    matches!(t.0, 0x0001..=0x0005)
+}
+
+/// Whether `t` is a default proposal type (RFC 9420 §7.2: `add` to
+/// `group_context_extensions`). Every client supports these, and a LeafNode's capabilities
+/// MUST NOT list them.
+pub(crate) const fn is_default_proposal(t: ProposalType) -> bool {
+    matches!(t.0, 0x0001..=0x0007)
+}
 
 /// The application's judgement of identities (RFC 9420 §5.3.1): whether a credential is
 /// acceptable, and whether a new credential may replace an old one for the same member.
@@ -79,6 +94,8 @@ pub struct GroupParams<'a> {
     pub required_extensions: &'a [ExtensionType],
     /// The proposal types every member must support.
     pub required_proposals: &'a [ProposalType],
+    /// The credential types every member must support (never implied, §11.1).
+    pub required_credentials: &'a [CredentialType],
     /// The application's credential policy.
     pub credentials: &'a dyn CredentialValidator,
 }
@@ -137,23 +154,31 @@ pub fn validate_leaf_node(
     {
         return Err(PeerMisbehaved::UnsupportedCapability.into());
     }
-    // §7.3: every extension of the leaf is listed in its capabilities.
+    // §7.3: every extension of the leaf is listed in its capabilities; §7.2: except the
+    // default types, which every client supports and which MUST NOT be listed (so a leaf
+    // with an `application_id` extension does not list it).
     if !leaf
         .extensions
         .iter()
-        .all(|e| caps.extensions.contains(&e.extension_type))
+        .map(|e| e.extension_type)
+        .all(|t| is_default_extension(t) || caps.extensions.contains(&t))
     {
         return Err(PeerMisbehaved::UnsupportedCapability.into());
     }
-    // §11.1: the group's required capabilities are supported.
+    // §11.1: the group's required capabilities are supported (default types always are,
+    // §7.2).
     if !params
         .required_extensions
         .iter()
-        .all(|e| caps.extensions.contains(e))
+        .all(|&e| is_default_extension(e) || caps.extensions.contains(&e))
         || !params
             .required_proposals
             .iter()
-            .all(|p| caps.proposals.contains(p))
+            .all(|&p| is_default_proposal(p) || caps.proposals.contains(&p))
+        || !params
+            .required_credentials
+            .iter()
+            .all(|c| caps.credentials.contains(c))
     {
         return Err(PeerMisbehaved::UnsupportedCapability.into());
     }
@@ -183,6 +208,16 @@ pub fn validate_key_package(
     }
     // §10.1: the leaf is valid for a KeyPackage.
     validate_leaf_node(&kp.leaf_node, LeafContext::KeyPackage { now }, params)?;
+    // §10: extensions in the KeyPackage's `extensions` are listed in the leaf's
+    // capabilities (default types excepted, §7.2: they are never listed).
+    if !kp
+        .extensions
+        .iter()
+        .map(|e| e.extension_type)
+        .all(|t| is_default_extension(t) || kp.leaf_node.capabilities.extensions.contains(&t))
+    {
+        return Err(PeerMisbehaved::UnsupportedCapability.into());
+    }
     // §10.1: the KeyPackage signature verifies with the leaf's signature key.
     let key = SignaturePublicKey::from_bytes(&kp.leaf_node.signature_key)?;
     key.verify_with_label(KEY_PACKAGE_LABEL, &kp.to_be_signed()?, &kp.signature)?;
@@ -208,17 +243,17 @@ pub fn validate_key_package(
 /// [`InvalidMessage`](crate::error::InvalidMessage) when the extension does not decode.
 pub fn required_capabilities(
     extensions: &[super::wire::Extension],
-) -> Result<(Vec<ExtensionType>, Vec<ProposalType>)> {
+) -> Result<(Vec<ExtensionType>, Vec<ProposalType>, Vec<CredentialType>)> {
     let Some(ext) = extensions
         .iter()
         .find(|e| e.extension_type == ExtensionType::REQUIRED_CAPABILITIES)
     else {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok((Vec::new(), Vec::new(), Vec::new()));
     };
     let mut r = crate::codec::Reader::new(&ext.extension_data);
     let exts: Vec<ExtensionType> = r.read_vec(super::wire::MAX_VEC_LEN)?;
     let props: Vec<ProposalType> = r.read_vec(super::wire::MAX_VEC_LEN)?;
-    let _creds: Vec<super::wire::CredentialType> = r.read_vec(super::wire::MAX_VEC_LEN)?;
+    let creds: Vec<CredentialType> = r.read_vec(super::wire::MAX_VEC_LEN)?;
     r.finish()?;
-    Ok((exts, props))
+    Ok((exts, props, creds))
 }

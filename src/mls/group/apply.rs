@@ -8,8 +8,8 @@ use crate::mls::tree::math::LeafIndex;
 use crate::mls::tree::TreeDiff;
 use crate::mls::validate::{self, GroupParams, LeafContext};
 use crate::mls::wire::{
-    Extension, ExtensionType, GroupContext, KeyPackage, PreSharedKeyId, Proposal, Psk, ReInit,
-    ResumptionPskUsage, Sender,
+    Extension, GroupContext, KeyPackage, PreSharedKeyId, Proposal, Psk, ReInit, ResumptionPskUsage,
+    Sender,
 };
 
 /// What applying a proposal list did, for the key schedule, the Welcome and the caller.
@@ -31,11 +31,6 @@ pub(super) struct Applied {
     pub(super) reinit: Option<ReInit>,
     /// Whether the commit must carry an UpdatePath (§12.4).
     pub(super) path_required: bool,
-}
-
-/// Extension types every client supports without listing them (RFC 9420 §7.2).
-fn is_default_extension(t: ExtensionType) -> bool {
-    (1..=5).contains(&t.0)
 }
 
 /// Validates `proposals` (each with the sender that proposed it) for a commit from
@@ -78,7 +73,7 @@ pub(super) fn apply_proposals(
                 .extensions
                 .iter()
                 .map(|e| e.extension_type)
-                .filter(|t| !is_default_extension(*t))
+                .filter(|t| !validate::is_default_extension(*t))
             {
                 if !diff
                     .leaves()
@@ -88,6 +83,20 @@ pub(super) fn apply_proposals(
                 }
             }
             required = validate::required_capabilities(&gce.extensions)?;
+            // §11.1: the new required capabilities are supported by every current member
+            // (default extension and proposal types always are).
+            let (exts, props, creds) = &required;
+            if !diff.leaves().all(|(_, l)| {
+                let caps = &l.capabilities;
+                exts.iter()
+                    .all(|&e| validate::is_default_extension(e) || caps.extensions.contains(&e))
+                    && props
+                        .iter()
+                        .all(|&p| validate::is_default_proposal(p) || caps.proposals.contains(&p))
+                    && creds.iter().all(|c| caps.credentials.contains(c))
+            }) {
+                return Err(PeerMisbehaved::UnsupportedCapability.into());
+            }
             applied.extensions = Some(gce.extensions.clone());
             applied.path_required = true;
             n_other += 1;
@@ -96,6 +105,7 @@ pub(super) fn apply_proposals(
     let params = GroupParams {
         required_extensions: &required.0,
         required_proposals: &required.1,
+        required_credentials: &required.2,
         ..*params
     };
 

@@ -54,12 +54,13 @@ fn check_tree(tree: &RatchetTree, group_info: &GroupInfo, config: &GroupConfig) 
     }
     verify::verify_structure(tree)?;
     verify::verify_parent_hashes(tree)?;
-    let (required_extensions, required_proposals) =
+    let (required_extensions, required_proposals, required_credentials) =
         validate::required_capabilities(&group_info.group_context.extensions)?;
     let params = validate::GroupParams {
         suite: tree.suite(),
         required_extensions: &required_extensions,
         required_proposals: &required_proposals,
+        required_credentials: &required_credentials,
         credentials: &*config.credentials,
     };
     let leaves: Vec<_> = tree.leaves().collect();
@@ -253,6 +254,7 @@ impl Group {
             suite: &suite,
             required_extensions: &[],
             required_proposals: &[],
+            required_credentials: &[],
             credentials: &*config.credentials,
         };
         let mut diff = TreeDiff::new(&tree);

@@ -294,6 +294,7 @@ impl Group {
             suite: &self.suite,
             required_extensions: &[],
             required_proposals: &[],
+            required_credentials: &[],
             credentials: &*self.config.credentials,
         }
     }
