@@ -207,26 +207,43 @@ impl Group {
             let group_info = self.sign_group_info(&context, &tag, &keys, tree)?;
             let encrypted_group_info =
                 welcome::encrypt_group_info(&suite, &welcome_secret, &group_info)?;
-            let mut secrets = Vec::with_capacity(applied.added.len());
-            for ((_, kp), path_secret) in applied.added.iter().zip(prepared) {
-                let group_secrets = GroupSecrets {
-                    joiner_secret: joiner_copy.0.duplicate(),
-                    path_secret,
-                    psks: applied.psks.clone(),
-                };
-                let init_key = crate::crypto::HpkePublicKey::from_slice(&kp.init_key)?;
-                let encrypted = welcome::encrypt_group_secrets(
-                    &suite,
-                    &init_key,
-                    &encrypted_group_info,
-                    &group_secrets,
-                    rng,
-                )?;
-                secrets.push(EncryptedGroupSecrets {
-                    new_member: welcome::key_package_ref(&suite, kp)?,
-                    encrypted_group_secrets: encrypted,
-                });
-            }
+            // One HPKE seal per new member, spread over the cores (each with its own RNG
+            // stream forked in order from the caller's).
+            let tasks: Vec<_> = applied
+                .added
+                .iter()
+                .zip(prepared)
+                .map(|((_, kp), path_secret)| (kp, path_secret, crate::crypto::ForkSeed::draw(rng)))
+                .collect();
+            let joiner_secret = &joiner_copy;
+            let psks = &applied.psks;
+            let info = &encrypted_group_info;
+            let secrets = crate::parallel::map(
+                &tasks,
+                |(kp, path_secret, seed)| -> Result<EncryptedGroupSecrets> {
+                    let group_secrets = GroupSecrets {
+                        joiner_secret: joiner_secret.0.duplicate(),
+                        path_secret: path_secret.as_ref().map(|p| WirePathSecret {
+                            path_secret: p.path_secret.duplicate(),
+                        }),
+                        psks: psks.clone(),
+                    };
+                    let init_key = crate::crypto::HpkePublicKey::from_slice(&kp.init_key)?;
+                    let encrypted = welcome::encrypt_group_secrets(
+                        &suite,
+                        &init_key,
+                        info,
+                        &group_secrets,
+                        &mut seed.start(),
+                    )?;
+                    Ok(EncryptedGroupSecrets {
+                        new_member: welcome::key_package_ref(&suite, kp)?,
+                        encrypted_group_secrets: encrypted,
+                    })
+                },
+            )
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?;
             Some(MlsMessage {
                 version: ProtocolVersion::MLS10,
                 body: MlsMessageBody::Welcome(Welcome {
