@@ -449,11 +449,10 @@ fn welcome_with_tree_supplied_out_of_band_and_psk() {
 }
 
 #[test]
-fn adding_a_client_already_in_the_group_is_refused() {
-    let (mut alice, bob, _carol, mut r) = three(1, 12);
-    // A KeyPackage with Bob's signature key (the same client) cannot be added again.
+fn adding_the_same_client_twice_in_one_commit_is_refused() {
+    let (mut alice, _bob, _carol, mut r) = three(1, 12);
+    // Two KeyPackages with one signature key (the same client, RFC 9420 §12.2) in one commit.
     let suite = CipherSuite(1).suite().unwrap();
-    let _ = bob;
     let signer = SignaturePrivateKey::from_seed(&[3; 32]).unwrap();
     let lifetime = Lifetime {
         not_before: 0,
