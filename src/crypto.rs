@@ -18,6 +18,7 @@
 mod aead;
 mod digest;
 pub mod hpke;
+mod hpke_sealer;
 mod kdf;
 mod leak_check;
 mod rng;
@@ -31,6 +32,7 @@ mod suite;
 pub use aead::{AeadKey, AeadNonce};
 pub use digest::{Digest, Mac};
 pub use hpke::{HpkePrivateKey, HpkePublicKey};
+pub use hpke_sealer::LabeledSealer;
 pub use rng::{ForkSeed, ForkedRng};
 pub use secret::{Secret, MAX_SECRET_LEN};
 pub use sframe_aead::{SframeCipher, SFRAME_STACK_AAD_LEN};

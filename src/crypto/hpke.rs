@@ -371,7 +371,7 @@ macro_rules! contexts {
 contexts!(Aes128Gcm => AesGcm128, ChaCha20Poly1305 => ChaCha20Poly1305, ExportOnly => ExportOnlyAead);
 
 /// The encoded `EncryptContext { opaque label<V> = "MLS 1.0 " + label; opaque context<V>; }`.
-fn encrypt_context(label: &[u8], context: &[u8]) -> Result<Vec<u8>> {
+pub(in crate::crypto) fn encrypt_context(label: &[u8], context: &[u8]) -> Result<Vec<u8>> {
     let mut w = Writer::with_capacity(MLS_LABEL_PREFIX.len() + label.len() + context.len() + 8);
     w.write_prefixed(|w| {
         w.write_raw(MLS_LABEL_PREFIX);

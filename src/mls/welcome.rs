@@ -19,8 +19,8 @@ use zeroize::Zeroize;
 
 use crate::codec::{Decode, Encode, Writer};
 use crate::crypto::{
-    HpkePrivateKey, HpkePublicKey, Rng, SignaturePrivateKey, SignaturePublicKey, Suite,
-    MAX_SECRET_LEN,
+    HpkePrivateKey, HpkePublicKey, LabeledSealer, Rng, SignaturePrivateKey, SignaturePublicKey,
+    Suite, MAX_SECRET_LEN,
 };
 use crate::error::{PeerMisbehaved, Result};
 
@@ -56,7 +56,20 @@ pub fn key_package_ref(suite: &Suite, key_package: &KeyPackage) -> Result<Vec<u8
         .to_vec())
 }
 
-/// Encrypts `secrets` to a new member's `init_key` (RFC 9420 §12.4.3.1):
+/// The sealer of every new member's GroupSecrets for one Welcome:
+/// `EncryptWithLabel(·, "Welcome", encrypted_group_info, ·)`. The HPKE `info` holds the whole
+/// encrypted GroupInfo (with the tree, O(n) bytes), hashed here once instead of once per new
+/// member.
+///
+/// # Errors
+/// [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow) for an
+/// encrypted GroupInfo over 2^30 − 1 bytes.
+pub fn group_secrets_sealer(suite: &Suite, encrypted_group_info: &[u8]) -> Result<LabeledSealer> {
+    suite.labeled_sealer(WELCOME_LABEL, encrypted_group_info)
+}
+
+/// Encrypts `secrets` to a new member's `init_key` (RFC 9420 §12.4.3.1) with the Welcome's
+/// [`group_secrets_sealer`]:
 ///
 /// ```text
 /// encrypted_group_secrets =
@@ -70,9 +83,8 @@ pub fn key_package_ref(suite: &Suite, key_package: &KeyPackage) -> Result<Vec<u8
 /// `init_key`; [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow)
 /// for an absurd PSK list.
 pub fn encrypt_group_secrets(
-    suite: &Suite,
+    sealer: &LabeledSealer,
     init_key: &HpkePublicKey,
-    encrypted_group_info: &[u8],
     secrets: &GroupSecrets,
     rng: &mut impl Rng,
 ) -> Result<HpkeCiphertext> {
@@ -83,13 +95,7 @@ pub fn encrypt_group_secrets(
     let mut w = Writer::with_capacity(capacity);
     secrets.encode(&mut w);
     let mut plaintext = w.into_bytes()?;
-    let sealed = suite.encrypt_with_label(
-        init_key,
-        WELCOME_LABEL,
-        encrypted_group_info,
-        &plaintext,
-        rng,
-    );
+    let sealed = sealer.seal(init_key, &plaintext, rng);
     plaintext.zeroize();
     let sealed = sealed?;
     Ok(HpkeCiphertext {

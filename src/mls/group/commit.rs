@@ -217,7 +217,9 @@ impl Group {
                 .collect();
             let joiner_secret = &joiner_copy;
             let psks = &applied.psks;
-            let info = &encrypted_group_info;
+            // EncryptWithLabel(init_key, "Welcome", encrypted_group_info, ·) for each: the
+            // HPKE info (the encrypted GroupInfo, O(n) bytes) is hashed once, not per member.
+            let sealer = &welcome::group_secrets_sealer(&suite, &encrypted_group_info)?;
             let secrets = crate::parallel::map(
                 &tasks,
                 |(kp, path_secret, seed)| -> Result<EncryptedGroupSecrets> {
@@ -230,9 +232,8 @@ impl Group {
                     };
                     let init_key = crate::crypto::HpkePublicKey::from_slice(&kp.init_key)?;
                     let encrypted = welcome::encrypt_group_secrets(
-                        &suite,
+                        sealer,
                         &init_key,
-                        info,
                         &group_secrets,
                         &mut seed.start(),
                     )?;

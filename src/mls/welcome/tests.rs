@@ -85,9 +85,8 @@ fn welcome(our_init: &HpkePublicKey, our_ref: &[u8]) -> Welcome {
         .map(|(key, new_member)| EncryptedGroupSecrets {
             new_member,
             encrypted_group_secrets: encrypt_group_secrets(
-                &suite(),
+                &group_secrets_sealer(&suite(), &encrypted_group_info).unwrap(),
                 &key,
-                &encrypted_group_info,
                 &group_secrets(),
                 &mut r,
             )
