@@ -1758,7 +1758,7 @@ fn new_member_proposal_from_openmls() {
 /// in the leaf's capabilities, §10). OpenMLS's `mark_as_last_resort` alone does not list
 /// it: both libraries refuse that KeyPackage (meetkey added it before its §10 check; the
 /// two then disagreed on the membership). Proposals *from* the external sender are not
-/// exchanged here: meetkey refuses them (`Unsupported::ExternalSender`).
+/// exchanged here.
 #[test]
 fn external_senders_context_and_last_resort_key_package() {
     for suite in SUITES {

@@ -15,6 +15,7 @@ mod apply;
 mod commit;
 mod create;
 mod epoch;
+mod external;
 mod join;
 mod key_package;
 mod persist;
@@ -36,6 +37,7 @@ use super::wire::{Credential, GroupContext, Proposal, Sender};
 
 pub use commit::{CommitOptions, CommitOutput};
 pub use epoch::MAX_EXPORT_LEN;
+pub use external::ExternalProposer;
 pub use key_package::KeyPackageBundle;
 pub use persist::STATE_VERSION;
 pub use process::{ProcessedMessage, StagedCommit};
