@@ -106,3 +106,132 @@ impl ExternalProposer {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand_core::SeedableRng;
+
+    use super::*;
+    use crate::error::{Error, PeerMisbehaved};
+    use crate::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle};
+    use crate::mls::wire::{
+        Add, AuthenticatedContent, Commit, GroupContextExtensions, Lifetime, ProposalOrRef, Remove,
+    };
+
+    type Rng = rand_chacha::ChaCha20Rng;
+
+    fn bundle(name: &str, rng: &mut Rng) -> KeyPackageBundle {
+        let suite = crate::crypto::CipherSuite(1).suite().unwrap();
+        KeyPackageBundle::new(
+            &suite,
+            Credential::Basic {
+                identity: name.as_bytes().to_vec(),
+            },
+            SignaturePrivateKey::generate(rng),
+            Lifetime {
+                not_before: 0,
+                not_after: u64::MAX,
+            },
+            &[],
+            rng,
+        )
+        .unwrap()
+    }
+
+    /// Alice and Bob in a group listing `server` as external sender 0.
+    fn two(rng: &mut Rng) -> (ExternalProposer, Group, Group) {
+        let suite = crate::crypto::CipherSuite(1).suite().unwrap();
+        let server = ExternalProposer::new(suite, SignaturePrivateKey::generate(rng), 0);
+        let ext = ExternalSender::extension(&[server.external_sender(Credential::Basic {
+            identity: b"server".to_vec(),
+        })])
+        .unwrap();
+        let mut alice = Group::create(
+            GroupConfig::default(),
+            bundle("alice", rng),
+            b"g",
+            vec![ext],
+            rng,
+        )
+        .unwrap();
+        let b = bundle("bob", rng);
+        let add = Proposal::Add(Box::new(Add {
+            key_package: b.key_package.clone(),
+        }));
+        let out = alice
+            .commit(vec![add], &CommitOptions::default(), rng)
+            .unwrap();
+        alice.merge_pending_commit().unwrap();
+        let MlsMessageBody::Welcome(w) = &out.welcome.unwrap().body else {
+            panic!("welcome")
+        };
+        let bob = Group::join_welcome(GroupConfig::default(), w, b, None, vec![]).unwrap();
+        (server, alice, bob)
+    }
+
+    /// The ProposalRef of an external proposal message (RFC 9420 §5.2).
+    fn reference(msg: &MlsMessage) -> Vec<u8> {
+        let MlsMessageBody::PublicMessage(pm) = &msg.body else {
+            panic!("public")
+        };
+        let auth = AuthenticatedContent {
+            wire_format: WireFormat::MLS_PUBLIC_MESSAGE,
+            content: pm.content.clone(),
+            auth: pm.auth.clone(),
+        };
+        framing::proposal_ref(&crate::crypto::CipherSuite(1).suite().unwrap(), &auth).unwrap()
+    }
+
+    /// RFC 9420 §12.2 at the receiver: a commit (made by a member that skipped its own
+    /// checks) whose proposals, by reference to an external proposal or by value, are
+    /// invalid is refused, and the receiver is unchanged.
+    #[test]
+    fn receivers_validate_committed_external_proposals() {
+        let mut rng = Rng::seed_from_u64(30);
+        let (server, mut alice, mut bob) = two(&mut rng);
+        let bad_remove = server
+            .propose(
+                bob.group_id(),
+                bob.epoch(),
+                Proposal::Remove(Remove { removed: 5 }),
+                b"",
+            )
+            .unwrap();
+        alice.process_message(&bad_remove).unwrap();
+        bob.process_message(&bad_remove).unwrap();
+        let before = bob.to_bytes().unwrap();
+        let rejected = ExternalSender::extension(&[server.external_sender(Credential::Basic {
+            identity: Vec::new(),
+        })])
+        .unwrap();
+        let cases = [
+            (
+                ProposalOrRef::Reference(reference(&bad_remove)),
+                Error::from(PeerMisbehaved::InvalidProposalList),
+            ),
+            (
+                ProposalOrRef::Reference(vec![0; 32]),
+                PeerMisbehaved::UnknownProposalRef.into(),
+            ),
+            (
+                ProposalOrRef::Proposal(Proposal::GroupContextExtensions(GroupContextExtensions {
+                    extensions: vec![rejected],
+                })),
+                PeerMisbehaved::CredentialRejected.into(),
+            ),
+        ];
+        for (p, err) in cases {
+            let msg = alice
+                .frame_commit_unchecked(
+                    Commit {
+                        proposals: vec![p],
+                        path: None,
+                    },
+                    &mut rng,
+                )
+                .unwrap();
+            assert_eq!(bob.process_message(&msg).map(|_| ()), Err(err));
+            assert!(*before == *bob.to_bytes().unwrap());
+        }
+    }
+}
