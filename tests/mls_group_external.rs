@@ -549,3 +549,62 @@ fn rejected_external_messages_leave_the_group_unchanged() {
     // The genuine proposal is still accepted afterwards.
     deliver_proposal(&mut [&mut bob], &genuine, 0);
 }
+
+/// A validator that accepts members but not the meeting server's credential.
+#[derive(Debug)]
+struct NoServers;
+
+impl meetkey::mls::validate::CredentialValidator for NoServers {
+    fn validate(&self, credential: &Credential, _signature_key: &[u8]) -> meetkey::Result<()> {
+        match credential {
+            Credential::Basic { identity } if !identity.is_empty() && identity != b"server" => {
+                Ok(())
+            }
+            _ => Err(PeerMisbehaved::CredentialRejected.into()),
+        }
+    }
+}
+
+/// RFC 9420 §5.3.1: a joiner validates the credentials of the group's external senders
+/// with its own policy, from a Welcome and from a GroupInfo alike.
+#[test]
+fn joiners_validate_external_sender_credentials() {
+    let (_, [mut alice, ..], mut r) = setup(1, 40, true);
+    let strict = GroupConfig {
+        credentials: std::sync::Arc::new(NoServers),
+        ..GroupConfig::default()
+    };
+    let dave = bundle(1, "dave", &mut r);
+    let out = alice
+        .commit(vec![add(&dave)], &CommitOptions::default(), &mut r)
+        .unwrap();
+    let welcome = out.welcome.unwrap();
+    assert_eq!(
+        Group::join_welcome(strict.clone(), welcome_of(&welcome), dave, None, vec![]).map(|_| ()),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::CredentialRejected))
+    );
+    alice.discard_pending_commit();
+    let MlsMessageBody::GroupInfo(gi) = alice.group_info(true).unwrap().body else {
+        panic!("not a GroupInfo")
+    };
+    let erin = bundle(1, "erin", &mut r);
+    assert_eq!(
+        Group::join_external(strict, &gi, None, erin, &mut r).map(|_| ()),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::CredentialRejected))
+    );
+    // Under the default policy the server is acceptable and the join succeeds.
+    let frank = bundle(1, "frank", &mut r);
+    let out = alice
+        .commit(vec![add(&frank)], &CommitOptions::default(), &mut r)
+        .unwrap();
+    alice.merge_pending_commit().unwrap();
+    let frank = Group::join_welcome(
+        GroupConfig::default(),
+        welcome_of(out.welcome.as_ref().unwrap()),
+        frank,
+        None,
+        vec![],
+    )
+    .unwrap();
+    assert_agree(&[&alice, &frank]);
+}
