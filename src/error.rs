@@ -150,6 +150,16 @@ pub enum PeerMisbehaved {
     /// meetkey meetings (RFC 9420 §13.3 private-use extension `meetkey_geofence`): the
     /// GroupContext carries no valid meeting policy, or a commit would remove it.
     MeetingPolicyMissing,
+    /// RFC 9420 §12.1.8: a message from an `external` sender, but the GroupContext has no
+    /// `external_senders` extension (external proposals are allowed only with one).
+    NoExternalSenders,
+    /// RFC 9420 §6.1, §12.1.8.1: an `external` sender whose `sender_index` names no entry
+    /// of the group's `external_senders` extension.
+    UnknownExternalSender,
+    /// RFC 9420 §12.1.8: a proposal type an `external` sender may not send (only `add`,
+    /// `remove`, `psk`, `reinit` and `group_context_extensions`; others MUST be rejected
+    /// as malformed).
+    ExternalProposalType,
 }
 
 /// A message or frame that is replayed, too old, or keyed for something we no longer hold.
@@ -238,6 +248,9 @@ pub enum ApiMisuse {
     /// A commit of ours still waits for the delivery service (RFC 9420 §14: one commit per
     /// epoch is accepted; confirm or discard the pending one first).
     CommitPending,
+    /// RFC 9420 §12.1.8: an external sender may only propose `add`, `remove`, `psk`,
+    /// `reinit` and `group_context_extensions`.
+    ExternalProposalType,
 }
 
 /// Something meetkey does not implement.
@@ -248,8 +261,6 @@ pub enum Unsupported {
     CipherSuite(u16),
     /// The protocol version is not implemented.
     ProtocolVersion(u16),
-    /// RFC 9420 §12.1.8.1: proposals from external senders (not members, not joiners).
-    ExternalSender,
     /// RFC 9420 §5.3: a credential type whose body meetkey cannot parse (the body has no
     /// length prefix, so it cannot be skipped).
     CredentialType(u16),
@@ -282,7 +293,6 @@ impl fmt::Display for Error {
             Self::Unsupported(Unsupported::WireFormat(t)) => {
                 write!(f, "unsupported wire format 0x{t:04x}")
             }
-            Self::Unsupported(e) => write!(f, "unsupported: {e:?}"),
             Self::Internal(what) => write!(f, "internal error (a bug in meetkey): {what}"),
         }
     }

@@ -18,8 +18,9 @@
 //! And beyond the list: meetkey's Update and leave proposals committed by OpenMLS,
 //! late (past-epoch) messages, resync by external commit, GREASE, `required_capabilities`
 //! and GroupContextExtensions both ways, external and resumption PSKs (by value, by reference, in
-//! Welcomes), trees out of band, `authenticated_data`, out-of-order messages, and leaves
-//! with a default extension (`application_id`) that their capabilities do not list.
+//! Welcomes), trees out of band, `authenticated_data`, out-of-order messages, leaves
+//! with a default extension (`application_id`) that their capabilities do not list, and
+//! Remove proposals from external senders (`external_senders`) committed by reference.
 //!
 //! meetkey's randomness is seeded; OpenMLS draws its own (its provider and HPKE seal take
 //! entropy from the OS and offer no seed), so key material differs between runs while the
@@ -33,9 +34,13 @@
 
 use meetkey::codec::{Decode, Encode};
 use meetkey::crypto::{CipherSuite, Secret, SignaturePrivateKey};
-use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
+use meetkey::mls::group::{
+    CommitOptions, ExternalProposer, Group, GroupConfig, KeyPackageBundle, ProcessedMessage,
+};
 use meetkey::mls::key_schedule::EpochAuthenticator;
-use meetkey::mls::wire::{Add, Credential, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove};
+use meetkey::mls::wire::{
+    Add, Credential, ExternalSender, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove,
+};
 use openmls::prelude as om;
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
@@ -1752,13 +1757,138 @@ fn new_member_proposal_from_openmls() {
     }
 }
 
+/// Proposals from external senders (RFC 9420 §12.1.8) both ways. A meetkey group lists
+/// two external senders: a meetkey `ExternalProposer` (index 0) and an OpenMLS signature
+/// key (index 1). The meetkey sender's Remove is stored by every member and committed by
+/// reference by OpenMLS; the OpenMLS sender's Remove (`ExternalProposal::new_remove`) is
+/// stored by every member and committed by reference by meetkey. All agree after each.
+#[test]
+fn external_remove_proposals_both_ways() {
+    for suite in SUITES {
+        let hs = Handshake::Public;
+        let mut r = rng(950 + u64::from(suite));
+        let mk_server = ExternalProposer::new(
+            CipherSuite(suite).suite().unwrap(),
+            SignaturePrivateKey::generate(&mut r),
+            0,
+        );
+        let om_server = SignatureKeyPair::new(om_suite(suite).signature_algorithm()).unwrap();
+        let senders = ExternalSender::extension(&[
+            mk_server.external_sender(Credential::Basic {
+                identity: b"meetkey server".to_vec(),
+            }),
+            ExternalSender {
+                signature_key: om_server.public().to_vec(),
+                credential: Credential::Basic {
+                    identity: b"openmls server".to_vec(),
+                },
+            },
+        ])
+        .unwrap();
+        let mut alice = Group::create(
+            hs.mk_config(),
+            mk_bundle(suite, "alice", &mut r),
+            b"served meeting",
+            vec![senders],
+            &mut r,
+        )
+        .unwrap();
+        let (mut bob, mut dave) = (
+            OmClient::new("bob", suite, hs),
+            OmClient::new("dave", suite, hs),
+        );
+        let carol_bundle = mk_bundle(suite, "carol", &mut r);
+        let (_, welcome) = mk_commit(
+            &mut alice,
+            &[
+                bob.key_package(),
+                mk_key_package_bytes(&carol_bundle),
+                dave.key_package(),
+            ],
+            &[],
+            true,
+            &mut r,
+        );
+        let welcome = welcome.unwrap();
+        bob.join_welcome(&welcome);
+        dave.join_welcome(&welcome);
+        let mut carol = mk_join_welcome(hs.mk_config(), &welcome, carol_bundle);
+        assert_eq!((bob.leaf(), dave.leaf(), carol.own_leaf().0), (1, 3, 2));
+        assert_agree(&alice, &bob);
+        assert_agree(&carol, &dave);
+
+        // meetkey's external sender removes Carol; OpenMLS (Bob) commits by reference.
+        let proposal = encode_mk(
+            &mk_server
+                .propose(
+                    alice.group_id(),
+                    alice.epoch(),
+                    Proposal::Remove(Remove { removed: 2 }),
+                    b"",
+                )
+                .unwrap(),
+        );
+        for g in [&mut alice, &mut carol] {
+            match g.process_message(&decode_mk(&proposal)).unwrap() {
+                ProcessedMessage::Proposal { sender, .. } => {
+                    assert_eq!(sender, meetkey::mls::wire::Sender::External(0));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(dave.process(&proposal), None);
+        assert_eq!(bob.process(&proposal), None);
+        let (commit, _) = bob.commit(&[], &[], false);
+        match alice.process_message(&decode_mk(&commit)).unwrap() {
+            ProcessedMessage::Commit(staged) => {
+                assert_eq!(staged.removed(), &[meetkey::mls::tree::math::LeafIndex(2)]);
+                alice.merge_staged_commit(*staged).unwrap();
+            }
+            other => panic!("{other:?}"),
+        }
+        mk_process(&mut carol, &commit);
+        assert!(!carol.is_active());
+        dave.process(&commit);
+        assert_agree(&alice, &bob);
+        assert_agree(&alice, &dave);
+
+        // OpenMLS's external sender removes Dave; meetkey (Alice) commits by reference.
+        let proposal = encode_om(
+            &om::ExternalProposal::new_remove::<OpenMlsRustCrypto>(
+                om::LeafNodeIndex::new(3),
+                om::GroupId::from_slice(alice.group_id()),
+                bob.group.as_ref().unwrap().epoch(),
+                &om_server,
+                om::SenderExtensionIndex::new(1),
+            )
+            .unwrap(),
+        );
+        match alice.process_message(&decode_mk(&proposal)).unwrap() {
+            ProcessedMessage::Proposal { sender, .. } => {
+                assert_eq!(sender, meetkey::mls::wire::Sender::External(1));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(bob.process(&proposal), None);
+        assert_eq!(dave.process(&proposal), None);
+        let (commit, _) = mk_commit(&mut alice, &[], &[], false, &mut r);
+        bob.process(&commit);
+        dave.process(&commit);
+        assert!(!dave.is_active());
+        assert_agree(&alice, &bob);
+        assert_eq!(alice.member_count(), 2);
+        let m = bob.send(b"just us");
+        assert_eq!(mk_process(&mut alice, &m).as_deref(), Some(&b"just us"[..]));
+    }
+}
+
 /// meetkey joins an OpenMLS group whose GroupContext names an external sender
 /// (`external_senders`, RFC 9420 §12.1.8.1), and adds an OpenMLS KeyPackage carrying the
 /// `last_resort` KeyPackage extension (unknown to RFC 9420: ignored, but it must be listed
 /// in the leaf's capabilities, §10). OpenMLS's `mark_as_last_resort` alone does not list
 /// it: both libraries refuse that KeyPackage (meetkey added it before its §10 check; the
 /// two then disagreed on the membership). Proposals *from* the external sender are not
-/// exchanged here: meetkey refuses them (`Unsupported::ExternalSender`).
+/// exchanged here.
 #[test]
 fn external_senders_context_and_last_resort_key_package() {
     for suite in SUITES {

@@ -10,13 +10,14 @@ use crate::codec::{Decode, Encode, Reader};
 use crate::crypto::{CipherSuite, Secret, SignaturePrivateKey};
 use crate::error::Result;
 use crate::mls::group::{
-    CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage, StagedCommit,
+    CommitOptions, ExternalProposer, Group, GroupConfig, KeyPackageBundle, ProcessedMessage,
+    StagedCommit,
 };
 use crate::mls::validate::{validate_key_package, AcceptBasicCredentials, GroupParams};
 use crate::mls::welcome::key_package_ref;
 use crate::mls::wire::{
-    Add, Commit, Credential, GroupContext, GroupInfo, KeyPackage, LeafNodeSource, Lifetime,
-    MlsMessage, MlsMessageBody, Proposal, Welcome, MAX_VEC_LEN,
+    Add, Commit, Credential, ExternalSender, GroupContext, GroupInfo, KeyPackage, LeafNodeSource,
+    Lifetime, MlsMessage, MlsMessageBody, Proposal, Welcome, MAX_VEC_LEN,
 };
 
 use super::rng::SeedRng;
@@ -111,7 +112,16 @@ impl Three {
     /// # Panics
     /// If building it fails: the group API is broken for constant, valid input.
     pub(super) fn new(suite: u16, encrypt_handshake: bool) -> Self {
-        let built = Self::build(suite, encrypt_handshake);
+        Self::new_with(suite, encrypt_handshake, false)
+    }
+
+    /// Builds the fixture in `suite`, its GroupContext listing [`external_proposer`] in an
+    /// `external_senders` extension when `external_senders` (RFC 9420 §12.1.8.1).
+    ///
+    /// # Panics
+    /// If building it fails: the group API is broken for constant, valid input.
+    pub(super) fn new_with(suite: u16, encrypt_handshake: bool, external_senders: bool) -> Self {
+        let built = Self::build(suite, encrypt_handshake, external_senders);
         assert!(built.is_ok(), "fixture group: {built:?}");
         match built {
             Ok(t) => t,
@@ -119,16 +129,25 @@ impl Three {
         }
     }
 
-    fn build(suite: u16, encrypt_handshake: bool) -> Result<Self> {
+    fn build(suite: u16, encrypt_handshake: bool, external_senders: bool) -> Result<Self> {
         let mut label = b"meetkey fuzz group ".to_vec();
         label.extend_from_slice(&suite.to_be_bytes());
         label.push(u8::from(encrypt_handshake));
+        let mut extensions = Vec::new();
+        if external_senders {
+            // A label of its own: the fixture without the extension stays as it was.
+            label.extend_from_slice(b" external senders");
+            let server = external_proposer(suite)?.external_sender(Credential::Basic {
+                identity: b"server".to_vec(),
+            });
+            extensions.push(ExternalSender::extension(&[server])?);
+        }
         let mut rng = SeedRng::new(&label);
         let mut alice = Group::create(
             config(encrypt_handshake),
             bundle(suite, "alice"),
             b"fuzz meeting",
-            vec![],
+            extensions,
             &mut rng,
         )?;
         let (b, c) = (bundle(suite, "bob"), bundle(suite, "carol"));
@@ -159,6 +178,20 @@ impl Three {
     fn members(&mut self) -> [&mut Group; 3] {
         [&mut self.alice, &mut self.bob, &mut self.carol]
     }
+}
+
+/// The external sender (index 0) of fixtures built with `external_senders`, the same on
+/// every call for the same suite.
+///
+/// # Errors
+/// For a suite meetkey does not implement.
+pub(super) fn external_proposer(suite: u16) -> Result<ExternalProposer> {
+    let mut rng = SeedRng::new(b"meetkey fuzz external sender");
+    Ok(ExternalProposer::new(
+        CipherSuite(suite).suite()?,
+        SignaturePrivateKey::generate(&mut rng),
+        0,
+    ))
 }
 
 /// An Add proposal by value.
@@ -386,7 +419,8 @@ pub(super) fn external_joins(data: &[u8]) -> bool {
 // ---------------------------------------------------------------------------------------
 
 /// What the first byte of a `commit_process` input selects (bits 0-1), besides the suite
-/// (bit 2: suite 3, else 1) and PrivateMessage handshakes (bit 3).
+/// (bit 2: suite 3, else 1), PrivateMessage handshakes (bit 3) and a fixture whose
+/// GroupContext lists an external sender (bit 4, [`EXTERNAL_SENDERS_BIT`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
     /// The rest is an MLSMessage from the network, processed by every member.
@@ -417,6 +451,11 @@ impl Mode {
     }
 }
 
+/// The selector bit of a `commit_process` input for a fixture with an `external_senders`
+/// extension: network inputs then reach the processing of external proposals
+/// (RFC 9420 §12.1.8).
+pub(super) const EXTERNAL_SENDERS_BIT: u8 = 16;
+
 /// Commit processing (RFC 9420 §12.4.2) against the fixture group. The first byte selects
 /// a [`Mode`]; the rest is its input. Whatever the input: a member that rejects a message
 /// is unchanged; members that accept the same commit agree afterwards and can still talk;
@@ -438,12 +477,16 @@ pub(super) fn commit_outcome(data: &[u8]) -> u8 {
     };
     let suite = if selector & 4 != 0 { 3 } else { 1 };
     let encrypt_handshake = selector & 8 != 0;
+    let external = selector & EXTERNAL_SENDERS_BIT != 0;
     match Mode::of(selector) {
         Mode::Network => {
             let Some(msg) = decode_round_trip::<MlsMessage>(rest) else {
                 return 0;
             };
-            network(&mut Three::new(suite, encrypt_handshake), &msg)
+            network(
+                &mut Three::new_with(suite, encrypt_handshake, external),
+                &msg,
+            )
         }
         Mode::AliceCommits => {
             let mut r = Reader::new(rest);
@@ -458,19 +501,28 @@ pub(super) fn commit_outcome(data: &[u8]) -> u8 {
                 rest.get(..consumed),
                 "a proposal list did not re-encode to its input"
             );
-            alice_commits(&mut Three::new(suite, encrypt_handshake), proposals)
+            alice_commits(
+                &mut Three::new_with(suite, encrypt_handshake, external),
+                proposals,
+            )
         }
         Mode::CarolProposes => {
             let Some(proposal) = decode_round_trip::<Proposal>(rest) else {
                 return 0;
             };
-            carol_proposes(&mut Three::new(suite, encrypt_handshake), proposal)
+            carol_proposes(
+                &mut Three::new_with(suite, encrypt_handshake, external),
+                proposal,
+            )
         }
         Mode::MaliciousCommit => {
             let Some(commit) = decode_round_trip::<Commit>(rest) else {
                 return 0;
             };
-            malicious_commit(&mut Three::new(suite, encrypt_handshake), commit);
+            malicious_commit(
+                &mut Three::new_with(suite, encrypt_handshake, external),
+                commit,
+            );
             0
         }
     }

@@ -16,7 +16,7 @@ use crate::mls::wire::{
 };
 use crate::routing::{Jurisdiction, Policy, SignedDirectory};
 
-use super::group::{add, bundle, config, Mode, Three};
+use super::group::{add, bundle, config, external_proposer, Mode, Three, EXTERNAL_SENDERS_BIT};
 use super::rng::SeedRng;
 use super::routing::OPERATOR_SEED;
 
@@ -252,6 +252,26 @@ pub(super) fn all() -> Vec<Seed> {
             put("commit_process", format!("{tag}-external"), net(&external));
             put("mls_message", format!("{tag}-external"), bytes(&external));
 
+            // Proposals from the external sender of a fixture that lists it (§12.1.8).
+            let f = Three::new_with(suite, hs, true);
+            let server = external_proposer(suite).unwrap();
+            for (name, p) in [
+                ("remove-carol", Proposal::Remove(Remove { removed: 2 })),
+                ("add-dave", add(dave.clone())),
+            ] {
+                let m = server
+                    .propose(f.alice.group_id(), f.alice.epoch(), p, b"")
+                    .unwrap();
+                let mut input = net(&m);
+                if let Some(selector) = input.first_mut() {
+                    *selector |= EXTERNAL_SENDERS_BIT;
+                }
+                put("commit_process", format!("{tag}-ext-{name}"), input);
+                if !hs && suite == 1 {
+                    put("mls_message", format!("{tag}-ext-{name}"), bytes(&m));
+                }
+            }
+
             // Proposal lists for Alice to commit, and proposals for Carol to send.
             let lists: [(&str, Vec<Proposal>); 4] = [
                 ("empty", vec![]),
@@ -377,4 +397,21 @@ pub(super) fn all() -> Vec<Seed> {
         );
     }
     out
+}
+
+/// The external proposals of the seeds are accepted and committed by the fixture that
+/// lists their sender (the harness reaches the end), and refused by the one that does not.
+#[test]
+fn external_sender_seeds_reach_the_end() {
+    let ext: Vec<_> = all()
+        .into_iter()
+        .filter(|(t, n, _)| *t == "commit_process" && n.contains("-ext-"))
+        .collect();
+    assert_eq!(ext.len(), 8);
+    for (_, name, input) in &ext {
+        assert_eq!(super::group::commit_outcome(input), 2, "{name}");
+        let mut without = input.clone();
+        without[0] &= !EXTERNAL_SENDERS_BIT;
+        assert_eq!(super::group::commit_outcome(&without), 1, "{name}");
+    }
 }

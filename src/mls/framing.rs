@@ -48,8 +48,8 @@ const fn ratchet_kind(content_type: ContentType) -> RatchetKind {
 
 /// Whether a sender of this type may send this content (RFC 9420 §6.1): `external` senders
 /// only proposals, `new_member_commit` only commits, `new_member_proposal` only Add
-/// proposals; members anything. (Which proposal types an external sender may send depends
-/// on the group and is checked by the caller.)
+/// proposals; members anything. (Which proposal types an external sender may send, §12.1.8,
+/// is checked by the caller with the sender's key: `validate::external_sender_may_propose`.)
 const fn sender_may_send(sender: Sender, body: &FramedContentBody) -> bool {
     match (sender, body) {
         (Sender::Member(_), _)

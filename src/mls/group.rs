@@ -17,6 +17,7 @@ pub mod bench_support;
 mod commit;
 mod create;
 mod epoch;
+mod external;
 mod join;
 mod key_package;
 mod persist;
@@ -38,6 +39,7 @@ use super::wire::{Credential, GroupContext, Proposal, Sender};
 
 pub use commit::{CommitOptions, CommitOutput};
 pub use epoch::MAX_EXPORT_LEN;
+pub use external::ExternalProposer;
 pub use key_package::KeyPackageBundle;
 pub use persist::STATE_VERSION;
 pub use process::{ProcessedMessage, StagedCommit};

@@ -257,3 +257,45 @@ pub fn required_capabilities(
     r.finish()?;
     Ok((exts, props, creds))
 }
+
+/// Whether an `external` sender may send proposals of type `t` (RFC 9420 §12.1.8, the
+/// "Ext" column of the proposal type registry, §17.4): `add`, `remove`, `psk`, `reinit`
+/// and `group_context_extensions`; not `update` or `external_init`.
+#[must_use]
+pub const fn external_sender_may_propose(t: ProposalType) -> bool {
+    matches!(
+        t,
+        ProposalType::ADD
+            | ProposalType::REMOVE
+            | ProposalType::PSK
+            | ProposalType::REINIT
+            | ProposalType::GROUP_CONTEXT_EXTENSIONS
+    )
+}
+
+/// Decodes and validates the `external_senders` extension among GroupContext
+/// `extensions` (RFC 9420 §12.1.8.1), `None` without one. RFC 9420 §5.3.1: when an
+/// `external_senders` extension is added to the group or updated, each credential MUST be
+/// validated with the AS — here the application's [`CredentialValidator`], given the
+/// entry's signature key; each signature key must also be a valid key of the group's
+/// signature scheme.
+///
+/// # Errors
+/// [`InvalidMessage`](crate::error::InvalidMessage) when the extension does not decode or a
+/// signature key is not a valid key; [`PeerMisbehaved::CredentialRejected`] when the
+/// application rejects a credential.
+pub fn external_senders(
+    extensions: &[super::wire::Extension],
+    credentials: &dyn CredentialValidator,
+) -> Result<Option<Vec<super::wire::ExternalSender>>> {
+    let Some(senders) = super::wire::ExternalSender::from_extensions(extensions)? else {
+        return Ok(None);
+    };
+    for s in &senders {
+        SignaturePublicKey::from_bytes(&s.signature_key)?;
+        credentials
+            .validate(&s.credential, &s.signature_key)
+            .map_err(|_| Error::from(PeerMisbehaved::CredentialRejected))?;
+    }
+    Ok(Some(senders))
+}

@@ -48,7 +48,7 @@ pub use authenticated_content::{
 };
 pub use commit::Commit;
 pub use credential::{Certificate, Credential, CredentialType};
-pub use extension::{Extension, ExtensionType};
+pub use extension::{Extension, ExtensionType, ExternalSender};
 pub use framing::{
     ContentType, FramedContent, FramedContentAuthData, FramedContentBody, Sender, WireFormat,
 };

@@ -83,6 +83,9 @@ pub(super) fn apply_proposals(
                 }
             }
             required = validate::required_capabilities(&gce.extensions)?;
+            // §5.3.1, §12.1.8.1: an added or updated `external_senders` extension is
+            // well-formed and each of its credentials acceptable to the application.
+            validate::external_senders(&gce.extensions, params.credentials)?;
             // §11.1: the new required capabilities are supported by every current member
             // (default extension and proposal types always are).
             let (exts, props, creds) = &required;

@@ -22,8 +22,15 @@ impl Group {
     /// interim_transcript_hash = Hash("" || confirmation_tag)
     /// ```
     ///
+    /// `extensions` become the GroupContext extensions; an `external_senders` extension
+    /// there (built with [`ExternalSender::extension`](crate::mls::wire::ExternalSender::extension))
+    /// lets its entries send proposals to the group (RFC 9420 §12.1.8).
+    ///
     /// # Errors
-    /// Only on an encoding overflow of absurd extensions.
+    /// For an `external_senders` extension that does not decode, holds an invalid signature
+    /// key, or a credential the configured validator rejects
+    /// ([`PeerMisbehaved::CredentialRejected`](crate::error::PeerMisbehaved::CredentialRejected),
+    /// RFC 9420 §5.3.1); on an encoding overflow of absurd extensions.
     pub fn create(
         config: GroupConfig,
         bundle: KeyPackageBundle,
@@ -32,6 +39,7 @@ impl Group {
         rng: &mut impl Rng,
     ) -> Result<Self> {
         let suite = bundle.key_package.cipher_suite.suite()?;
+        crate::mls::validate::external_senders(&extensions, &*config.credentials)?;
         let KeyPackageBundle {
             key_package,
             leaf_key,

@@ -63,6 +63,8 @@ fn check_tree(tree: &RatchetTree, group_info: &GroupInfo, config: &GroupConfig) 
         required_credentials: &required_credentials,
         credentials: &*config.credentials,
     };
+    // §5.3.1: the credentials of the group's external senders are validated too.
+    validate::external_senders(&group_info.group_context.extensions, &*config.credentials)?;
     let leaves: Vec<_> = tree.leaves().collect();
     let checks = crate::parallel::map(&leaves, |(l, leaf)| {
         let context = match leaf.leaf_node_source {

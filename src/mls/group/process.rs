@@ -14,8 +14,9 @@ use crate::mls::tree::math::{LeafIndex, NodeIndex};
 use crate::mls::tree::{treekem, TreeChanges, TreeDiff};
 use crate::mls::validate::{self, GroupParams, LeafContext};
 use crate::mls::wire::{
-    AuthenticatedContent, Commit, ContentType, FramedContentBody, GroupContext, MlsMessage,
-    MlsMessageBody, PreSharedKeyId, Proposal, ProposalOrRef, Psk, ReInit, Sender,
+    AuthenticatedContent, Commit, ContentType, ExternalSender, FramedContentBody, GroupContext,
+    MlsMessage, MlsMessageBody, PreSharedKeyId, Proposal, ProposalOrRef, Psk, ReInit, Sender,
+    WireFormat,
 };
 
 use super::apply::{self, Applied};
@@ -132,7 +133,13 @@ impl Group {
     /// # Errors
     /// [`Stale::WrongEpoch`] for another epoch; [`PeerMisbehaved::WrongGroup`] for another
     /// group; [`Error::AuthenticationFailed`] when a tag, MAC or signature does not verify;
-    /// the detailed [`PeerMisbehaved`] rule a commit breaks. On error the group is unchanged.
+    /// the detailed [`PeerMisbehaved`] rule a commit breaks. A proposal from an `external`
+    /// sender (RFC 9420 §12.1.8) fails with [`PeerMisbehaved::NoExternalSenders`] when the
+    /// group has no `external_senders` extension, [`PeerMisbehaved::UnknownExternalSender`]
+    /// for a `sender_index` outside it, [`PeerMisbehaved::ExternalProposalType`] for an
+    /// Update or ExternalInit, [`PeerMisbehaved::MembershipTagPresence`] with a membership
+    /// tag, and [`PeerMisbehaved::UnexpectedContentType`] for a commit or application data.
+    /// On error the group is unchanged.
     pub fn process_message(&mut self, message: &MlsMessage) -> Result<ProcessedMessage> {
         if !self.active {
             return Err(ApiMisuse::NotAMember.into());
@@ -241,8 +248,37 @@ impl Group {
             (Sender::NewMemberProposal, FramedContentBody::Proposal(Proposal::Add(add))) => {
                 SignaturePublicKey::from_bytes(&add.key_package.leaf_node.signature_key)
             }
-            _ => Err(crate::error::Unsupported::ExternalSender.into()),
+            (Sender::External(index), FramedContentBody::Proposal(proposal)) => {
+                self.external_sender_key(*index, auth, proposal)
+            }
+            // Framing (§6.1) lets no other sender type send other content.
+            _ => Err(PeerMisbehaved::UnexpectedContentType.into()),
         }
+    }
+
+    /// The signature key of `external(index)` for a proposal (RFC 9420 §6.1, §12.1.8): the
+    /// proposal type must be one external senders may send, the message a PublicMessage
+    /// (the sender has no keys for a PrivateMessage), and `index` an entry of the group's
+    /// `external_senders` extension (validated when it entered the group).
+    fn external_sender_key(
+        &self,
+        index: u32,
+        auth: &AuthenticatedContent,
+        proposal: &Proposal,
+    ) -> Result<SignaturePublicKey> {
+        if !validate::external_sender_may_propose(proposal.proposal_type()) {
+            return Err(PeerMisbehaved::ExternalProposalType.into());
+        }
+        if auth.wire_format != WireFormat::MLS_PUBLIC_MESSAGE {
+            return Err(PeerMisbehaved::UnexpectedContentType.into());
+        }
+        let senders = ExternalSender::from_extensions(&self.context.extensions)?
+            .ok_or(PeerMisbehaved::NoExternalSenders)?;
+        let sender = usize::try_from(index)
+            .ok()
+            .and_then(|i| senders.get(i))
+            .ok_or(PeerMisbehaved::UnknownExternalSender)?;
+        SignaturePublicKey::from_bytes(&sender.signature_key)
     }
 
     /// An application message of a retained past epoch.
@@ -350,7 +386,8 @@ impl Group {
                     .ok_or(PeerMisbehaved::InvalidExternalCommit)?;
                 diff.add_leaf(path.leaf_node.clone())?
             }
-            _ => return Err(crate::error::Unsupported::ExternalSender.into()),
+            // §6.1: only members and new members commit (framing already refused others).
+            _ => return Err(PeerMisbehaved::UnexpectedContentType.into()),
         };
         let extensions = applied
             .extensions

@@ -1,0 +1,237 @@
+//! Proposals from outside the group (RFC 9420 §12.1.8): a party listed in the group's
+//! `external_senders` extension (e.g. the meeting server) signs proposals that members
+//! then commit by reference.
+
+use crate::crypto::{SignaturePrivateKey, Suite};
+use crate::error::{ApiMisuse, Result};
+use crate::mls::framing;
+use crate::mls::validate;
+use crate::mls::wire::{
+    Credential, ExternalSender, FramedContent, FramedContentBody, GroupContext, MlsMessage,
+    MlsMessageBody, Proposal, ProtocolVersion, Sender, WireFormat,
+};
+
+/// An external sender: signs proposals as `external(sender_index)` (RFC 9420 §6.1,
+/// §12.1.8).
+///
+/// `sender_index` is the position of this sender's [`ExternalSender`] entry in the
+/// `external_senders` extension of the groups it proposes to; members verify its
+/// signatures with that entry's key.
+#[derive(Debug)]
+pub struct ExternalProposer {
+    suite: Suite,
+    signer: SignaturePrivateKey,
+    sender_index: u32,
+}
+
+impl ExternalProposer {
+    /// An external sender of groups of `suite`, signing with `signer`, listed at
+    /// `sender_index` of their `external_senders` extension.
+    #[must_use]
+    pub const fn new(suite: Suite, signer: SignaturePrivateKey, sender_index: u32) -> Self {
+        Self {
+            suite,
+            signer,
+            sender_index,
+        }
+    }
+
+    /// The `external_senders` entry of this sender, presenting `credential`, to put into a
+    /// group's extension (at index `sender_index`) with [`ExternalSender::extension`].
+    #[must_use]
+    pub fn external_sender(&self, credential: Credential) -> ExternalSender {
+        ExternalSender {
+            signature_key: self.signer.public_key().to_bytes().to_vec(),
+            credential,
+        }
+    }
+
+    /// The index of this sender in the groups' `external_senders` extension.
+    #[must_use]
+    pub const fn sender_index(&self) -> u32 {
+        self.sender_index
+    }
+
+    /// Creates a proposal message for epoch `epoch` of group `group_id`: a PublicMessage
+    /// from `external(sender_index)`, signed over `FramedContentTBS` (which, for an external
+    /// sender, does not include the GroupContext, RFC 9420 §6.1) and without a membership
+    /// tag (§6.2). It must reach the group in that epoch; a member commits it by reference.
+    ///
+    /// The proposal is not checked against the group (the sender may not know its tree): a
+    /// Remove of an empty leaf, say, is refused by the members when they commit.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::ExternalProposalType`] for `update` and `external_init` proposals
+    /// (RFC 9420 §12.1.8); [`ApiMisuse::EncodingOverflow`] for absurdly large content.
+    pub fn propose(
+        &self,
+        group_id: &[u8],
+        epoch: u64,
+        proposal: Proposal,
+        authenticated_data: &[u8],
+    ) -> Result<MlsMessage> {
+        if !validate::external_sender_may_propose(proposal.proposal_type()) {
+            return Err(ApiMisuse::ExternalProposalType.into());
+        }
+        let content = FramedContent {
+            group_id: group_id.to_vec(),
+            epoch,
+            sender: Sender::External(self.sender_index),
+            authenticated_data: authenticated_data.to_vec(),
+            body: FramedContentBody::Proposal(proposal),
+        };
+        // Neither the signature (no group_context for external senders, §6.1) nor the
+        // PublicMessage (no membership tag, §6.2) covers the GroupContext: a stand-in with
+        // the group id and epoch is enough.
+        let context = GroupContext {
+            version: ProtocolVersion::MLS10,
+            cipher_suite: self.suite.id(),
+            group_id: group_id.to_vec(),
+            epoch,
+            tree_hash: Vec::new(),
+            confirmed_transcript_hash: Vec::new(),
+            extensions: Vec::new(),
+        };
+        let auth = framing::sign_content(
+            &self.suite,
+            &self.signer,
+            WireFormat::MLS_PUBLIC_MESSAGE,
+            content,
+            &context,
+        )?;
+        let message = framing::protect_public(&self.suite, auth, None, &context)?;
+        Ok(MlsMessage {
+            version: ProtocolVersion::MLS10,
+            body: MlsMessageBody::PublicMessage(Box::new(message)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand_core::SeedableRng;
+
+    use super::*;
+    use crate::error::{Error, PeerMisbehaved};
+    use crate::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle};
+    use crate::mls::wire::{
+        Add, AuthenticatedContent, Commit, GroupContextExtensions, Lifetime, ProposalOrRef, Remove,
+    };
+
+    type Rng = rand_chacha::ChaCha20Rng;
+
+    fn bundle(name: &str, rng: &mut Rng) -> KeyPackageBundle {
+        let suite = crate::crypto::CipherSuite(1).suite().unwrap();
+        KeyPackageBundle::new(
+            &suite,
+            Credential::Basic {
+                identity: name.as_bytes().to_vec(),
+            },
+            SignaturePrivateKey::generate(rng),
+            Lifetime {
+                not_before: 0,
+                not_after: u64::MAX,
+            },
+            &[],
+            rng,
+        )
+        .unwrap()
+    }
+
+    /// Alice and Bob in a group listing `server` as external sender 0.
+    fn two(rng: &mut Rng) -> (ExternalProposer, Group, Group) {
+        let suite = crate::crypto::CipherSuite(1).suite().unwrap();
+        let server = ExternalProposer::new(suite, SignaturePrivateKey::generate(rng), 0);
+        let ext = ExternalSender::extension(&[server.external_sender(Credential::Basic {
+            identity: b"server".to_vec(),
+        })])
+        .unwrap();
+        let mut alice = Group::create(
+            GroupConfig::default(),
+            bundle("alice", rng),
+            b"g",
+            vec![ext],
+            rng,
+        )
+        .unwrap();
+        let b = bundle("bob", rng);
+        let add = Proposal::Add(Box::new(Add {
+            key_package: b.key_package.clone(),
+        }));
+        let out = alice
+            .commit(vec![add], &CommitOptions::default(), rng)
+            .unwrap();
+        alice.merge_pending_commit().unwrap();
+        let MlsMessageBody::Welcome(w) = &out.welcome.unwrap().body else {
+            panic!("welcome")
+        };
+        let bob = Group::join_welcome(GroupConfig::default(), w, b, None, vec![]).unwrap();
+        (server, alice, bob)
+    }
+
+    /// The ProposalRef of an external proposal message (RFC 9420 §5.2).
+    fn reference(msg: &MlsMessage) -> Vec<u8> {
+        let MlsMessageBody::PublicMessage(pm) = &msg.body else {
+            panic!("public")
+        };
+        let auth = AuthenticatedContent {
+            wire_format: WireFormat::MLS_PUBLIC_MESSAGE,
+            content: pm.content.clone(),
+            auth: pm.auth.clone(),
+        };
+        framing::proposal_ref(&crate::crypto::CipherSuite(1).suite().unwrap(), &auth).unwrap()
+    }
+
+    /// RFC 9420 §12.2 at the receiver: a commit (made by a member that skipped its own
+    /// checks) whose proposals, by reference to an external proposal or by value, are
+    /// invalid is refused, and the receiver is unchanged.
+    #[test]
+    fn receivers_validate_committed_external_proposals() {
+        let mut rng = Rng::seed_from_u64(30);
+        let (server, mut alice, mut bob) = two(&mut rng);
+        let bad_remove = server
+            .propose(
+                bob.group_id(),
+                bob.epoch(),
+                Proposal::Remove(Remove { removed: 5 }),
+                b"",
+            )
+            .unwrap();
+        alice.process_message(&bad_remove).unwrap();
+        bob.process_message(&bad_remove).unwrap();
+        let before = bob.to_bytes().unwrap();
+        let rejected = ExternalSender::extension(&[server.external_sender(Credential::Basic {
+            identity: Vec::new(),
+        })])
+        .unwrap();
+        let cases = [
+            (
+                ProposalOrRef::Reference(reference(&bad_remove)),
+                Error::from(PeerMisbehaved::InvalidProposalList),
+            ),
+            (
+                ProposalOrRef::Reference(vec![0; 32]),
+                PeerMisbehaved::UnknownProposalRef.into(),
+            ),
+            (
+                ProposalOrRef::Proposal(Proposal::GroupContextExtensions(GroupContextExtensions {
+                    extensions: vec![rejected],
+                })),
+                PeerMisbehaved::CredentialRejected.into(),
+            ),
+        ];
+        for (p, err) in cases {
+            let msg = alice
+                .frame_commit_unchecked(
+                    Commit {
+                        proposals: vec![p],
+                        path: None,
+                    },
+                    &mut rng,
+                )
+                .unwrap();
+            assert_eq!(bob.process_message(&msg).map(|_| ()), Err(err));
+            assert!(*before == *bob.to_bytes().unwrap());
+        }
+    }
+}
