@@ -295,7 +295,12 @@ fn measure_library(run: &mut Run, lib: &dyn Library, sizes: &[usize]) {
         // 2. self-update, sparse.
         let names = ["self_update_create_sparse", "self_update_process_sparse"];
         if run.was_too_slow(name, names[0]) {
-            run.skip(name, n, &names, "skipped: > 3 min per sample at a smaller size");
+            run.skip(
+                name,
+                n,
+                &names,
+                "skipped: > 3 min per sample at a smaller size",
+            );
         } else {
             let s = self_updates(run, pair.as_mut());
             run.record(name, n, &names, &s);
@@ -303,7 +308,12 @@ fn measure_library(run: &mut Run, lib: &dyn Library, sizes: &[usize]) {
         // 4. remove, sparse.
         let names = ["remove_create_sparse", "remove_process_sparse"];
         if run.was_too_slow(name, names[0]) {
-            run.skip(name, n, &names, "skipped: > 3 min per sample at a smaller size");
+            run.skip(
+                name,
+                n,
+                &names,
+                "skipped: > 3 min per sample at a smaller size",
+            );
         } else {
             let s = removes(run, pair.as_mut(), n);
             run.record(name, n, &names, &s);
@@ -311,7 +321,10 @@ fn measure_library(run: &mut Run, lib: &dyn Library, sizes: &[usize]) {
         drop(pair);
 
         // 3. and 4. in a populated tree.
-        let names_su = ["self_update_create_populated", "self_update_process_populated"];
+        let names_su = [
+            "self_update_create_populated",
+            "self_update_process_populated",
+        ];
         let names_rm = ["remove_create_populated", "remove_process_populated"];
         if n > lib.populated_max() {
             let why = populated_setup_1000.map_or_else(

@@ -198,8 +198,7 @@ impl Library for Meetkey {
         }
         let seed = n as u64 * 10 + 7;
         let mut r = Rng::seed_from_u64(seed);
-        let mut a =
-            Group::create(config(), bundle(seed, 0), b"populated", vec![], &mut r).unwrap();
+        let mut a = Group::create(config(), bundle(seed, 0), b"populated", vec![], &mut r).unwrap();
         let mut b = None;
         for i in 1..n {
             let MlsMessageBody::GroupInfo(gi) = a.group_info(true).unwrap().body else {

@@ -125,7 +125,9 @@ fn process_commit(client: &Client, group: &mut om::MlsGroup, commit: &[u8]) {
         .unwrap();
     match processed.into_content() {
         om::ProcessedMessageContent::StagedCommitMessage(staged) => {
-            group.merge_staged_commit(&client.provider, *staged).unwrap();
+            group
+                .merge_staged_commit(&client.provider, *staged)
+                .unwrap();
         }
         _ => panic!("not a commit"),
     }

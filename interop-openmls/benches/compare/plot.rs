@@ -84,10 +84,7 @@ pub(crate) fn draw(r: &Results, path: &Path) -> Result<(), Box<dyn std::error::E
                 });
             match i {
                 0 => {
-                    chart.draw_series(
-                        pts.iter()
-                            .map(|&p| Circle::new(p, 4, colour.filled())),
-                    )?;
+                    chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, colour.filled())))?;
                 }
                 1 => {
                     chart.draw_series(
@@ -97,7 +94,8 @@ pub(crate) fn draw(r: &Results, path: &Path) -> Result<(), Box<dyn std::error::E
                 }
                 _ => {
                     chart.draw_series(
-                        pts.iter().map(|&p| Cross::new(p, 4, colour.stroke_width(2))),
+                        pts.iter()
+                            .map(|&p| Cross::new(p, 4, colour.stroke_width(2))),
                     )?;
                 }
             }

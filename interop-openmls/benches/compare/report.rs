@@ -135,7 +135,13 @@ pub(crate) struct MemoryCell {
 
 impl MemoryCell {
     /// From the client's (retained, peak) and the join's (retained, peak) deltas.
-    pub(crate) fn new(n: usize, client: isize, client_peak: isize, join: isize, peak: isize) -> Self {
+    pub(crate) fn new(
+        n: usize,
+        client: isize,
+        client_peak: isize,
+        join: isize,
+        peak: isize,
+    ) -> Self {
         Self {
             library: String::new(),
             n,
@@ -245,8 +251,10 @@ fn fmt_bytes(b: isize) -> String {
     let b = b as f64;
     if b >= 1_048_576.0 {
         format!("{:.1} MiB", b / 1_048_576.0)
-    } else {
+    } else if b >= 10_240.0 {
         format!("{:.0} KiB", b / 1024.0)
+    } else {
+        format!("{b:.0} B")
     }
 }
 
@@ -257,7 +265,9 @@ fn cell_text(r: &Results, scenario: &str, library: &str, n: usize) -> String {
             median_ns: Some(ns),
             ..
         }) => fmt_duration(Duration::from_nanos(*ns)),
-        Some(Cell { note: Some(why), .. }) => format!("— ({why})"),
+        Some(Cell {
+            note: Some(why), ..
+        }) => format!("— ({why})"),
         _ => "—".to_owned(),
     }
 }
@@ -333,7 +343,10 @@ pub(crate) fn markdown(r: &Results) -> String {
         r.date,
         r.duration_s / 60.0
     );
-    let _ = writeln!(s, "```sh\ncargo bench -p meetkey-interop-openmls --bench compare\n```\n");
+    let _ = writeln!(
+        s,
+        "```sh\ncargo bench -p meetkey-interop-openmls --bench compare\n```\n"
+    );
     let _ = writeln!(
         s,
         "(`COMPARE_MAX=<n>` caps the group sizes for a quick run, `COMPARE_OUT=<dir>` writes \
@@ -341,11 +354,18 @@ pub(crate) fn markdown(r: &Results) -> String {
          raw results.)\n"
     );
     let _ = writeln!(s, "## Machine\n");
-    let _ = writeln!(s, "- CPU: {} ({} cores as seen by the process)", r.cpu, r.cores);
+    let _ = writeln!(
+        s,
+        "- CPU: {} ({} cores as seen by the process)",
+        r.cpu, r.cores
+    );
     let _ = writeln!(s, "- {}", r.rustc);
     let crates: Vec<String> = r.crates.iter().map(|(n, v)| format!("{n} {v}")).collect();
     let _ = writeln!(s, "- crates: {}", crates.join(", "));
-    let _ = writeln!(s, "- suite 0x0001 (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519)\n");
+    let _ = writeln!(
+        s,
+        "- suite 0x0001 (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519)\n"
+    );
 
     let _ = writeln!(s, "## Method\n");
     let _ = writeln!(
@@ -418,7 +438,10 @@ pub(crate) fn markdown(r: &Results) -> String {
          client's creation to the end of the join. The Welcome bytes themselves are not \
          counted.\n"
     );
-    let _ = writeln!(s, "Ratio column: meetkey / the fastest peer (< 1: meetkey faster).\n");
+    let _ = writeln!(
+        s,
+        "Ratio column: meetkey / the fastest peer (< 1: meetkey faster).\n"
+    );
     let _ = writeln!(
         s,
         "![Rotation time against group size, log–log](docs/benchmarks.svg)\n"
@@ -429,7 +452,10 @@ pub(crate) fn markdown(r: &Results) -> String {
         let _ = writeln!(s, "### {group}\n");
         for sc in scenarios {
             let _ = writeln!(s, "**{}** (`{}`)\n", sc.title, sc.id);
-            let _ = writeln!(s, "| n | meetkey | OpenMLS | mls-rs | meetkey / best peer |");
+            let _ = writeln!(
+                s,
+                "| n | meetkey | OpenMLS | mls-rs | meetkey / best peer |"
+            );
             let _ = writeln!(s, "| ---: | ---: | ---: | ---: | ---: |");
             for &n in &r.sizes {
                 let _ = writeln!(
@@ -502,10 +528,8 @@ fn rustc_version() -> String {
 
 /// The versions of the compared crates, from the workspace's Cargo.lock.
 fn crate_versions() -> Vec<(String, String)> {
-    let lock = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock"),
-    )
-    .unwrap_or_default();
+    let lock = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock"))
+        .unwrap_or_default();
     let wanted = [
         "meetkey",
         "openmls",
