@@ -1,14 +1,15 @@
-//! MLS key rotation against group size (the MLS group issue): groups of 10, 100, 1 000 and
-//! 10 000 members in suites 0x0001 and 0x0003, built by one commit that adds everyone (a
-//! "sparse" tree):
+//! MLS key rotation against group size (the MLS group issue): groups of 10, 100, 1 000,
+//! 5 000 and 10 000 members in suites 0x0001 and 0x0003, in two tree shapes: "sparse" (built
+//! by one commit that adds everyone) and "populated" (then every member committed once; ids
+//! `…/populated`, built with the `bench-internals` feature, see `populated`):
 //!
-//! - `build_commit_create`: the commit adding n-1 KeyPackages (up to 1 000 members);
+//! - `build_commit_create`: the commit adding n-1 KeyPackages (sparse);
 //! - `join_from_welcome`: a new member joining from that commit's Welcome;
 //! - `self_update_create` / `self_update_process`: a self-update commit, and its processing
 //!   by another member;
 //! - `remove_create` / `remove_process`: a remove commit, and its processing;
 //! - `external_join`: joining by external commit from a GroupInfo with the tree;
-//! - `application_1KiB_protect_unprotect`.
+//! - `application_1KiB_protect_unprotect` (sparse; it does not depend on the tree).
 //!
 //! Every member's KeyPackage comes from its own seeded RNG, so a member's bundle (with its
 //! private keys) can be made again for each join iteration. Setup stays out of the timed
@@ -22,6 +23,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
+use meetkey::mls::group::bench_support;
 use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
 use meetkey::mls::wire::{Add, Credential, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove};
 use rand_core::SeedableRng;
@@ -77,10 +79,11 @@ fn commit(g: &mut Group, proposals: Vec<Proposal>, r: &mut Rng) -> MlsMessage {
     out.commit
 }
 
-/// A populated tree: the group is built by n-1 external joins in turn (each joiner's commit
-/// fills its whole filtered direct path, leaving no unmerged leaves), so every parent node
-/// holds a key, as after every member has committed once. Returns the creator and the first
-/// joiner, both at the latest epoch.
+/// A populated tree: the group is built by one commit adding n-1 members, then every member
+/// commits once (`bench_support::populate`, feature `bench-internals`: one throwaway state acts
+/// as each unmeasured member in turn, in O(n log n)), so every parent node holds a key and no
+/// leaf is unmerged. Returns the creator (leaf 0) and the last member (leaf n-1), both at the
+/// latest epoch.
 fn populated(suite: u16, seed: u64, n: usize) -> (Group, Group) {
     let mut r = Rng::seed_from_u64(seed);
     let mut creator = Group::create(
@@ -91,24 +94,28 @@ fn populated(suite: u16, seed: u64, n: usize) -> (Group, Group) {
         &mut r,
     )
     .unwrap();
-    let mut first: Option<Group> = None;
-    for i in 1..n {
-        let MlsMessageBody::GroupInfo(gi) = creator.group_info(true).unwrap().body else {
-            unreachable!()
-        };
-        let (joiner, commit) =
-            Group::join_external(config(), &gi, None, bundle(suite, seed, i), &mut r).unwrap();
-        for g in core::iter::once(&mut creator).chain(first.as_mut()) {
-            match g.process_message(&commit).unwrap() {
-                ProcessedMessage::Commit(staged) => g.merge_staged_commit(*staged).unwrap(),
-                _ => panic!("not a commit"),
-            }
-        }
-        if first.is_none() {
-            first = Some(joiner);
-        }
-    }
-    (creator, first.unwrap())
+    let welcome = commit_adds(&mut creator, suite, seed, n, &mut r);
+    let mut last = join(&welcome, bundle(suite, seed, n - 1));
+    let mut actor = join(&welcome, bundle(suite, seed, 1));
+    bench_support::populate(
+        &mut [&mut creator, &mut last],
+        &mut actor,
+        |leaf| Ok(bundle(suite, seed, leaf.0 as usize)),
+        &CommitOptions::default(),
+        &mut r,
+    )
+    .unwrap();
+    assert_eq!(creator.epoch_authenticator(), last.epoch_authenticator());
+    (creator, last)
+}
+
+/// Commits the Adds of members 1..n, merges, and returns the Welcome.
+fn commit_adds(creator: &mut Group, suite: u16, seed: u64, n: usize, r: &mut Rng) -> MlsMessage {
+    let out = creator
+        .commit(adds(suite, seed, n), &CommitOptions::default(), r)
+        .unwrap();
+    creator.merge_pending_commit().unwrap();
+    out.welcome.unwrap()
 }
 
 fn sizes() -> Vec<usize> {
@@ -116,7 +123,7 @@ fn sizes() -> Vec<usize> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    [10, 100, 1_000, 10_000]
+    [10, 100, 1_000, 5_000, 10_000]
         .into_iter()
         .filter(|&n| n <= max)
         .collect()
@@ -130,17 +137,13 @@ fn benches(c: &mut Criterion) {
             let mut r = Rng::seed_from_u64(seed);
             let mut creator =
                 Group::create(config(), bundle(suite, seed, 0), b"bench", vec![], &mut r).unwrap();
-            let out = creator
-                .commit(adds(suite, seed, n), &CommitOptions::default(), &mut r)
-                .unwrap();
-            creator.merge_pending_commit().unwrap();
-            let welcome = out.welcome.unwrap();
+            let welcome = commit_adds(&mut creator, suite, seed, n, &mut r);
             let mut bob = join(&welcome, bundle(suite, seed, n - 1));
             let carol_leaf = u32::try_from(n - 2).unwrap();
 
             let mut g = c.benchmark_group("mls");
             g.sample_size(10);
-            if n <= 1_000 {
+            {
                 g.bench_function(id("build_commit_create"), |b| {
                     b.iter_batched(
                         || {
@@ -194,19 +197,7 @@ fn benches(c: &mut Criterion) {
                     _ => panic!(),
                 });
             });
-            let MlsMessageBody::GroupInfo(gi) = creator.group_info(true).unwrap().body else {
-                unreachable!()
-            };
-            g.bench_function(id("external_join"), |b| {
-                b.iter_batched(
-                    || bundle(suite, seed, n + 1),
-                    |kp| {
-                        Group::join_external(config(), &gi, None, kp, &mut Rng::seed_from_u64(3))
-                            .unwrap()
-                    },
-                    BatchSize::PerIteration,
-                );
-            });
+            bench_external_join(&mut g, id("external_join"), &creator, suite, seed, n);
             let payload = vec![7u8; 1024];
             g.throughput(Throughput::Bytes(1024));
             g.bench_function(id("application_1KiB_protect_unprotect"), |b| {
@@ -217,9 +208,8 @@ fn benches(c: &mut Criterion) {
             });
             g.finish();
         }
-        // Populated trees: building one costs O(n^2) (n external joins, each validating
-        // the whole tree), so they stop at 1 000 members.
-        for n in sizes().into_iter().filter(|&n| n <= 1_000) {
+        // Populated trees (every member has committed once).
+        for n in sizes() {
             let id = |name: &str| BenchmarkId::new(format!("{name}/suite{suite}/populated"), n);
             let seed = n as u64 * 10 + u64::from(suite) + 5;
             let (mut creator, mut bob) = populated(suite, seed, n);
@@ -236,7 +226,7 @@ fn benches(c: &mut Criterion) {
                     _ => panic!(),
                 });
             });
-            let victim = u32::try_from(n - 1).unwrap();
+            let victim = u32::try_from(n - 2).unwrap();
             let remove = Proposal::Remove(Remove { removed: victim });
             g.bench_function(id("remove_create"), |b| {
                 b.iter(|| commit(&mut creator, vec![remove.clone()], &mut r))
@@ -248,9 +238,31 @@ fn benches(c: &mut Criterion) {
                     _ => panic!(),
                 });
             });
+            bench_external_join(&mut g, id("external_join"), &creator, suite, seed, n);
             g.finish();
         }
     }
+}
+
+/// A new client joining by external commit from `creator`'s GroupInfo (with the tree).
+fn bench_external_join(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: BenchmarkId,
+    creator: &Group,
+    suite: u16,
+    seed: u64,
+    n: usize,
+) {
+    let MlsMessageBody::GroupInfo(gi) = creator.group_info(true).unwrap().body else {
+        unreachable!()
+    };
+    g.bench_function(id, |b| {
+        b.iter_batched(
+            || bundle(suite, seed, n + 1),
+            |kp| Group::join_external(config(), &gi, None, kp, &mut Rng::seed_from_u64(3)).unwrap(),
+            BatchSize::PerIteration,
+        );
+    });
 }
 
 criterion_group! {

@@ -12,6 +12,8 @@
 //! rejected message leaves the group exactly as it was.
 
 mod apply;
+#[cfg(feature = "bench-internals")]
+pub mod bench_support;
 mod commit;
 mod create;
 mod epoch;
