@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use meetkey::codec::{Decode, Encode};
 use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
+use meetkey::mls::group::bench_support;
 use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
 use meetkey::mls::wire::{
     Add, Credential, KeyPackage, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove,
@@ -193,36 +194,48 @@ impl Library for Meetkey {
     }
 
     fn populated(&self, n: usize) -> Option<Box<dyn Pair>> {
-        if n > self.populated_max() {
+        if n > self.populated_max() || n < 3 {
             return None;
         }
         let seed = n as u64 * 10 + 7;
         let mut r = Rng::seed_from_u64(seed);
         let mut a = Group::create(config(), bundle(seed, 0), b"populated", vec![], &mut r).unwrap();
-        let mut b = None;
-        for i in 1..n {
-            let MlsMessageBody::GroupInfo(gi) = a.group_info(true).unwrap().body else {
-                unreachable!()
-            };
-            let (joiner, commit) =
-                Group::join_external(config(), &gi, None, bundle(seed, i), &mut r).unwrap();
-            match a.process_message(&commit).unwrap() {
-                ProcessedMessage::Commit(staged) => a.merge_staged_commit(*staged).unwrap(),
-                _ => panic!("not a commit"),
-            }
-            b = Some(joiner);
-        }
-        let pair = MkPair { a, b: b?, r };
+        let adds = (1..n)
+            .map(|i| {
+                Proposal::Add(Box::new(Add {
+                    key_package: bundle(seed, i).key_package,
+                }))
+            })
+            .collect();
+        let out = a.commit(adds, &CommitOptions::default(), &mut r).unwrap();
+        a.merge_pending_commit().unwrap();
+        let welcome = out.welcome.unwrap().to_bytes().unwrap();
+        let mut b = join(&welcome, bundle(seed, n - 1));
+        let mut actor = join(&welcome, bundle(seed, 1));
+        bench_support::populate(
+            &mut [&mut a, &mut b],
+            &mut actor,
+            |leaf| Ok(bundle(seed, leaf.0 as usize)),
+            &CommitOptions::default(),
+            &mut r,
+        )
+        .unwrap();
+        let pair = MkPair { a, b, r };
         pair.check();
         Some(Box::new(pair))
     }
 
     fn populated_max(&self) -> usize {
-        1_000
+        10_000
     }
 
     fn populated_method(&self) -> &'static str {
-        "n−1 external joins in turn (each joiner commits once with a full path; the creator \
-         processes every commit, B is the last joiner)"
+        "the sparse tree (one commit adding n−1), then every member commits once (an empty \
+         commit with path, through the ordinary commit API, signed with the member's own key) \
+         in bit-reversed leaf order: `meetkey::mls::group::bench_support::populate` (cargo \
+         feature `bench-internals`, O(n log n) setup), where one throwaway state acts as each \
+         unmeasured member with that member's real private keys; A (leaf 0) and B (leaf n−1) \
+         process every commit. The same shape as the peers' trees: every parent node set, no \
+         unmerged leaf"
     }
 }

@@ -60,16 +60,12 @@ pub(crate) fn draw(r: &Results, path: &Path) -> Result<(), Box<dyn std::error::E
             .build_cartesian_2d((7.0..x_max * 1.4).log_scale(), (y_min..y_max).log_scale())?;
         chart
             .configure_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(BLACK.mix(0.12))
             .x_desc("members")
             .y_desc("ms")
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&|y| {
-                if *y >= 1.0 {
-                    format!("{y:.0}")
-                } else {
-                    format!("{y:.2}")
-                }
-            })
+            .x_label_formatter(&|x| label(*x, &[1.0]))
+            .y_label_formatter(&|y| label(*y, &[1.0, 2.0, 5.0]))
             .draw()?;
         for (i, pts) in lines {
             if pts.is_empty() {
@@ -109,4 +105,23 @@ pub(crate) fn draw(r: &Results, path: &Path) -> Result<(), Box<dyn std::error::E
     }
     root.present()?;
     Ok(())
+}
+
+/// The tick label of `v` if its leading digit is one of `digits` (1, 2, 5: a readable log
+/// axis), else nothing.
+fn label(v: f64, digits: &[f64]) -> String {
+    if v <= 0.0 {
+        return String::new();
+    }
+    let decade = 10f64.powf(v.log10().floor());
+    let lead = (v / decade).round();
+    if !digits.contains(&lead) || (v / decade - lead).abs() > 1e-6 {
+        return String::new();
+    }
+    if v >= 1.0 {
+        format!("{v:.0}")
+    } else {
+        let places = (-v.log10().floor()) as usize;
+        format!("{v:.places$}")
+    }
 }
