@@ -11,7 +11,7 @@
 //!
 //! Environment: `COMPARE_MAX` caps the group sizes (default 10 000), `COMPARE_OUT` is the
 //! directory the reports go to (default: the repository root), `COMPARE_BUDGET_S` is the time
-//! budget of one (library, scenario, size) cell in seconds (default 10; every cell takes at
+//! budget of one (library, scenario, size) cell in seconds (default 20; every cell takes at
 //! least 3 and at most 15 samples).
 //!
 //! Every timed operation goes from bytes to bytes: a commit is created and encoded; a commit
@@ -375,7 +375,7 @@ fn main() {
         std::env::var("COMPARE_BUDGET_S")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(10.0),
+            .unwrap_or(20.0),
     );
     let out = std::env::var_os("COMPARE_OUT").map_or_else(
         || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
