@@ -328,11 +328,11 @@ fn measure_library(run: &mut Run, lib: &dyn Library, sizes: &[usize]) {
         let names_rm = ["remove_create_populated", "remove_process_populated"];
         if n > lib.populated_max() {
             let why = populated_setup_1000.map_or_else(
-                || "not measured (setup O(n²))".to_owned(),
+                || "not measured: setup O(n²)".to_owned(),
                 |d| {
                     let ratio = (n as f64 / 1_000.0).powi(2);
                     format!(
-                        "not measured (setup O(n²): ~{:.1} h estimated)",
+                        "not measured: setup O(n²), ~{:.1} h estimated from n = 1 000",
                         d.as_secs_f64() * ratio / 3_600.0
                     )
                 },
@@ -378,7 +378,10 @@ fn main() {
             .unwrap_or(20.0),
     );
     let out = std::env::var_os("COMPARE_OUT").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
+        || {
+            let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+            crate_dir.parent().unwrap_or(crate_dir).to_path_buf()
+        },
         std::path::PathBuf::from,
     );
     if let Some(json) = std::env::var_os("COMPARE_FROM_JSON") {
