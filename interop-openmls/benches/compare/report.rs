@@ -448,6 +448,13 @@ pub(crate) fn markdown(r: &Results) -> String {
     );
     let _ = writeln!(
         s,
+        "- A cell is `—` with the reason when not measured: populated trees of the peers \
+         above 1 000 members (their setup is O(n²); the estimate scales the measured 1 000 \
+         setup by (n / 1 000)²), or a library that needed more than 3 minutes for one \
+         sample (setup included). Sample counts per cell are in `docs/benchmarks.json`.\n"
+    );
+    let _ = writeln!(
+        s,
         "Ratio column: meetkey / the fastest peer (< 1: meetkey faster).\n"
     );
     let _ = writeln!(
