@@ -444,7 +444,7 @@ pub(crate) fn markdown(r: &Results) -> String {
          OpenMLS's provider and storage, mls-rs's client and its storages) plus its group \
          state after joining from the Welcome; peak = the highest heap figure from the \
          client's creation to the end of the join. The Welcome bytes themselves are not \
-         counted.\n"
+         counted."
     );
     let _ = writeln!(
         s,
