@@ -142,7 +142,12 @@ fn sample(
         .map(|p| {
             let mut v: Vec<Duration> = all.iter().map(|s| s[p]).collect();
             v.sort();
-            v[v.len() / 2]
+            let mid = v.len() / 2;
+            if v.len().is_multiple_of(2) {
+                (v[mid - 1] + v[mid]) / 2
+            } else {
+                v[mid]
+            }
         })
         .collect();
     Sampled {
