@@ -111,6 +111,20 @@ impl LabeledSealer {
         self.seal_with_ikm_e(pk, &*ikm_e, &[], plaintext)
     }
 
+    /// [`Self::seal`] of a secret (a path secret): the bytes go from the secret type to the
+    /// AEAD without leaving `crypto`.
+    ///
+    /// # Errors
+    /// As [`Self::seal`].
+    pub fn seal_secret(
+        &self,
+        pk: &HpkePublicKey,
+        secret: &Secret,
+        rng: &mut impl Rng,
+    ) -> Result<LabeledCiphertext> {
+        self.seal(pk, secret.expose(), rng)
+    }
+
     /// `SealBase` with the ephemeral key pair derived from `ikm_e` (`EncryptWithLabel` has
     /// an empty `aad`; the RFC 9180 vectors do not).
     fn seal_with_ikm_e(

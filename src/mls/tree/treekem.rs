@@ -392,18 +392,15 @@ impl PreparedPath {
                 tasks.push((i, node_public_key(diff, r)?, ForkSeed::draw(rng)));
             }
         }
+        // EncryptWithLabel(key, "UpdatePathNode", group_context, path_secret): one label and
+        // context for every node, so the HPKE info is hashed once.
+        let sealer = self
+            .suite
+            .labeled_sealer(UPDATE_PATH_NODE_LABEL, group_context)?;
         let sealed = crate::parallel::map(&tasks, |(i, key, seed)| {
             let mut fork = seed.start();
             let secret = self.nodes.get(*i).map(|n| &n.secret.0);
-            secret.map(|s| {
-                self.suite.encrypt_secret_with_label(
-                    key,
-                    UPDATE_PATH_NODE_LABEL,
-                    group_context,
-                    s,
-                    &mut fork,
-                )
-            })
+            secret.map(|s| sealer.seal_secret(key, s, &mut fork))
         });
         let mut out: Vec<UpdatePathNode> = self
             .nodes
