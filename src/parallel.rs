@@ -9,11 +9,20 @@ const MIN_PARALLEL: usize = 4;
 /// At most this many threads per call.
 const MAX_THREADS: usize = 8;
 
+/// How many threads to use: the machine's parallelism, read once (on Linux
+/// `available_parallelism` opens and reads cgroup files each time it is called).
+fn threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(MAX_THREADS)
+    })
+}
+
 /// `items.iter().map(f).collect()`, on several threads when there are enough items.
 pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(MAX_THREADS);
+    let threads = threads();
     if threads < 2 || items.len() < MIN_PARALLEL {
         return items.iter().map(f).collect();
     }

@@ -57,6 +57,11 @@ impl HpkeAead {
 pub struct HpkePrivateKey(Secret);
 
 impl HpkePrivateKey {
+    /// The serialized private key, for the RFC 9180 steps done in `crypto` itself.
+    pub(in crate::crypto) const fn secret(&self) -> &Secret {
+        &self.0
+    }
+
     /// Imports a serialized private key (`SerializePrivateKey`, 32 bytes).
     ///
     /// # Errors

@@ -28,10 +28,10 @@ use hmac::{Hmac, Mac as _};
 use hpke::kem::X25519HkdfSha256;
 use hpke::{Kem as _, Serializable};
 use sha2::Sha256;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use super::aead::{AeadKey, AeadNonce};
-use super::hpke::{encrypt_context, HpkePublicKey, LabeledCiphertext};
+use super::hpke::{encrypt_context, HpkePrivateKey, HpkePublicKey, LabeledCiphertext};
 use super::suite::AeadAlgorithm;
 use super::{Rng, Secret, Suite};
 use crate::error::{ApiMisuse, Error, InvalidMessage, Result};
@@ -111,6 +111,24 @@ impl LabeledSealer {
         self.seal_with_ikm_e(pk, &*ikm_e, &[], plaintext)
     }
 
+    /// KeySchedule (RFC 9180 §5.1), mode_base with an empty PSK, from the KEM's shared
+    /// secret: the AEAD key and `base_nonce`.
+    fn key_and_nonce(&self, shared_secret: &[u8; NH]) -> Result<(AeadKey, AeadNonce)> {
+        let secret = labeled_extract(shared_secret, &self.suite_id, b"secret", &[b""])?;
+        let ctx = &self.key_schedule_context;
+        let mut key = Secret::zero(self.nk)?;
+        labeled_expand(&*secret, &self.suite_id, b"key", ctx, key.expose_mut())?;
+        let mut nonce = Secret::zero(NN)?;
+        labeled_expand(
+            &*secret,
+            &self.suite_id,
+            b"base_nonce",
+            ctx,
+            nonce.expose_mut(),
+        )?;
+        Ok((AeadKey(key), AeadNonce(nonce)))
+    }
+
     /// [`Self::seal`] of a secret (a path secret): the bytes go from the secret type to the
     /// AEAD without leaving `crypto`.
     ///
@@ -137,25 +155,10 @@ impl LabeledSealer {
         let (sk_e, pk_e) = X25519HkdfSha256::derive_keypair(ikm_e);
         let sk_e = Zeroizing::new(<[u8; 32]>::from(sk_e.to_bytes()));
         let enc = <[u8; 32]>::from(pk_e.to_bytes());
-        let shared_secret = encap_shared_secret(&sk_e, &enc, pk.as_bytes())?;
-
-        // KeySchedule (RFC 9180 §5.1), mode_base, empty PSK.
-        let secret = labeled_extract(&*shared_secret, &self.suite_id, b"secret", &[b""])?;
-        let ctx = &self.key_schedule_context;
-        let mut key = Secret::zero(self.nk)?;
-        labeled_expand(&*secret, &self.suite_id, b"key", ctx, key.expose_mut())?;
-        let mut nonce = Secret::zero(NN)?;
-        labeled_expand(
-            &*secret,
-            &self.suite_id,
-            b"base_nonce",
-            ctx,
-            nonce.expose_mut(),
-        )?;
+        let shared_secret = shared_secret(&sk_e, pk.as_bytes(), &enc, pk.as_bytes())?;
+        let (key, nonce) = self.key_and_nonce(&shared_secret)?;
         // Sequence number 0: the nonce is base_nonce itself.
-        let ciphertext = self
-            .suite
-            .aead_seal(&AeadKey(key), &AeadNonce(nonce), aad, plaintext)?;
+        let ciphertext = self.suite.aead_seal(&key, &nonce, aad, plaintext)?;
         Ok(LabeledCiphertext {
             kem_output: enc.to_vec(),
             ciphertext,
@@ -163,15 +166,77 @@ impl LabeledSealer {
     }
 }
 
-/// DHKEM `Encap` after the key generation: `dh = DH(skE, pkR)`, then
-/// `ExtractAndExpand(dh, enc || pkR)` (RFC 9180 §4.1).
-fn encap_shared_secret(
-    sk_e: &[u8; 32],
+impl Suite {
+    /// `DecryptWithLabel(sk, label, context, kem_output, ciphertext)` for a recipient that
+    /// knows its public key `pk` (a tree node's, a KeyPackage's `init_key`): DHKEM `Decap`
+    /// needs `pkR` for the KEM context, and the `hpke` crate recomputes it from `sk` (a
+    /// fixed-base scalar multiplication) on every call. A `pk` that is not `sk`'s yields
+    /// another shared secret, so the AEAD refuses the ciphertext.
+    ///
+    /// # Errors
+    /// [`InvalidMessage::InvalidKey`] for a `kem_output` that is not 32 bytes or a low-order
+    /// point; [`Error::AuthenticationFailed`] when the AEAD refuses the ciphertext.
+    pub fn decrypt_with_label_known_public(
+        &self,
+        sk: &HpkePrivateKey,
+        pk: &HpkePublicKey,
+        label: &[u8],
+        context: &[u8],
+        kem_output: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>> {
+        let enc: [u8; 32] = kem_output
+            .try_into()
+            .map_err(|_| InvalidMessage::InvalidKey)?;
+        let sk_r: Zeroizing<[u8; 32]> = Zeroizing::new(
+            sk.secret()
+                .expose()
+                .try_into()
+                .map_err(|_| InvalidMessage::InvalidKey)?,
+        );
+        // Decap (RFC 9180 §4.1): dh = DH(skR, pkE); shared_secret = ExtractAndExpand(dh,
+        // enc || pkRm).
+        let shared_secret = shared_secret(&sk_r, &enc, &enc, pk.as_bytes())?;
+        let info = encrypt_context(label, context)?;
+        let schedule = LabeledSealer::with_info(*self, &info)?;
+        let (key, nonce) = schedule.key_and_nonce(&shared_secret)?;
+        self.aead_open(&key, &nonce, &[], ciphertext)
+    }
+
+    /// [`Suite::decrypt_with_label_known_public`] of a secret (a path secret): the plaintext
+    /// goes straight into a [`Secret`] and the intermediate buffer is zeroized.
+    ///
+    /// # Errors
+    /// As [`Suite::decrypt_with_label_known_public`]; [`InvalidMessage::InvalidKey`] when the
+    /// plaintext is longer than 64 bytes.
+    pub fn decrypt_secret_with_label_known_public(
+        &self,
+        sk: &HpkePrivateKey,
+        pk: &HpkePublicKey,
+        label: &[u8],
+        context: &[u8],
+        kem_output: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Secret> {
+        let mut pt = Zeroizing::new(
+            self.decrypt_with_label_known_public(sk, pk, label, context, kem_output, ciphertext)?,
+        );
+        let s = Secret::from_slice(&pt).map_err(|_| Error::from(InvalidMessage::InvalidKey));
+        pt.zeroize();
+        s
+    }
+}
+
+/// The DHKEM shared secret (RFC 9420 §4.1): `dh = DH(sk, peer)` — `DH(skE, pkR)` in `Encap`,
+/// `DH(skR, pkE)` in `Decap` — then `ExtractAndExpand(dh, enc || pkR)`.
+fn shared_secret(
+    sk: &[u8; 32],
+    peer: &[u8; 32],
     enc: &[u8; 32],
     pk_r: &[u8; 32],
 ) -> Result<Zeroizing<[u8; NH]>> {
-    let dh = x25519_dalek::StaticSecret::from(*sk_e)
-        .diffie_hellman(&x25519_dalek::PublicKey::from(*pk_r));
+    let dh =
+        x25519_dalek::StaticSecret::from(*sk).diffie_hellman(&x25519_dalek::PublicKey::from(*peer));
     // RFC 9180 §7.1.4: the all-zero DH output (a low-order public key) MUST be rejected.
     if !dh.was_contributory() {
         return Err(InvalidMessage::InvalidKey.into());

@@ -123,6 +123,23 @@ pub fn decrypt_group_secrets(
     welcome: &Welcome,
     key_package_ref: &[u8],
 ) -> Result<GroupSecrets> {
+    let init_key = init_priv.public_key()?;
+    decrypt_group_secrets_with_public(suite, init_priv, &init_key, welcome, key_package_ref)
+}
+
+/// [`decrypt_group_secrets`] for a joiner that has its KeyPackage's `init_key` at hand
+/// (HPKE `Decap` needs it; deriving it from `init_priv` costs a scalar multiplication). An
+/// `init_key` that is not `init_priv`'s makes the decryption fail.
+///
+/// # Errors
+/// As [`decrypt_group_secrets`].
+pub fn decrypt_group_secrets_with_public(
+    suite: &Suite,
+    init_priv: &HpkePrivateKey,
+    init_key: &HpkePublicKey,
+    welcome: &Welcome,
+    key_package_ref: &[u8],
+) -> Result<GroupSecrets> {
     if welcome.cipher_suite != suite.id() {
         return Err(PeerMisbehaved::CipherSuiteMismatch.into());
     }
@@ -131,8 +148,9 @@ pub fn decrypt_group_secrets(
         .iter()
         .find(|e| e.new_member == key_package_ref)
         .ok_or(PeerMisbehaved::NoGroupSecretsForUs)?;
-    let mut plaintext = suite.decrypt_with_label(
+    let mut plaintext = suite.decrypt_with_label_known_public(
         init_priv,
+        init_key,
         WELCOME_LABEL,
         &welcome.encrypted_group_info,
         &entry.encrypted_group_secrets.kem_output,

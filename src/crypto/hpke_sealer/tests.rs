@@ -2,7 +2,8 @@ use rand_core::SeedableRng;
 use serde::Deserialize;
 
 use super::*;
-use crate::crypto::CipherSuite;
+use crate::crypto::{CipherSuite, HpkePrivateKey};
+use crate::error::Error;
 
 #[derive(Deserialize)]
 struct Encryption {
@@ -22,7 +23,10 @@ struct Case {
     ikm_e: String,
     #[serde(rename = "pkRm")]
     pk_rm: String,
+    #[serde(rename = "skRm")]
+    sk_rm: String,
     enc: String,
+    shared_secret: String,
     encryptions: Vec<Encryption>,
 }
 
@@ -58,6 +62,26 @@ fn rfc9180_base_mode_vectors() {
             .unwrap();
         assert_eq!(out.kem_output, hex(&c.enc));
         assert_eq!(out.ciphertext, hex(&first.ct));
+        // Decap and open with the recipient's key pair from the vector (the AAD is empty
+        // in DecryptWithLabel, so open what we sealed with empty AAD).
+        let sk = HpkePrivateKey::from_slice(&hex(&c.sk_rm)).unwrap();
+        let sealed = sealer
+            .seal_with_ikm_e(&pk, &hex(&c.ikm_e), &[], &hex(&first.pt))
+            .unwrap();
+        let (key, nonce) = {
+            let enc: [u8; 32] = sealed.kem_output.as_slice().try_into().unwrap();
+            let sk_r: [u8; 32] = sk.secret().expose().try_into().unwrap();
+            // Decap's shared secret is the vector's.
+            let ss = shared_secret(&sk_r, &enc, &enc, pk.as_bytes()).unwrap();
+            assert_eq!(ss.as_slice(), hex(&c.shared_secret).as_slice());
+            sealer.key_and_nonce(&ss).unwrap()
+        };
+        assert_eq!(
+            suite
+                .aead_open(&key, &nonce, &[], &sealed.ciphertext)
+                .unwrap(),
+            hex(&first.pt)
+        );
         ran += 1;
     }
     assert_eq!(ran, 2, "one base-mode case per MLS AEAD");
@@ -119,6 +143,62 @@ fn low_order_public_key_is_refused() {
         let pk = HpkePublicKey::from_slice(&point).unwrap();
         assert_eq!(
             sealer.seal(&pk, b"secret", &mut r).unwrap_err(),
+            InvalidMessage::InvalidKey.into()
+        );
+    }
+}
+
+/// `decrypt_with_label_known_public` opens what the `hpke` crate seals, and refuses a wrong
+/// public key, a tampered ciphertext, another context and a malformed `kem_output`.
+#[test]
+fn known_public_key_decryption() {
+    for id in [1u16, 3] {
+        let suite = CipherSuite(id).suite().unwrap();
+        let ikm = |b: u8| Secret::from_slice(&[b; 32]).unwrap();
+        let (sk, pk) = suite.derive_key_pair(&ikm(7)).unwrap();
+        let (_, other_pk) = suite.derive_key_pair(&ikm(8)).unwrap();
+        let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(u64::from(id));
+        let ct = suite
+            .encrypt_with_label(&pk, b"UpdatePathNode", b"ctx", &[9; 32], &mut r)
+            .unwrap();
+        let open = |pk: &HpkePublicKey, context: &[u8], kem: &[u8], ct: &[u8]| {
+            suite.decrypt_with_label_known_public(&sk, pk, b"UpdatePathNode", context, kem, ct)
+        };
+        assert_eq!(
+            open(&pk, b"ctx", &ct.kem_output, &ct.ciphertext).unwrap(),
+            [9; 32]
+        );
+        let secret = suite
+            .decrypt_secret_with_label_known_public(
+                &sk,
+                &pk,
+                b"UpdatePathNode",
+                b"ctx",
+                &ct.kem_output,
+                &ct.ciphertext,
+            )
+            .unwrap();
+        assert_eq!(secret, Secret::from_slice(&[9; 32]).unwrap());
+        assert_eq!(
+            open(&other_pk, b"ctx", &ct.kem_output, &ct.ciphertext).unwrap_err(),
+            Error::AuthenticationFailed
+        );
+        assert_eq!(
+            open(&pk, b"ctx2", &ct.kem_output, &ct.ciphertext).unwrap_err(),
+            Error::AuthenticationFailed
+        );
+        let mut tampered = ct.ciphertext.clone();
+        tampered[0] ^= 1;
+        assert_eq!(
+            open(&pk, b"ctx", &ct.kem_output, &tampered).unwrap_err(),
+            Error::AuthenticationFailed
+        );
+        assert_eq!(
+            open(&pk, b"ctx", &ct.kem_output[..31], &ct.ciphertext).unwrap_err(),
+            InvalidMessage::InvalidKey.into()
+        );
+        assert_eq!(
+            open(&pk, b"ctx", &[0; 32], &ct.ciphertext).unwrap_err(),
             InvalidMessage::InvalidKey.into()
         );
     }

@@ -125,8 +125,13 @@ impl Group {
             return Err(PeerMisbehaved::KeyPackageMismatch.into());
         }
         let kp_ref = welcome::key_package_ref(&suite, &bundle.key_package)?;
-        let secrets =
-            welcome::decrypt_group_secrets(&suite, &bundle.init_key, welcome_message, &kp_ref)?;
+        let secrets = welcome::decrypt_group_secrets_with_public(
+            &suite,
+            &bundle.init_key,
+            &HpkePublicKey::from_slice(&bundle.key_package.init_key)?,
+            welcome_message,
+            &kp_ref,
+        )?;
         let KeyPackageBundle {
             key_package,
             leaf_key,

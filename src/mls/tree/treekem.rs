@@ -548,13 +548,14 @@ pub fn decrypt_path(
     if resolution.len() != node.encrypted_path_secret.len() {
         return Err(PeerMisbehaved::UpdatePathLength.into());
     }
-    let (sk, ct) = resolution
+    let (r, sk, ct) = resolution
         .iter()
         .zip(&node.encrypted_path_secret)
-        .find_map(|(r, ct)| keys.key_for(diff, *r).map(|sk| (sk, ct)))
+        .find_map(|(r, ct)| keys.key_for(diff, *r).map(|sk| (*r, sk, ct)))
         .ok_or(PeerMisbehaved::NoPathSecretForUs)?;
-    let secret = suite.decrypt_secret_with_label(
+    let secret = suite.decrypt_secret_with_label_known_public(
         sk,
+        &node_public_key(diff, r)?,
         UPDATE_PATH_NODE_LABEL,
         group_context,
         &ct.kem_output,
