@@ -1,15 +1,16 @@
 //! mls-rs 0.57 in the comparison: `mls-rs-crypto-rustcrypto` provider (pure Rust), the
 //! default client configuration (in-memory key package and group state storage, default
-//! `MlsRules`: PublicMessage handshakes, `ratchet_tree` extension on, a path only where the
-//! proposals require one), `BasicIdentityProvider`. The group state is not written to the
+//! `MlsRules` but for a path in every commit: PublicMessage handshakes, `ratchet_tree`
+//! extension on), `BasicIdentityProvider`. The group state is not written to the
 //! storage (mls-rs persists only on `write_to_storage`).
 
 use std::time::{Duration, Instant};
 
-use mls_rs::client_builder::{BaseConfig, WithCryptoProvider, WithIdentityProvider};
+use mls_rs::client_builder::{BaseConfig, WithCryptoProvider, WithIdentityProvider, WithMlsRules};
 use mls_rs::group::ReceivedMessage;
 use mls_rs::identity::basic::{BasicCredential, BasicIdentityProvider};
 use mls_rs::identity::SigningIdentity;
+use mls_rs::mls_rules::{CommitOptions, DefaultMlsRules};
 use mls_rs::{CipherSuite, CipherSuiteProvider as _, CryptoProvider as _, MlsMessage};
 use mls_rs_crypto_rustcrypto::RustCryptoProvider;
 
@@ -18,8 +19,10 @@ use super::{alloc, Built, Library, Pair};
 
 const SUITE: CipherSuite = CipherSuite::CURVE25519_AES128;
 
-type Config =
-    WithCryptoProvider<RustCryptoProvider, WithIdentityProvider<BasicIdentityProvider, BaseConfig>>;
+type Config = WithMlsRules<
+    DefaultMlsRules,
+    WithCryptoProvider<RustCryptoProvider, WithIdentityProvider<BasicIdentityProvider, BaseConfig>>,
+>;
 type Client = mls_rs::Client<Config>;
 type Group = mls_rs::Group<Config>;
 
@@ -41,6 +44,13 @@ fn client(name: &str) -> Client {
         .identity_provider(BasicIdentityProvider)
         .crypto_provider(crypto)
         .signing_identity(identity, secret, SUITE)
+        // A path in every commit, as meetkey's default and OpenMLS's add_members: the same
+        // tree shapes and the same work for joiners (mls-rs's default omits it from add-only
+        // commits).
+        .mls_rules(
+            DefaultMlsRules::new()
+                .with_commit_options(CommitOptions::new().with_path_required(true)),
+        )
         .build()
 }
 

@@ -405,10 +405,17 @@ pub(crate) fn markdown(r: &Results) -> String {
     );
     let _ = writeln!(
         s,
-        "- Paths: meetkey's default `CommitOptions` put a path in every commit (the build \
-         commit too); OpenMLS's `add_members` does too (`force_self_update`); mls-rs's \
-         default rules omit it from the add-only build commit. Self-update (empty proposal \
-         list) and remove commits carry a path in all three."
+        "- Ed25519 verification: meetkey and OpenMLS use `ed25519-dalek`'s `verify_strict` \
+         (small-order keys and R rejected, R decompressed), mls-rs's RustCrypto provider the \
+         non-strict `verify`, which skips those checks; a join verifies one \
+         signature per member."
+    );
+    let _ = writeln!(
+        s,
+        "- Paths: every commit carries a path in all three, the build commit too, so the \
+         trees have the same shape: meetkey's default `CommitOptions`; OpenMLS's \
+         `add_members` (`force_self_update`); mls-rs with `CommitOptions::with_path_required` \
+         (its default rules would omit the path from the add-only build commit)."
     );
     let _ = writeln!(
         s,
