@@ -374,8 +374,10 @@ pub(crate) fn markdown(r: &Results) -> String {
          {MAX_SAMPLES}: samples are taken until {MIN_SAMPLES} are in and {:.0} s are spent), \
          timed with `std::time::Instant`; setup (key generation, building the group, the \
          other members) is never inside the timed part. Everything runs on one thread except \
-         what a library parallelises itself (mls-rs uses rayon, meetkey its own threads for \
-         Welcome encryption).",
+         what a library parallelises itself (mls-rs uses rayon, meetkey scoped threads for \
+         independent public-key operations: path and Welcome encryption, signature checks). \
+         Join samples of groups up to 1 000 members continue in freshly built groups of the \
+         same size when a group's held-out joiners are used up.",
         r.budget_s
     );
     let _ = writeln!(
@@ -405,10 +407,10 @@ pub(crate) fn markdown(r: &Results) -> String {
     );
     let _ = writeln!(
         s,
-        "- Ed25519 verification: meetkey and OpenMLS use `ed25519-dalek`'s `verify_strict` \
-         (small-order keys and R rejected, R decompressed), mls-rs's RustCrypto provider the \
-         non-strict `verify`, which skips those checks; a join verifies one \
-         signature per member."
+        "- Ed25519 verification: strict in meetkey (the answers of `ed25519-dalek`'s \
+         `verify_strict` — small-order keys and R refused — computed without decompressing \
+         R) and OpenMLS (`verify_strict`); mls-rs's RustCrypto provider uses the non-strict \
+         `verify`. A join verifies one signature per member."
     );
     let _ = writeln!(
         s,
