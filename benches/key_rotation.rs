@@ -83,8 +83,9 @@ fn commit(g: &mut Group, proposals: Vec<Proposal>, r: &mut Rng) -> MlsMessage {
 /// commits once (`bench_support::populate`, feature `bench-internals`: one throwaway state acts
 /// as each unmeasured member in turn, in O(n log n)), so every parent node holds a key and no
 /// leaf is unmerged. Returns the creator (leaf 0) and the last member (leaf n-1), both at the
-/// latest epoch.
-fn populated(suite: u16, seed: u64, n: usize) -> (Group, Group) {
+/// latest epoch, and the RNG where the setup left it (restarting it from the seed would make
+/// the creator draw the setup's path secrets again, and so keys already in the tree).
+fn populated(suite: u16, seed: u64, n: usize) -> (Group, Group, Rng) {
     let mut r = Rng::seed_from_u64(seed);
     let mut creator = Group::create(
         config(),
@@ -106,7 +107,7 @@ fn populated(suite: u16, seed: u64, n: usize) -> (Group, Group) {
     )
     .unwrap();
     assert_eq!(creator.epoch_authenticator(), last.epoch_authenticator());
-    (creator, last)
+    (creator, last, r)
 }
 
 /// Commits the Adds of members 1..n, merges, and returns the Welcome.
@@ -212,8 +213,7 @@ fn benches(c: &mut Criterion) {
         for n in sizes() {
             let id = |name: &str| BenchmarkId::new(format!("{name}/suite{suite}/populated"), n);
             let seed = n as u64 * 10 + u64::from(suite) + 5;
-            let (mut creator, mut bob) = populated(suite, seed, n);
-            let mut r = Rng::seed_from_u64(seed);
+            let (mut creator, mut bob, mut r) = populated(suite, seed, n);
             let mut g = c.benchmark_group("mls");
             g.sample_size(10);
             g.bench_function(id("self_update_create"), |b| {
