@@ -50,8 +50,17 @@ pub(crate) fn draw(r: &Results, path: &Path) -> Result<(), Box<dyn std::error::E
         if ys.is_empty() {
             continue;
         }
-        let y_min = ys.iter().copied().fold(f64::INFINITY, f64::min) / 2.0;
-        let y_max = ys.iter().copied().fold(0.0, f64::max) * 2.0;
+        // Whole decades, so every panel has labelled powers of ten on its y axis.
+        let y_min = 10f64.powf(
+            (ys.iter().copied().fold(f64::INFINITY, f64::min) / 1.5)
+                .log10()
+                .floor(),
+        );
+        let y_max = 10f64.powf(
+            (ys.iter().copied().fold(0.0, f64::max) * 1.5)
+                .log10()
+                .ceil(),
+        );
         let mut chart = ChartBuilder::on(panel)
             .caption(sc.title, ("sans-serif", 16))
             .margin(10)
