@@ -17,33 +17,9 @@ use meetkey::mls::wire::{
     MlsMessageBody, PreSharedKey, PreSharedKeyId, Proposal, Psk, Remove,
 };
 use meetkey::Error;
-use rand_core::SeedableRng;
 
-type Rng = rand_chacha::ChaCha20Rng;
-
-fn rng(seed: u64) -> Rng {
-    Rng::seed_from_u64(seed)
-}
-
-fn bundle(suite: u16, name: &str, rng: &mut Rng) -> KeyPackageBundle {
-    let suite = CipherSuite(suite).suite().unwrap();
-    let lifetime = Lifetime {
-        not_before: 0,
-        not_after: u64::MAX,
-    };
-    let credential = Credential::Basic {
-        identity: name.as_bytes().to_vec(),
-    };
-    KeyPackageBundle::new(
-        &suite,
-        credential,
-        SignaturePrivateKey::generate(rng),
-        lifetime,
-        &[],
-        rng,
-    )
-    .unwrap()
-}
+mod common;
+use common::{bundle, rng, Rng};
 
 fn add(b: &KeyPackageBundle) -> Proposal {
     Proposal::Add(Box::new(Add {

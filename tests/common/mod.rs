@@ -76,3 +76,33 @@ impl Tally {
 pub(crate) fn seeded_rng(seed: u64) -> rand_chacha::ChaCha20Rng {
     rand_chacha::ChaCha20Rng::seed_from_u64(seed)
 }
+
+/// The seeded RNG of the group tests.
+pub(crate) type Rng = rand_chacha::ChaCha20Rng;
+
+/// A seeded RNG.
+pub(crate) fn rng(seed: u64) -> Rng {
+    Rng::seed_from_u64(seed)
+}
+
+/// A KeyPackage bundle with a basic credential `name` and an unbounded lifetime.
+pub(crate) fn bundle(
+    suite: u16,
+    name: &str,
+    rng: &mut Rng,
+) -> meetkey::mls::group::KeyPackageBundle {
+    meetkey::mls::group::KeyPackageBundle::new(
+        &meetkey::crypto::CipherSuite(suite).suite().expect("suite"),
+        meetkey::mls::wire::Credential::Basic {
+            identity: name.as_bytes().to_vec(),
+        },
+        meetkey::crypto::SignaturePrivateKey::generate(rng),
+        meetkey::mls::wire::Lifetime {
+            not_before: 0,
+            not_after: u64::MAX,
+        },
+        &[],
+        rng,
+    )
+    .expect("KeyPackage bundle")
+}
