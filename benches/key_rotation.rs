@@ -175,29 +175,7 @@ fn benches(c: &mut Criterion) {
                     BatchSize::PerIteration,
                 );
             });
-            g.bench_function(id("self_update_create"), |b| {
-                b.iter(|| commit(&mut creator, vec![], &mut r))
-            });
-            let update = commit(&mut creator, vec![], &mut r);
-            g.bench_function(id("self_update_process"), |b| {
-                b.iter(|| match bob.process_message(&update).unwrap() {
-                    ProcessedMessage::Commit(staged) => staged,
-                    _ => panic!(),
-                });
-            });
-            let remove = Proposal::Remove(Remove {
-                removed: carol_leaf,
-            });
-            g.bench_function(id("remove_create"), |b| {
-                b.iter(|| commit(&mut creator, vec![remove.clone()], &mut r))
-            });
-            let removal = commit(&mut creator, vec![remove.clone()], &mut r);
-            g.bench_function(id("remove_process"), |b| {
-                b.iter(|| match bob.process_message(&removal).unwrap() {
-                    ProcessedMessage::Commit(staged) => staged,
-                    _ => panic!(),
-                });
-            });
+            bench_rotation(&mut g, &id, &mut creator, &mut bob, carol_leaf, &mut r);
             bench_external_join(&mut g, id("external_join"), &creator, suite, seed, n);
             let payload = vec![7u8; 1024];
             g.throughput(Throughput::Bytes(1024));
@@ -216,32 +194,45 @@ fn benches(c: &mut Criterion) {
             let (mut creator, mut bob, mut r) = populated(suite, seed, n);
             let mut g = c.benchmark_group("mls");
             g.sample_size(10);
-            g.bench_function(id("self_update_create"), |b| {
-                b.iter(|| commit(&mut creator, vec![], &mut r))
-            });
-            let update = commit(&mut creator, vec![], &mut r);
-            g.bench_function(id("self_update_process"), |b| {
-                b.iter(|| match bob.process_message(&update).unwrap() {
-                    ProcessedMessage::Commit(staged) => staged,
-                    _ => panic!(),
-                });
-            });
             let victim = u32::try_from(n - 2).unwrap();
-            let remove = Proposal::Remove(Remove { removed: victim });
-            g.bench_function(id("remove_create"), |b| {
-                b.iter(|| commit(&mut creator, vec![remove.clone()], &mut r))
-            });
-            let removal = commit(&mut creator, vec![remove.clone()], &mut r);
-            g.bench_function(id("remove_process"), |b| {
-                b.iter(|| match bob.process_message(&removal).unwrap() {
-                    ProcessedMessage::Commit(staged) => staged,
-                    _ => panic!(),
-                });
-            });
+            bench_rotation(&mut g, &id, &mut creator, &mut bob, victim, &mut r);
             bench_external_join(&mut g, id("external_join"), &creator, suite, seed, n);
             g.finish();
         }
     }
+}
+
+/// Self-update and remove (of leaf `victim`) commits by `creator`: create, and process by
+/// `bob` (staged, not merged, so every iteration processes the same commit).
+fn bench_rotation(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: &dyn Fn(&str) -> BenchmarkId,
+    creator: &mut Group,
+    bob: &mut Group,
+    victim: u32,
+    r: &mut Rng,
+) {
+    g.bench_function(id("self_update_create"), |b| {
+        b.iter(|| commit(creator, vec![], r))
+    });
+    let update = commit(creator, vec![], r);
+    g.bench_function(id("self_update_process"), |b| {
+        b.iter(|| match bob.process_message(&update).unwrap() {
+            ProcessedMessage::Commit(staged) => staged,
+            _ => panic!(),
+        });
+    });
+    let remove = Proposal::Remove(Remove { removed: victim });
+    g.bench_function(id("remove_create"), |b| {
+        b.iter(|| commit(creator, vec![remove.clone()], r))
+    });
+    let removal = commit(creator, vec![remove.clone()], r);
+    g.bench_function(id("remove_process"), |b| {
+        b.iter(|| match bob.process_message(&removal).unwrap() {
+            ProcessedMessage::Commit(staged) => staged,
+            _ => panic!(),
+        });
+    });
 }
 
 /// A new client joining by external commit from `creator`'s GroupInfo (with the tree).

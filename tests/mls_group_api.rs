@@ -19,7 +19,7 @@ use meetkey::mls::wire::{
 use meetkey::Error;
 
 mod common;
-use common::{bundle, rng, Rng};
+use common::{assert_agree, bundle, rng, Rng};
 
 fn add(b: &KeyPackageBundle) -> Proposal {
     Proposal::Add(Box::new(Add {
@@ -41,19 +41,6 @@ fn deliver_commit(others: &mut [&mut Group], msg: &MlsMessage) {
             ProcessedMessage::Commit(staged) => g.merge_staged_commit(*staged).unwrap(),
             other => panic!("expected a commit, got {other:?}"),
         }
-    }
-}
-
-fn assert_agree(groups: &[&Group]) {
-    let first = groups[0];
-    for g in &groups[1..] {
-        assert_eq!(g.epoch(), first.epoch());
-        assert_eq!(g.tree_hash(), first.tree_hash());
-        assert_eq!(g.epoch_authenticator(), first.epoch_authenticator());
-        assert_eq!(
-            g.export_secret(b"test", b"ctx", 32).unwrap(),
-            first.export_secret(b"test", b"ctx", 32).unwrap()
-        );
     }
 }
 

@@ -26,7 +26,7 @@ use meetkey::mls::wire::{
 use meetkey::Error;
 
 mod common;
-use common::{bundle, rng, Rng};
+use common::{assert_agree, bundle, rng, Rng};
 
 fn basic(name: &str) -> Credential {
     Credential::Basic {
@@ -51,20 +51,6 @@ fn public(m: &mut MlsMessage) -> &mut PublicMessage {
     match &mut m.body {
         MlsMessageBody::PublicMessage(pm) => pm,
         _ => panic!("not a PublicMessage"),
-    }
-}
-
-fn assert_agree(groups: &[&Group]) {
-    let first = groups[0];
-    for g in &groups[1..] {
-        assert_eq!(g.epoch(), first.epoch());
-        assert_eq!(g.tree_hash(), first.tree_hash());
-        assert_eq!(g.context(), first.context());
-        assert_eq!(g.epoch_authenticator(), first.epoch_authenticator());
-        assert_eq!(
-            g.export_secret(b"test", b"ctx", 32).unwrap(),
-            first.export_secret(b"test", b"ctx", 32).unwrap()
-        );
     }
 }
 

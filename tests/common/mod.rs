@@ -106,3 +106,19 @@ pub(crate) fn bundle(
     )
     .expect("KeyPackage bundle")
 }
+
+/// Members that agree on the epoch, tree hash, group context, `epoch_authenticator` and an
+/// exported secret.
+pub(crate) fn assert_agree(groups: &[&meetkey::mls::group::Group]) {
+    let first = groups[0];
+    for g in &groups[1..] {
+        assert_eq!(g.epoch(), first.epoch());
+        assert_eq!(g.tree_hash(), first.tree_hash());
+        assert_eq!(g.context(), first.context());
+        assert_eq!(g.epoch_authenticator(), first.epoch_authenticator());
+        assert_eq!(
+            g.export_secret(b"test", b"ctx", 32).expect("export"),
+            first.export_secret(b"test", b"ctx", 32).expect("export")
+        );
+    }
+}
