@@ -28,6 +28,11 @@ use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, P
 use meetkey::mls::wire::{Add, Credential, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove};
 use rand_core::SeedableRng;
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+/// How long the KeyPackages made here stay valid.
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
 type Rng = rand_chacha::ChaCha20Rng;
 
 /// Member `i`'s KeyPackage bundle, the same every time for the same `(suite, seed, i)`.
@@ -37,10 +42,7 @@ fn bundle(suite: u16, seed: u64, i: usize) -> KeyPackageBundle {
     let credential = Credential::Basic {
         identity: format!("member-{i}").into_bytes(),
     };
-    let lifetime = Lifetime {
-        not_before: 0,
-        not_after: u64::MAX,
-    };
+    let lifetime = Lifetime::starting_at(NOW, KP_LIFETIME);
     KeyPackageBundle::new(
         &s,
         credential,
@@ -74,7 +76,7 @@ fn join(welcome: &MlsMessage, bundle: KeyPackageBundle) -> Group {
 }
 
 fn commit(g: &mut Group, proposals: Vec<Proposal>, r: &mut Rng) -> MlsMessage {
-    let out = g.commit(proposals, &CommitOptions::default(), r).unwrap();
+    let out = g.commit(proposals, &CommitOptions::at(NOW), r).unwrap();
     g.discard_pending_commit();
     out.commit
 }
@@ -102,7 +104,7 @@ fn populated(suite: u16, seed: u64, n: usize) -> (Group, Group, Rng) {
         &mut [&mut creator, &mut last],
         &mut actor,
         |leaf| Ok(bundle(suite, seed, leaf.0 as usize)),
-        &CommitOptions::default(),
+        &CommitOptions::at(NOW),
         &mut r,
     )
     .unwrap();
@@ -113,7 +115,7 @@ fn populated(suite: u16, seed: u64, n: usize) -> (Group, Group, Rng) {
 /// Commits the Adds of members 1..n, merges, and returns the Welcome.
 fn commit_adds(creator: &mut Group, suite: u16, seed: u64, n: usize, r: &mut Rng) -> MlsMessage {
     let out = creator
-        .commit(adds(suite, seed, n), &CommitOptions::default(), r)
+        .commit(adds(suite, seed, n), &CommitOptions::at(NOW), r)
         .unwrap();
     creator.merge_pending_commit().unwrap();
     out.welcome.unwrap()
@@ -161,7 +163,7 @@ fn benches(c: &mut Criterion) {
                         },
                         |(mut creator, adds, mut r)| {
                             creator
-                                .commit(adds, &CommitOptions::default(), &mut r)
+                                .commit(adds, &CommitOptions::at(NOW), &mut r)
                                 .unwrap()
                         },
                         BatchSize::PerIteration,

@@ -23,12 +23,14 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use std::hint::black_box;
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+/// How long the KeyPackages made here stay valid.
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
 fn meeting(n: usize, rng: &mut ChaCha20Rng) -> Vec<Meeting> {
     let suite = CipherSuite(1).suite().unwrap();
-    let lifetime = Lifetime {
-        not_before: 0,
-        not_after: u64::MAX,
-    };
+    let lifetime = Lifetime::starting_at(NOW, KP_LIFETIME);
     let kp = |i: usize, rng: &mut ChaCha20Rng| {
         let signer = SignaturePrivateKey::generate(rng);
         Meeting::key_package(&suite, format!("p{i}").as_bytes(), signer, lifetime, rng).unwrap()
@@ -39,7 +41,7 @@ fn meeting(n: usize, rng: &mut ChaCha20Rng) -> Vec<Meeting> {
         Meeting::create(MeetingConfig::default(), first, b"bench", &policy, rng).unwrap();
     let bundles: Vec<_> = (1..n).map(|i| kp(i, rng)).collect();
     let kps: Vec<_> = bundles.iter().map(|b| b.key_package.clone()).collect();
-    let out = alice.add(&kps, rng).unwrap();
+    let out = alice.add(&kps, NOW, rng).unwrap();
     alice.confirm_pending().unwrap();
     let welcome = out.welcome.unwrap();
     let mut all = vec![alice];
@@ -89,7 +91,7 @@ fn rotation(c: &mut Criterion) {
         let mut ms = meeting(n, &mut rng);
         g.bench_with_input(BenchmarkId::new("rotation", n), &n, |b, _| {
             b.iter(|| {
-                let out = ms[0].rotate(&mut rng).unwrap();
+                let out = ms[0].rotate(NOW, &mut rng).unwrap();
                 ms[0].confirm_pending().unwrap();
                 for m in ms.iter_mut().skip(1) {
                     m.process(&out.commit).unwrap();

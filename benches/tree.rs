@@ -21,6 +21,11 @@ use meetkey::mls::wire::{
 };
 use rand_core::SeedableRng;
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+/// How long the KeyPackages made here stay valid.
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
 const GROUP: &[u8] = b"bench group";
 const CONTEXT: &[u8] = b"provisional group context";
 
@@ -61,10 +66,7 @@ fn fixture(n: u32) -> Fixture {
                 cipher_suites: vec![suite.id()],
                 ..Capabilities::default()
             },
-            leaf_node_source: LeafNodeSource::KeyPackage(Lifetime {
-                not_before: 0,
-                not_after: u64::MAX,
-            }),
+            leaf_node_source: LeafNodeSource::KeyPackage(Lifetime::starting_at(NOW, KP_LIFETIME)),
             extensions: vec![],
             signature: vec![],
         };

@@ -160,6 +160,26 @@ pub enum PeerMisbehaved {
     /// `remove`, `psk`, `reinit` and `group_context_extensions`; others MUST be rejected
     /// as malformed).
     ExternalProposalType,
+    /// A configured bound (tree width, proposals per commit or stored per epoch, see
+    /// `mls::group::Limits`) would be exceeded; nothing was expanded or stored.
+    LimitExceeded,
+    /// RFC 9420 §12.2, §12.4.3.2: the Remove of an external commit is not of the joiner's
+    /// own previous leaf (a different identity, or a different signature key the
+    /// application did not approve).
+    RejoinMismatch,
+    /// RFC 9420 §12.4.3.2: an external commit includes a proposal by reference.
+    ProposalByReference,
+    /// The epoch counter would overflow (an epoch of 2^64 − 1 cannot be followed).
+    EpochExhausted,
+    /// meetkey meetings: a commit widens the meeting's geofence or changes its governance,
+    /// and its committer is not one of the meeting's policy admins.
+    PolicyChangeUnauthorized,
+    /// meetkey meetings: an external commit that the meeting's governance does not allow
+    /// (joins by external commit closed, or only rejoins of one's own leaf allowed).
+    ExternalJoinRefused,
+    /// RFC 9420 §12.1.7: the group was reinitialized by a ReInit commit; it can no longer
+    /// be used (move to the new group).
+    GroupReinitialized,
 }
 
 /// A message or frame that is replayed, too old, or keyed for something we no longer hold.
@@ -196,6 +216,8 @@ pub enum Stale {
     /// DESIGN.md "Routing": a relay directory repeats the last accepted version with
     /// different contents (the operator key signed two documents for one version).
     DirectoryEquivocation,
+    /// A proposal with this ProposalRef is already stored this epoch (a replay).
+    DuplicateProposal,
 }
 
 /// The caller used the API in a way it does not allow.
@@ -251,6 +273,11 @@ pub enum ApiMisuse {
     /// RFC 9420 §12.1.8: an external sender may only propose `add`, `remove`, `psk`,
     /// `reinit` and `group_context_extensions`.
     ExternalProposalType,
+    /// No proposal with this ProposalRef is stored in this epoch.
+    UnknownProposal,
+    /// RFC 9420 §7.3: a KeyPackage to be sent (added by our commit) is outside its lifetime
+    /// at the given time, or its total lifetime exceeds the configured maximum.
+    KeyPackageExpired,
 }
 
 /// Something meetkey does not implement.

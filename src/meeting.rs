@@ -24,6 +24,7 @@
 //! meeting as it was.
 
 mod events;
+mod governance;
 mod media;
 mod persist;
 mod policy_ext;
@@ -32,6 +33,7 @@ mod security_code;
 mod tests;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use crate::crypto::{Rng, SignaturePrivateKey, Suite};
 use crate::error::{ApiMisuse, PeerMisbehaved, Result};
@@ -40,12 +42,13 @@ use crate::mls::group::{
 };
 use crate::mls::wire::{
     Add, Credential, GroupContextExtensions, KeyPackage, Lifetime, MlsMessage, MlsMessageBody,
-    Proposal, Remove,
+    Proposal, Remove, Sender,
 };
 use crate::routing::{select, Decision, Directory, Health, Policy};
 use crate::sframe::{self, ReplayProtection};
 
-pub use events::{Event, JoinMethod};
+pub use events::{Event, JoinMethod, ProposalSummary};
+pub use governance::{ExternalJoins, Governance, GOVERNANCE_EXTENSION, MAX_ADMINS};
 pub use media::FrameInfo;
 pub use persist::{MEETING_STATE_MAGIC, MEETING_STATE_VERSION};
 pub use policy_ext::{policy_extensions, GEOFENCE_EXTENSION};
@@ -126,9 +129,19 @@ fn identity_of(credential: &Credential) -> Vec<u8> {
     }
 }
 
+/// The group configuration of a meeting: the application's, with the meeting's commit
+/// rules installed (they are what keeps every member's view of the fence the same).
+fn group_config(config: &MeetingConfig) -> GroupConfig {
+    GroupConfig {
+        rules: Arc::new(governance::MeetingRules),
+        ..config.group.clone()
+    }
+}
+
 impl Meeting {
-    /// A KeyPackage bundle for joining meetings: the leaf lists the `meetkey_geofence`
-    /// extension in its capabilities, which every member of a meeting must support.
+    /// A KeyPackage bundle for joining meetings: the leaf lists the `meetkey_geofence` and
+    /// `meetkey_governance` extensions in its capabilities, which every member of a meeting
+    /// must support.
     ///
     /// # Errors
     /// Only on an encoding overflow of an absurd credential.
@@ -146,17 +159,18 @@ impl Meeting {
             },
             signer,
             lifetime,
-            &[GEOFENCE_EXTENSION],
+            &[GEOFENCE_EXTENSION, GOVERNANCE_EXTENSION],
             rng,
         )
     }
 
-    /// Creates a meeting with `policy` as its geofence; we are its only participant.
+    /// Creates a meeting with `policy` as its geofence; we are its only participant and its
+    /// only policy admin, and participants may rejoin by external commit but nobody joins
+    /// that way for the first time ([`ExternalJoins::RejoinOnly`]): see
+    /// [`Meeting::create_with_governance`].
     ///
     /// # Errors
-    /// [`PeerMisbehaved::UnsupportedCapability`] when `bundle` does not list the
-    /// `meetkey_geofence` extension; the errors of [`Group::create`]; SFrame keying errors
-    /// (our leaf index beyond the KID layout).
+    /// As [`Meeting::create_with_governance`].
     pub fn create(
         config: MeetingConfig,
         bundle: KeyPackageBundle,
@@ -164,20 +178,35 @@ impl Meeting {
         policy: &Policy,
         rng: &mut impl Rng,
     ) -> Result<Self> {
-        if !bundle
-            .key_package
-            .leaf_node
-            .capabilities
-            .extensions
-            .contains(&GEOFENCE_EXTENSION)
-        {
+        let me = identity_of(&bundle.key_package.leaf_node.credential);
+        let governance = Governance::new([me], ExternalJoins::RejoinOnly)?;
+        Self::create_with_governance(config, bundle, meeting_id, policy, &governance, rng)
+    }
+
+    /// Creates a meeting with `policy` as its geofence and `governance` deciding who may
+    /// widen it and who may join by external commit; we are its only participant.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::UnsupportedCapability`] when `bundle` does not list the meeting's
+    /// extensions; the errors of [`Group::create`]; SFrame keying errors (our leaf index
+    /// beyond the KID layout).
+    pub fn create_with_governance(
+        config: MeetingConfig,
+        bundle: KeyPackageBundle,
+        meeting_id: &[u8],
+        policy: &Policy,
+        governance: &Governance,
+        rng: &mut impl Rng,
+    ) -> Result<Self> {
+        let caps = &bundle.key_package.leaf_node.capabilities.extensions;
+        if !caps.contains(&GEOFENCE_EXTENSION) || !caps.contains(&GOVERNANCE_EXTENSION) {
             return Err(PeerMisbehaved::UnsupportedCapability.into());
         }
         let group = Group::create(
-            config.group.clone(),
+            group_config(&config),
             bundle,
             meeting_id,
-            policy_extensions(policy),
+            policy_extensions(policy, governance),
             rng,
         )?;
         Self::from_group(config, group, JoinMethod::Created, 0)
@@ -188,7 +217,7 @@ impl Meeting {
     /// # Errors
     /// [`ApiMisuse::UnexpectedContentType`] when `welcome` is not a Welcome; the errors of
     /// [`Group::join_welcome`]; [`PeerMisbehaved::MeetingPolicyMissing`] when the group
-    /// carries no meeting policy.
+    /// carries no valid meeting policy or governance.
     pub fn join_welcome(
         config: MeetingConfig,
         welcome: &MlsMessage,
@@ -197,18 +226,36 @@ impl Meeting {
         let MlsMessageBody::Welcome(w) = &welcome.body else {
             return Err(ApiMisuse::UnexpectedContentType.into());
         };
-        let group = Group::join_welcome(config.group.clone(), w, bundle, None, vec![])?;
+        let group = Group::join_welcome(group_config(&config), w, bundle, None, vec![])?;
         Self::from_group(config, group, JoinMethod::Welcome, 0)
     }
 
-    /// Joins by external commit from a GroupInfo (with the ratchet tree extension). Returns
-    /// the meeting and the commit to send; the meeting is already in the new epoch (an
-    /// external commit cannot be retried with the same keys if the server rejects it: join
-    /// again with a fresh KeyPackage).
+    /// A join request for the meeting whose GroupInfo is `group_info`: an Add of our
+    /// KeyPackage from a `new_member_proposal` sender (RFC 9420 §12.1.8), for the delivery
+    /// service to forward. Members see [`Event::JoinRequested`]; nobody adds us unless a
+    /// member's application admits the request ([`Meeting::admit`]) and commits, and then we
+    /// join with [`Meeting::join_welcome`] and the same bundle. A request is for one epoch:
+    /// send it again if the meeting moved on before anyone admitted it.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::UnexpectedContentType`] when `group_info` is not a GroupInfo.
+    pub fn join_request(group_info: &MlsMessage, bundle: &KeyPackageBundle) -> Result<MlsMessage> {
+        let MlsMessageBody::GroupInfo(gi) = &group_info.body else {
+            return Err(ApiMisuse::UnexpectedContentType.into());
+        };
+        bundle.join_request(&gi.group_context.group_id, gi.group_context.epoch)
+    }
+
+    /// Joins by external commit from a GroupInfo (with the ratchet tree extension), if the
+    /// meeting's governance allows it ([`ExternalJoins::Open`]). Returns the meeting and the
+    /// commit to send; the meeting is already in the new epoch (an external commit cannot be
+    /// retried with the same keys if the server rejects it: join again with a fresh
+    /// KeyPackage).
     ///
     /// # Errors
     /// [`ApiMisuse::UnexpectedContentType`] when `group_info` is not a GroupInfo; the errors
-    /// of [`Group::join_external`]; [`PeerMisbehaved::MeetingPolicyMissing`].
+    /// of [`Group::join_external`]; [`PeerMisbehaved::ExternalJoinRefused`] when the
+    /// meeting does not allow it; [`PeerMisbehaved::MeetingPolicyMissing`].
     pub fn join_external(
         config: MeetingConfig,
         group_info: &MlsMessage,
@@ -218,7 +265,28 @@ impl Meeting {
         let MlsMessageBody::GroupInfo(gi) = &group_info.body else {
             return Err(ApiMisuse::UnexpectedContentType.into());
         };
-        let (group, commit) = Group::join_external(config.group.clone(), gi, None, bundle, rng)?;
+        let (group, commit) = Group::join_external(group_config(&config), gi, None, bundle, rng)?;
+        let meeting = Self::from_group(config, group, JoinMethod::External, 0)?;
+        Ok((meeting, commit))
+    }
+
+    /// Rejoins by external commit, replacing our own previous leaf (the one with `bundle`'s
+    /// signature key): for a device that lost its state or fell behind. Members see
+    /// [`Event::ParticipantRejoined`].
+    ///
+    /// # Errors
+    /// As [`Meeting::join_external`]; [`ApiMisuse::NotAMember`] when no leaf has our
+    /// signature key.
+    pub fn rejoin_external(
+        config: MeetingConfig,
+        group_info: &MlsMessage,
+        bundle: KeyPackageBundle,
+        rng: &mut impl Rng,
+    ) -> Result<(Self, MlsMessage)> {
+        let MlsMessageBody::GroupInfo(gi) = &group_info.body else {
+            return Err(ApiMisuse::UnexpectedContentType.into());
+        };
+        let (group, commit) = Group::rejoin_external(group_config(&config), gi, None, bundle, rng)?;
         let meeting = Self::from_group(config, group, JoinMethod::External, 0)?;
         Ok((meeting, commit))
     }
@@ -230,6 +298,7 @@ impl Meeting {
         send_context: u64,
     ) -> Result<Self> {
         let policy = policy_ext::policy_of(&group.context().extensions)?;
+        governance::governance_of(&group.context().extensions)?;
         let media = media::Media::new(&config, &group, send_context)?;
         let mut events = VecDeque::new();
         events.push_back(Event::Joined {
@@ -289,6 +358,15 @@ impl Meeting {
         &self.policy
     }
 
+    /// The meeting's governance (policy admins, external joins); `None` for a meeting
+    /// created without one (its fence can only narrow, anyone may join by external commit).
+    #[must_use]
+    pub fn governance(&self) -> Option<Governance> {
+        governance::governance_of(&self.group.context().extensions)
+            .ok()
+            .flatten()
+    }
+
     /// The underlying MLS group (read-only).
     #[must_use]
     pub const fn group(&self) -> &Group {
@@ -312,7 +390,8 @@ impl Meeting {
     }
 
     /// The routing decision for this client: `select(own ∩ meeting policy, ...)`, so the
-    /// route is inside both the account's fence and the meeting's.
+    /// route is inside both the account's fence and the meeting's. An expired directory
+    /// gives a denial ([`Denial::DirectoryExpired`](crate::routing::Denial::DirectoryExpired)).
     #[must_use]
     pub fn route<'d>(
         &self,
@@ -330,13 +409,16 @@ impl Meeting {
         own.intersect(&self.policy)
     }
 
-    fn start_commit(&mut self, proposals: Vec<Proposal>, rng: &mut impl Rng) -> Result<Outgoing> {
+    fn start_commit(
+        &mut self,
+        proposals: Vec<Proposal>,
+        now: u64,
+        rng: &mut impl Rng,
+    ) -> Result<Outgoing> {
         if self.pending.is_some() {
             return Err(ApiMisuse::CommitPending.into());
         }
-        let out = self
-            .group
-            .commit(proposals, &CommitOptions::default(), rng)?;
+        let out = self.group.commit(proposals, &CommitOptions::at(now), rng)?;
         let bytes = match crate::codec::Encode::to_bytes(&out.commit) {
             Ok(b) => b,
             Err(e) => {
@@ -351,13 +433,20 @@ impl Meeting {
         })
     }
 
-    /// Adds participants by their KeyPackages (one commit, one Welcome).
+    /// Adds participants by their KeyPackages (one commit, one Welcome). `now` (Unix
+    /// seconds) is checked against each KeyPackage's lifetime (RFC 9420 §7.3).
     ///
     /// # Errors
     /// [`ApiMisuse::CommitPending`] while a commit of ours is unconfirmed;
+    /// [`ApiMisuse::KeyPackageExpired`] for a KeyPackage outside its lifetime;
     /// [`PeerMisbehaved::UnsupportedCapability`] when a KeyPackage does not support the
-    /// meeting extension; the errors of [`Group::commit`].
-    pub fn add(&mut self, key_packages: &[KeyPackage], rng: &mut impl Rng) -> Result<Outgoing> {
+    /// meeting extensions; the errors of [`Group::commit`].
+    pub fn add(
+        &mut self,
+        key_packages: &[KeyPackage],
+        now: u64,
+        rng: &mut impl Rng,
+    ) -> Result<Outgoing> {
         let proposals = key_packages
             .iter()
             .map(|kp| {
@@ -366,7 +455,7 @@ impl Meeting {
                 }))
             })
             .collect();
-        self.start_commit(proposals, rng)
+        self.start_commit(proposals, now, rng)
     }
 
     /// Removes the participant at `leaf`.
@@ -374,20 +463,21 @@ impl Meeting {
     /// # Errors
     /// [`ApiMisuse::IndexOutOfRange`] for our own leaf (use [`Meeting::leave`]); as
     /// [`Meeting::add`].
-    pub fn remove(&mut self, leaf: u32, rng: &mut impl Rng) -> Result<Outgoing> {
+    pub fn remove(&mut self, leaf: u32, now: u64, rng: &mut impl Rng) -> Result<Outgoing> {
         if leaf == self.own_leaf() {
             return Err(ApiMisuse::IndexOutOfRange.into());
         }
-        self.start_commit(vec![Proposal::Remove(Remove { removed: leaf })], rng)
+        self.start_commit(vec![Proposal::Remove(Remove { removed: leaf })], now, rng)
     }
 
     /// Rotates our keys now: a commit with a fresh UpdatePath (post-compromise security),
-    /// committing any proposals received this epoch (e.g. leave requests).
+    /// committing the admitted proposals of this epoch (leave requests, admitted join
+    /// requests) that are still valid.
     ///
     /// # Errors
     /// As [`Meeting::add`].
-    pub fn rotate(&mut self, rng: &mut impl Rng) -> Result<Outgoing> {
-        self.start_commit(Vec::new(), rng)
+    pub fn rotate(&mut self, now: u64, rng: &mut impl Rng) -> Result<Outgoing> {
+        self.start_commit(Vec::new(), now, rng)
     }
 
     /// Rotates if the schedule says so: the first call starts the schedule at `now`; a
@@ -405,7 +495,7 @@ impl Meeting {
                 Ok(None)
             }
             Some(due) if now >= due && self.pending.is_none() => {
-                let out = self.rotate(rng)?;
+                let out = self.rotate(now, rng)?;
                 self.next_rotation_at = Some(now.saturating_add(interval));
                 Ok(Some(out))
             }
@@ -414,16 +504,55 @@ impl Meeting {
     }
 
     /// Changes the meeting's geofence: a GroupContextExtensions commit, visible to every
-    /// member as [`Event::PolicyChanged`].
+    /// member as [`Event::PolicyChanged`]. Any participant may narrow the fence; widening it
+    /// in any way takes a policy admin of the meeting's [`Governance`].
     ///
     /// # Errors
-    /// As [`Meeting::add`].
-    pub fn set_policy(&mut self, policy: &Policy, rng: &mut impl Rng) -> Result<Outgoing> {
+    /// [`PeerMisbehaved::PolicyChangeUnauthorized`] for a widening by a non-admin (nothing
+    /// is sent); as [`Meeting::add`].
+    pub fn set_policy(
+        &mut self,
+        policy: &Policy,
+        now: u64,
+        rng: &mut impl Rng,
+    ) -> Result<Outgoing> {
         let extensions = policy_ext::replace_policy(&self.group.context().extensions, policy);
         self.start_commit(
             vec![Proposal::GroupContextExtensions(GroupContextExtensions {
                 extensions,
             })],
+            now,
+            rng,
+        )
+    }
+
+    /// Changes the meeting's governance (admins, external joins): policy admins only.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::PolicyChangeUnauthorized`] unless we are a policy admin; as
+    /// [`Meeting::add`].
+    pub fn set_governance(
+        &mut self,
+        governance: &Governance,
+        now: u64,
+        rng: &mut impl Rng,
+    ) -> Result<Outgoing> {
+        let mut extensions: Vec<_> = self
+            .group
+            .context()
+            .extensions
+            .iter()
+            .filter(|e| e.extension_type != GOVERNANCE_EXTENSION)
+            .cloned()
+            .collect();
+        extensions.push(governance.extension());
+        let policy = self.policy.clone();
+        let extensions = policy_ext::replace_policy(&extensions, &policy);
+        self.start_commit(
+            vec![Proposal::GroupContextExtensions(GroupContextExtensions {
+                extensions,
+            })],
+            now,
             rng,
         )
     }
@@ -435,6 +564,32 @@ impl Meeting {
     /// The errors of [`Group::propose_leave`].
     pub fn leave(&mut self, rng: &mut impl Rng) -> Result<MlsMessage> {
         self.group.propose_leave(rng)
+    }
+
+    /// Admits a proposal this epoch stored (see [`Event::ProposalReceived`] and
+    /// [`Event::JoinRequested`]): our next commit ([`Meeting::rotate`]) includes it. Nothing
+    /// from a non-member, and no member's proposal other than a leave request or an Update,
+    /// is ever committed by us without this call.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::UnknownProposal`] when no such proposal is stored in this epoch.
+    pub fn admit(&mut self, reference: &[u8]) -> Result<()> {
+        self.group.admit_proposal(reference)
+    }
+
+    /// Withdraws a proposal's admission (a member's leave request, say, stays stored).
+    ///
+    /// # Errors
+    /// [`ApiMisuse::UnknownProposal`] when no such proposal is stored in this epoch.
+    pub fn refuse(&mut self, reference: &[u8]) -> Result<()> {
+        self.group.refuse_proposal(reference)
+    }
+
+    /// Whether an admitted proposal of another participant waits for a commit (a leave
+    /// request, an admitted join request): call [`Meeting::rotate`].
+    #[must_use]
+    pub fn commit_needed(&self) -> bool {
+        self.group.commit_needed()
     }
 
     /// The GroupInfo of the current epoch (with the ratchet tree) for external joiners.
@@ -458,7 +613,7 @@ impl Meeting {
         let own = self.own_leaf();
         self.group.merge_pending_commit()?;
         self.pending = None;
-        self.after_epoch_change(before, own)
+        self.after_epoch_change(before, own, None)
     }
 
     /// Drops our pending commit: the delivery service refused it or another commit won.
@@ -473,12 +628,15 @@ impl Meeting {
 
     /// Processes a handshake message from the delivery service: the echo of our own commit
     /// (merges it), a commit of another member (discards ours if we had one: theirs won),
-    /// or a proposal (stored for the next commit). Application messages are not used by
-    /// meetings and are refused.
+    /// or a proposal (validated and stored; [`Event::ProposalReceived`] or
+    /// [`Event::JoinRequested`] tells the UI, and only an admitted one goes into our next
+    /// commit). Application messages are not used by meetings and are refused.
     ///
     /// # Errors
     /// The errors of [`Group::process_message`] and [`Group::merge_staged_commit`];
     /// [`PeerMisbehaved::MeetingPolicyMissing`] for a commit that drops the meeting policy;
+    /// [`PeerMisbehaved::PolicyChangeUnauthorized`] for a commit that widens the fence
+    /// without a policy admin; [`PeerMisbehaved::ExternalJoinRefused`];
     /// [`ApiMisuse::UnexpectedContentType`] for application data. The meeting is unchanged
     /// on error.
     pub fn process(&mut self, message: &MlsMessage) -> Result<()> {
@@ -489,19 +647,41 @@ impl Meeting {
         }
         match self.group.process_message(message)? {
             ProcessedMessage::Commit(staged) => self.merge_theirs(*staged),
-            ProcessedMessage::Proposal { .. } => Ok(()),
+            ProcessedMessage::Proposal {
+                sender,
+                proposal,
+                reference,
+                admitted,
+            } => {
+                let epoch = self.epoch();
+                let summary = events::summarize(&proposal, &self.group, &self.policy);
+                if let (Sender::NewMemberProposal, Proposal::Add(add)) = (sender, &*proposal) {
+                    self.events.push_back(Event::JoinRequested {
+                        epoch,
+                        reference,
+                        identity: identity_of(&add.key_package.leaf_node.credential),
+                    });
+                } else {
+                    self.events.push_back(Event::ProposalReceived {
+                        epoch,
+                        reference,
+                        from: sender,
+                        summary,
+                        admitted,
+                    });
+                }
+                Ok(())
+            }
             ProcessedMessage::Application { .. } => Err(ApiMisuse::UnexpectedContentType.into()),
         }
     }
 
     fn merge_theirs(&mut self, staged: StagedCommit) -> Result<()> {
-        // The policy must survive the commit; check before changing anything.
-        if !staged.removes_us() {
-            policy_ext::policy_of(&staged.new_context().extensions)?;
-        }
+        // (The meeting's rules, the policy's presence among them, ran while staging.)
         let before = self.snapshot();
         let committer = staged.committer().0;
         let removes_us = staged.removes_us();
+        let rejoin_of = staged.rejoin_of().map(|l| l.0);
         self.group.merge_staged_commit(staged)?;
         if self.pending.take().is_some() {
             // Another commit won this epoch; ours can never apply.
@@ -517,7 +697,7 @@ impl Meeting {
             self.media.clear();
             return Ok(());
         }
-        self.after_epoch_change(before, committer)
+        self.after_epoch_change(before, committer, rejoin_of)
     }
 
     fn snapshot(&self) -> events::Snapshot {
@@ -527,7 +707,12 @@ impl Meeting {
         }
     }
 
-    fn after_epoch_change(&mut self, before: events::Snapshot, committer: u32) -> Result<()> {
+    fn after_epoch_change(
+        &mut self,
+        before: events::Snapshot,
+        committer: u32,
+        rejoin_of: Option<u32>,
+    ) -> Result<()> {
         let policy = policy_ext::policy_of(&self.group.context().extensions)?;
         let policy_changed = policy != self.policy;
         self.policy = policy;
@@ -537,7 +722,8 @@ impl Meeting {
         let epoch = self.group.epoch();
         self.events
             .push_back(Event::EpochChanged { epoch, committer });
-        let membership_changed = events::push_membership(&mut self.events, &before, &after);
+        let membership_changed =
+            events::push_membership(&mut self.events, &before, &after, rejoin_of, committer);
         if policy_changed {
             self.events.push_back(Event::PolicyChanged {
                 epoch,

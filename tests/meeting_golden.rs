@@ -1,4 +1,5 @@
-//! Golden file of the saved-meeting format (`Meeting::to_bytes`, version 1).
+//! Golden files of the saved-meeting format (`Meeting::to_bytes`, version 2; version 1 is
+//! still read).
 //!
 //! A deterministic run (seeded RNG) builds a meeting — Alice creates it, adds Bob, rotates —
 //! and saves Alice's state. The test fails when the bytes differ from the committed
@@ -13,7 +14,17 @@ use meetkey::mls::wire::Lifetime;
 use meetkey::routing::{Jurisdiction, Policy};
 use rand_core::SeedableRng;
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+/// How long the KeyPackages made here stay valid.
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
 const GOLDEN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/golden/meeting_state_v2.bin"
+);
+/// The version-1 file (a meeting without governance, made by an earlier meetkey).
+const GOLDEN_V1: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/golden/meeting_state_v1.bin"
 );
@@ -21,10 +32,7 @@ const GOLDEN: &str = concat!(
 fn deterministic_meeting() -> (Meeting, Meeting) {
     let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(0x6d65_6574);
     let suite = CipherSuite(1).suite().unwrap();
-    let lifetime = Lifetime {
-        not_before: 0,
-        not_after: u64::MAX,
-    };
+    let lifetime = Lifetime::starting_at(NOW, KP_LIFETIME);
     let kp = |name: &str, r: &mut rand_chacha::ChaCha20Rng| {
         let signer = SignaturePrivateKey::generate(r);
         Meeting::key_package(&suite, name.as_bytes(), signer, lifetime, r).unwrap()
@@ -43,26 +51,26 @@ fn deterministic_meeting() -> (Meeting, Meeting) {
     .unwrap();
     let bob_kp = kp("bob", &mut r);
     let out = alice
-        .add(std::slice::from_ref(&bob_kp.key_package), &mut r)
+        .add(std::slice::from_ref(&bob_kp.key_package), NOW, &mut r)
         .unwrap();
     alice.confirm_pending().unwrap();
     let mut bob =
         Meeting::join_welcome(MeetingConfig::default(), &out.welcome.unwrap(), bob_kp).unwrap();
-    let out = alice.rotate(&mut r).unwrap();
+    let out = alice.rotate(NOW, &mut r).unwrap();
     alice.confirm_pending().unwrap();
     bob.process(&out.commit).unwrap();
     (alice, bob)
 }
 
 #[test]
-fn golden_meeting_state_v1() {
+fn golden_meeting_state_v2() {
     let (alice, mut bob) = deterministic_meeting();
     let bytes = alice.to_bytes().unwrap();
-    assert_eq!(MEETING_STATE_VERSION, 1);
+    assert_eq!(MEETING_STATE_VERSION, 2);
     if std::env::var_os("MEETKEY_UPDATE_GOLDEN").is_some() {
         std::fs::write(GOLDEN, bytes.as_slice()).unwrap();
     }
-    let golden = std::fs::read(GOLDEN).expect("tests/golden/meeting_state_v1.bin");
+    let golden = std::fs::read(GOLDEN).expect("tests/golden/meeting_state_v2.bin");
     assert!(
         golden.as_slice() == bytes.as_slice(),
         "the saved-meeting encoding changed ({} bytes, golden {} bytes)",
@@ -92,6 +100,25 @@ fn golden_meeting_state_v1() {
     let mut p = [0u8; 64];
     let info = bob.decrypt_frame(b"m", &f[..n], &mut p).unwrap();
     assert_eq!(&p[..info.len], b"golden frame");
+}
+
+/// A version-1 saved meeting (no governance extension, stored proposals without an
+/// admission flag) still restores and works: a legacy meeting whose fence can only narrow.
+#[test]
+fn golden_meeting_state_v1_still_restores() {
+    let golden = std::fs::read(GOLDEN_V1).expect("tests/golden/meeting_state_v1.bin");
+    let mut restored = Meeting::from_bytes(MeetingConfig::default(), &golden).unwrap();
+    assert_eq!(restored.epoch(), 2);
+    assert!(restored.governance().is_none());
+    let names: Vec<_> = restored
+        .participants()
+        .into_iter()
+        .map(|p| p.identity)
+        .collect();
+    assert_eq!(names, [b"alice".to_vec(), b"bob".to_vec()]);
+    let mut f = [0u8; 64];
+    assert!(restored.encrypt_frame(b"m", b"v1 frame", &mut f).is_ok());
+    assert!(restored.security_code().is_ok());
 }
 
 /// Untrusted saved state never panics: every single-byte corruption and every truncation of

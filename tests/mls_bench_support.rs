@@ -15,6 +15,11 @@ use meetkey::mls::tree::math::{LeafIndex, NodeIndex};
 use meetkey::mls::wire::{Add, Credential, Lifetime, MlsMessage, MlsMessageBody, Node, Proposal};
 use rand_core::SeedableRng;
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+/// How long the KeyPackages made here stay valid.
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
 type Rng = rand_chacha::ChaCha20Rng;
 
 fn bundle(suite: u16, i: u32) -> KeyPackageBundle {
@@ -26,10 +31,7 @@ fn bundle(suite: u16, i: u32) -> KeyPackageBundle {
             identity: format!("member-{i}").into_bytes(),
         },
         SignaturePrivateKey::generate(&mut r),
-        Lifetime {
-            not_before: 0,
-            not_after: u64::MAX,
-        },
+        Lifetime::starting_at(NOW, KP_LIFETIME),
         &[],
         &mut r,
     )
@@ -54,7 +56,7 @@ fn sparse(n: u32, suite: u16, r: &mut Rng) -> (Group, Group, Group) {
             }))
         })
         .collect();
-    let out = creator.commit(adds, &CommitOptions::default(), r).unwrap();
+    let out = creator.commit(adds, &CommitOptions::at(NOW), r).unwrap();
     creator.merge_pending_commit().unwrap();
     let welcome = out.welcome.unwrap();
     let last = join(&welcome, n - 1, suite);
@@ -90,7 +92,7 @@ fn populate_fills_every_parent_and_members_agree() {
             &mut [&mut creator, &mut last],
             &mut actor,
             |leaf| Ok(bundle(suite, leaf.0)),
-            &CommitOptions::default(),
+            &CommitOptions::at(NOW),
             &mut r,
         )
         .unwrap();
@@ -121,7 +123,7 @@ fn populate_fills_every_parent_and_members_agree() {
         }
         // The measured members still work: a commit by one is processed by the other.
         let out = creator
-            .commit(vec![], &CommitOptions::default(), &mut r)
+            .commit(vec![], &CommitOptions::at(NOW), &mut r)
             .unwrap();
         creator.merge_pending_commit().unwrap();
         match last.process_message(&out.commit).unwrap() {

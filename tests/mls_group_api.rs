@@ -21,6 +21,11 @@ use meetkey::Error;
 mod common;
 use common::{assert_agree, bundle, rng, Rng};
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+/// How long the KeyPackages made here stay valid.
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
 fn add(b: &KeyPackageBundle) -> Proposal {
     Proposal::Add(Box::new(Add {
         key_package: b.key_package.clone(),
@@ -58,7 +63,7 @@ fn three(suite: u16, seed: u64) -> (Group, Group, Group, Rng) {
     .unwrap();
     let (b, c) = (bundle(suite, "bob", &mut r), bundle(suite, "carol", &mut r));
     let out = alice
-        .commit(vec![add(&b), add(&c)], &CommitOptions::default(), &mut r)
+        .commit(vec![add(&b), add(&c)], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let welcome = out.welcome.expect("welcome");
@@ -102,9 +107,7 @@ fn self_update_remove_and_late_messages() {
     let (mut alice, mut bob, mut carol, mut r) = three(1, 2);
     // Carol sends in epoch 1; Bob rotates before Alice reads it.
     let late = carol.encrypt_application(b"late", b"", &mut r).unwrap();
-    let out = bob
-        .commit(vec![], &CommitOptions::default(), &mut r)
-        .unwrap();
+    let out = bob.commit(vec![], &CommitOptions::at(NOW), &mut r).unwrap();
     bob.merge_pending_commit().unwrap();
     deliver_commit(&mut [&mut alice, &mut carol], &out.commit);
     assert_agree(&[&alice, &bob, &carol]);
@@ -122,7 +125,7 @@ fn self_update_remove_and_late_messages() {
             vec![Proposal::Remove(Remove {
                 removed: carol_leaf,
             })],
-            &CommitOptions::default(),
+            &CommitOptions::at(NOW),
             &mut r,
         )
         .unwrap();
@@ -175,7 +178,7 @@ fn external_join_from_group_info() {
         ));
         // Dave can rotate like anyone else.
         let out = dave
-            .commit(vec![], &CommitOptions::default(), &mut r)
+            .commit(vec![], &CommitOptions::at(NOW), &mut r)
             .unwrap();
         dave.merge_pending_commit().unwrap();
         deliver_commit(&mut [&mut alice, &mut bob, &mut carol], &out.commit);
@@ -198,9 +201,7 @@ fn proposals_by_reference_and_leaving() {
         bob.encrypt_application(b"x", b"", &mut r).map(|_| ()),
         Err(Error::ApiMisuse(ApiMisuse::ProposalsPending))
     );
-    let out = bob
-        .commit(vec![], &CommitOptions::default(), &mut r)
-        .unwrap();
+    let out = bob.commit(vec![], &CommitOptions::at(NOW), &mut r).unwrap();
     bob.merge_pending_commit().unwrap();
     deliver_commit(&mut [&mut alice], &out.commit);
     assert_agree(&[&alice, &bob]);
@@ -222,7 +223,7 @@ fn external_psk_commit() {
         },
     }));
     let out = alice
-        .commit(vec![psk], &CommitOptions::default(), &mut r)
+        .commit(vec![psk], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     alice.merge_pending_commit().unwrap();
     deliver_commit(&mut [&mut bob, &mut carol], &out.commit);
@@ -233,11 +234,9 @@ fn external_psk_commit() {
 fn losing_commit_is_discarded_and_the_winner_merges() {
     let (mut alice, mut bob, mut carol, mut r) = three(1, 6);
     let a = alice
-        .commit(vec![], &CommitOptions::default(), &mut r)
+        .commit(vec![], &CommitOptions::at(NOW), &mut r)
         .unwrap();
-    let b = bob
-        .commit(vec![], &CommitOptions::default(), &mut r)
-        .unwrap();
+    let b = bob.commit(vec![], &CommitOptions::at(NOW), &mut r).unwrap();
     // The delivery service orders Bob's first: Alice processes it and drops her own.
     let _ = a;
     assert!(alice.has_pending_commit());
@@ -259,7 +258,7 @@ fn losing_commit_is_discarded_and_the_winner_merges() {
 fn rejected_messages_leave_the_group_unchanged() {
     let (mut alice, mut bob, _carol, mut r) = three(1, 7);
     let out = alice
-        .commit(vec![], &CommitOptions::default(), &mut r)
+        .commit(vec![], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     // The whole saved state, secrets included, byte for byte.
     let before = bob.to_bytes().unwrap();
@@ -284,7 +283,7 @@ fn rejected_messages_leave_the_group_unchanged() {
     // A message of another group or epoch.
     let (mut other, ..) = three(1, 8);
     let foreign = other
-        .commit(vec![], &CommitOptions::default(), &mut r)
+        .commit(vec![], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     // Same group id and epoch, but another group's keys: the membership tag fails.
     let err = bob
@@ -306,7 +305,7 @@ fn saved_state_restores_a_working_group() {
         .unwrap();
     alice.process_message(&m).unwrap();
     let out = carol
-        .commit(vec![], &CommitOptions::default(), &mut r)
+        .commit(vec![], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     carol.merge_pending_commit().unwrap();
     deliver_commit(&mut [&mut alice, &mut bob], &out.commit);
@@ -327,7 +326,7 @@ fn saved_state_restores_a_working_group() {
         ProcessedMessage::Application { .. }
     ));
     let out = restored
-        .commit(vec![], &CommitOptions::default(), &mut r)
+        .commit(vec![], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     restored.merge_pending_commit().unwrap();
     deliver_commit(&mut [&mut bob, &mut carol], &out.commit);
@@ -358,7 +357,7 @@ fn welcome_without_any_tree_is_refused() {
     .unwrap();
     let b = bundle(1, "bob", &mut r);
     let out = alice
-        .commit(vec![add(&b)], &CommitOptions::default(), &mut r)
+        .commit(vec![add(&b)], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     let welcome = out.welcome.unwrap();
     let err =
@@ -395,7 +394,7 @@ fn welcome_with_tree_supplied_out_of_band_and_psk() {
         },
     }));
     let out = alice
-        .commit(vec![add(&b), psk], &CommitOptions::default(), &mut r)
+        .commit(vec![add(&b), psk], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let welcome = out.welcome.unwrap();
@@ -417,10 +416,7 @@ fn adding_the_same_client_twice_in_one_commit_is_refused() {
     // Two KeyPackages with one signature key (the same client, RFC 9420 §12.2) in one commit.
     let suite = CipherSuite(1).suite().unwrap();
     let signer = SignaturePrivateKey::from_seed(&[3; 32]).unwrap();
-    let lifetime = Lifetime {
-        not_before: 0,
-        not_after: u64::MAX,
-    };
+    let lifetime = Lifetime::starting_at(NOW, KP_LIFETIME);
     let first = KeyPackageBundle::new(
         &suite,
         Credential::Basic {
@@ -446,7 +442,7 @@ fn adding_the_same_client_twice_in_one_commit_is_refused() {
     let err = alice
         .commit(
             vec![add(&first), add(&again)],
-            &CommitOptions::default(),
+            &CommitOptions::at(NOW),
             &mut r,
         )
         .expect_err("duplicate add");
@@ -473,10 +469,7 @@ fn bundle_with_leaf_extension(
             identity: b"dave".to_vec(),
         },
         SignaturePrivateKey::generate(&mut rng(seed)),
-        Lifetime {
-            not_before: 0,
-            not_after: u64::MAX,
-        },
+        Lifetime::starting_at(NOW, KP_LIFETIME),
         &listed,
         r,
     )
@@ -517,7 +510,7 @@ fn leaf_extensions_of_default_types_need_not_be_listed() {
     let unlisted = bundle_with_leaf_extension(41, 0xff00, &[], &mut r);
     assert_eq!(
         alice
-            .commit(vec![add(&unlisted)], &CommitOptions::default(), &mut r)
+            .commit(vec![add(&unlisted)], &CommitOptions::at(NOW), &mut r)
             .map(|_| ()),
         Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
     );
@@ -527,7 +520,7 @@ fn leaf_extensions_of_default_types_need_not_be_listed() {
     let out = alice
         .commit(
             vec![add(&listed), add(&app_id)],
-            &CommitOptions::default(),
+            &CommitOptions::at(NOW),
             &mut r,
         )
         .unwrap();
@@ -571,7 +564,7 @@ fn required_capabilities_of_default_types_are_always_met() {
     .unwrap();
     let bob = bundle(1, "bob", &mut r);
     alice
-        .commit(vec![add(&bob)], &CommitOptions::default(), &mut r)
+        .commit(vec![add(&bob)], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     alice.merge_pending_commit().unwrap();
 
@@ -587,7 +580,7 @@ fn required_capabilities_of_default_types_are_always_met() {
         carol
             .commit(
                 vec![add(&bundle(1, "dave", &mut r))],
-                &CommitOptions::default(),
+                &CommitOptions::at(NOW),
                 &mut r
             )
             .map(|_| ()),
@@ -595,7 +588,7 @@ fn required_capabilities_of_default_types_are_always_met() {
     );
     let erin = bundle_with_leaf_extension(52, 0xff00, &[0xff00], &mut r);
     carol
-        .commit(vec![add(&erin)], &CommitOptions::default(), &mut r)
+        .commit(vec![add(&erin)], &CommitOptions::at(NOW), &mut r)
         .unwrap();
 }
 
@@ -614,10 +607,7 @@ fn bundle_with_key_package_extension(
             identity: format!("client-{seed}").into_bytes(),
         },
         SignaturePrivateKey::generate(&mut rng(seed)),
-        Lifetime {
-            not_before: 0,
-            not_after: u64::MAX,
-        },
+        Lifetime::starting_at(NOW, KP_LIFETIME),
         &listed,
         r,
     )
@@ -651,13 +641,13 @@ fn key_package_extensions_must_be_listed() {
     let unlisted = bundle_with_key_package_extension(61, 0x000a, &[], &mut r);
     assert_eq!(
         alice
-            .commit(vec![add(&unlisted)], &CommitOptions::default(), &mut r)
+            .commit(vec![add(&unlisted)], &CommitOptions::at(NOW), &mut r)
             .map(|_| ()),
         Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
     );
     let listed = bundle_with_key_package_extension(62, 0x000a, &[0x000a], &mut r);
     let out = alice
-        .commit(vec![add(&listed)], &CommitOptions::default(), &mut r)
+        .commit(vec![add(&listed)], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let joined = Group::join_welcome(
@@ -685,10 +675,7 @@ fn bundle_with_capabilities(
             identity: format!("client-{seed}").into_bytes(),
         },
         SignaturePrivateKey::generate(&mut rng(seed)),
-        Lifetime {
-            not_before: 0,
-            not_after: u64::MAX,
-        },
+        Lifetime::starting_at(NOW, KP_LIFETIME),
         &extensions
             .iter()
             .map(|&t| ExtensionType(t))
@@ -745,13 +732,13 @@ fn required_credential_types_must_be_listed() {
     let basic_only = bundle_with_capabilities(72, &[1], &[], &mut r);
     assert_eq!(
         alice
-            .commit(vec![add(&basic_only)], &CommitOptions::default(), &mut r)
+            .commit(vec![add(&basic_only)], &CommitOptions::at(NOW), &mut r)
             .map(|_| ()),
         Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
     );
     let both = bundle_with_capabilities(73, &[1, 2], &[], &mut r);
     let out = alice
-        .commit(vec![add(&both)], &CommitOptions::default(), &mut r)
+        .commit(vec![add(&both)], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let joined = Group::join_welcome(
@@ -781,7 +768,7 @@ fn group_context_extensions_cannot_require_what_members_lack() {
     .unwrap();
     let bob = bundle_with_capabilities(82, &[1], &[], &mut r);
     alice
-        .commit(vec![add(&bob)], &CommitOptions::default(), &mut r)
+        .commit(vec![add(&bob)], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let gce = |ext: Extension| {
@@ -796,7 +783,7 @@ fn group_context_extensions_cannot_require_what_members_lack() {
     ] {
         assert_eq!(
             alice
-                .commit(vec![gce(ext)], &CommitOptions::default(), &mut r)
+                .commit(vec![gce(ext)], &CommitOptions::at(NOW), &mut r)
                 .map(|_| ()),
             Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
         );
@@ -806,7 +793,7 @@ fn group_context_extensions_cannot_require_what_members_lack() {
     alice
         .commit(
             vec![gce(required_capabilities(&[1], &[1]))],
-            &CommitOptions::default(),
+            &CommitOptions::at(NOW),
             &mut r,
         )
         .unwrap();

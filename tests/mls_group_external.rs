@@ -28,6 +28,9 @@ use meetkey::Error;
 mod common;
 use common::{assert_agree, bundle, rng, Rng};
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+
 fn basic(name: &str) -> Credential {
     Credential::Basic {
         identity: name.as_bytes().to_vec(),
@@ -77,7 +80,7 @@ fn setup(suite: u16, seed: u64, with_senders: bool) -> (ExternalProposer, [Group
     .unwrap();
     let (b, c) = (bundle(suite, "bob", &mut r), bundle(suite, "carol", &mut r));
     let out = alice
-        .commit(vec![add(&b), add(&c)], &CommitOptions::default(), &mut r)
+        .commit(vec![add(&b), add(&c)], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let welcome = out.welcome.expect("welcome");
@@ -90,8 +93,16 @@ fn setup(suite: u16, seed: u64, with_senders: bool) -> (ExternalProposer, [Group
 fn deliver_proposal(groups: &mut [&mut Group], msg: &MlsMessage, index: u32) {
     for g in groups.iter_mut() {
         match g.process_message(msg).unwrap() {
-            ProcessedMessage::Proposal { sender, .. } => {
+            ProcessedMessage::Proposal {
+                sender,
+                reference,
+                admitted,
+                ..
+            } => {
                 assert_eq!(sender, Sender::External(index));
+                // Nothing from a non-member is committed unless the application admits it.
+                assert!(!admitted);
+                g.admit_proposal(&reference).unwrap();
             }
             other => panic!("expected a proposal, got {other:?}"),
         }
@@ -146,9 +157,7 @@ fn external_sender_removes_and_adds_members_committed_by_reference() {
         assert_eq!(*restored.to_bytes().unwrap(), *bob.to_bytes().unwrap());
         let mut bob = restored;
 
-        let out = bob
-            .commit(vec![], &CommitOptions::default(), &mut r)
-            .unwrap();
+        let out = bob.commit(vec![], &CommitOptions::at(NOW), &mut r).unwrap();
         all_by_reference(&out.commit, 2);
         bob.merge_pending_commit().unwrap();
         deliver_commit(&mut [&mut alice], &out.commit);
@@ -200,7 +209,7 @@ fn external_sender_updates_external_senders_and_injects_a_psk() {
         .unwrap();
     deliver_proposal(&mut [&mut alice, &mut bob, &mut carol], &gce, 0);
     let out = alice
-        .commit(vec![], &CommitOptions::default(), &mut r)
+        .commit(vec![], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     all_by_reference(&out.commit, 1);
     alice.merge_pending_commit().unwrap();
@@ -229,7 +238,7 @@ fn external_sender_updates_external_senders_and_injects_a_psk() {
         .unwrap();
     deliver_proposal(&mut [&mut alice, &mut bob, &mut carol], &psk, 1);
     let out = carol
-        .commit(vec![], &CommitOptions::default(), &mut r)
+        .commit(vec![], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     all_by_reference(&out.commit, 1);
     carol.merge_pending_commit().unwrap();
@@ -238,7 +247,7 @@ fn external_sender_updates_external_senders_and_injects_a_psk() {
 }
 
 #[test]
-fn invalid_external_proposals_make_the_commit_invalid() {
+fn invalid_external_proposals_are_refused_and_commits_validate_extensions() {
     // §12.1.3: a Remove of a blank or missing leaf is invalid (§12.2: so is the list).
     let (server, [mut alice, ..], mut r) = setup(1, 12, true);
     let bad = server
@@ -249,14 +258,16 @@ fn invalid_external_proposals_make_the_commit_invalid() {
             b"",
         )
         .unwrap();
-    alice.process_message(&bad).unwrap();
+    // It is refused on receipt (and so can never block a later commit).
     assert_eq!(
-        alice
-            .commit(vec![], &CommitOptions::default(), &mut r)
-            .map(|_| ()),
+        alice.process_message(&bad).map(|_| ()),
         Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidProposalList))
     );
-    assert!(!alice.has_pending_commit());
+    assert_eq!(alice.pending_proposals().count(), 0);
+    alice
+        .commit(vec![], &CommitOptions::at(NOW), &mut r)
+        .unwrap();
+    alice.discard_pending_commit();
 
     // §5.3.1: a new `external_senders` extension's credentials are validated (the default
     // validator rejects an empty basic identity).
@@ -281,7 +292,7 @@ fn invalid_external_proposals_make_the_commit_invalid() {
         });
         assert_eq!(
             alice
-                .commit(vec![gce], &CommitOptions::default(), &mut r)
+                .commit(vec![gce], &CommitOptions::at(NOW), &mut r)
                 .map(|_| ()),
             Err(err)
         );
@@ -538,7 +549,7 @@ fn joiners_validate_external_sender_credentials() {
     };
     let dave = bundle(1, "dave", &mut r);
     let out = alice
-        .commit(vec![add(&dave)], &CommitOptions::default(), &mut r)
+        .commit(vec![add(&dave)], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     let welcome = out.welcome.unwrap();
     assert_eq!(
@@ -557,7 +568,7 @@ fn joiners_validate_external_sender_credentials() {
     // Under the default policy the server is acceptable and the join succeeds.
     let frank = bundle(1, "frank", &mut r);
     let out = alice
-        .commit(vec![add(&frank)], &CommitOptions::default(), &mut r)
+        .commit(vec![add(&frank)], &CommitOptions::at(NOW), &mut r)
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let frank = Group::join_welcome(

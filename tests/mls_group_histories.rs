@@ -17,6 +17,11 @@ use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, P
 use meetkey::mls::wire::{Add, Credential, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove};
 use rand_core::{RngCore, SeedableRng};
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+/// How long the KeyPackages made here stay valid.
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
 type Rng = rand_chacha::ChaCha20Rng;
 
 const HISTORIES: u64 = 200;
@@ -38,10 +43,7 @@ impl History {
         let credential = Credential::Basic {
             identity: format!("m{}", self.next_id).into_bytes(),
         };
-        let lifetime = Lifetime {
-            not_before: 0,
-            not_after: u64::MAX,
-        };
+        let lifetime = Lifetime::starting_at(NOW, KP_LIFETIME);
         KeyPackageBundle::new(
             &suite,
             credential,
@@ -66,7 +68,7 @@ impl History {
     ) -> Option<MlsMessage> {
         let options = CommitOptions {
             force_path,
-            ..CommitOptions::default()
+            ..CommitOptions::at(NOW)
         };
         let out = self.members[from]
             .commit(proposals, &options, &mut self.rng)

@@ -137,7 +137,9 @@ fn build(specs: &[RelaySpec], key: &SignaturePrivateKey) -> (Directory, Health) 
     let dir = DirectoryIn {
         version: 1,
         issued_at: NOW - 10,
-        expires_at: NOW + 10,
+        // Most cases route over a valid directory; those at NOW + 100 and later see it
+        // expired and must be denied.
+        expires_at: NOW + 100,
         relays,
     };
     let doc = SignedDirectory::sign(&dir.to_json().unwrap(), key)
@@ -196,7 +198,7 @@ fn check(policy: &Policy, dir: &Directory, health: &Health, now: u64) -> Result<
         any_inside |= ok;
         prop_assert_eq!(
             v.reason.is_fence_exclusion(),
-            !ok,
+            !ok && now < dir.expires_at(),
             "{}: {:?}",
             r.id(),
             v.reason
@@ -214,12 +216,18 @@ fn check(policy: &Policy, dir: &Directory, health: &Health, now: u64) -> Result<
                 prop_assert_eq!(secondaries, usize::from(policy.max_secondaries()));
             }
             Reason::OutsideHomeRegion => {}
+            Reason::DirectoryExpired => prop_assert!(now >= dir.expires_at()),
             _ => prop_assert!(false, "unexpected reason {:?}", v.reason),
         }
     }
     if d.denial() == Some(Denial::NoRelayInsideFence) {
         prop_assert!(!any_inside);
     }
+    // An expired directory is never routed over (fail closed).
+    prop_assert_eq!(
+        now >= dir.expires_at(),
+        d.denial() == Some(Denial::DirectoryExpired)
+    );
     Ok(())
 }
 

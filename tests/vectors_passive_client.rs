@@ -15,7 +15,7 @@ mod common;
 
 use meetkey::codec::Decode;
 use meetkey::crypto::{CipherSuite, HpkePrivateKey, Secret, SignaturePrivateKey};
-use meetkey::mls::group::{Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
+use meetkey::mls::group::{Group, GroupConfig, KeyPackageBundle, Limits, ProcessedMessage};
 use meetkey::mls::key_schedule::EpochAuthenticator;
 use meetkey::mls::wire::{MlsMessage, MlsMessageBody, RatchetTree};
 use serde::Deserialize;
@@ -82,14 +82,17 @@ fn run(file: &'static str) {
             .iter()
             .map(|p| (h(&p.psk_id), Secret::from_slice(&h(&p.psk)).unwrap()))
             .collect();
-        let mut group = Group::join_welcome(
-            GroupConfig::default(),
-            &welcome,
-            bundle,
-            tree.as_ref(),
-            psks,
-        )
-        .unwrap_or_else(|e| panic!("case {i}: join: {e}"));
+        // The vectors' KeyPackages are valid "forever" (0 to 2^64 − 1): a deployment's
+        // maximum total lifetime (RFC 9420 §7.2) is not the vectors' concern.
+        let config = GroupConfig {
+            limits: Limits {
+                max_key_package_lifetime: u64::MAX,
+                ..Limits::default()
+            },
+            ..GroupConfig::default()
+        };
+        let mut group = Group::join_welcome(config, &welcome, bundle, tree.as_ref(), psks)
+            .unwrap_or_else(|e| panic!("case {i}: join: {e}"));
         let expected = EpochAuthenticator::from_slice(&h(&c.initial_epoch_authenticator)).unwrap();
         assert_eq!(
             group.epoch_authenticator(),

@@ -374,6 +374,8 @@ impl World {
 }
 
 const START: u64 = 1_780_000_000;
+/// How long the KeyPackages of the demo stay valid (28 days).
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
 
 fn signed_directory(relays: &[Relay], operator: &SignaturePrivateKey) -> Res<Vec<u8>> {
     let mut json = format!(
@@ -405,10 +407,7 @@ fn key_package(
     rng: &mut ChaCha20Rng,
 ) -> Res<meetkey::mls::group::KeyPackageBundle> {
     let suite = CipherSuite(1).suite()?;
-    let lifetime = Lifetime {
-        not_before: 0,
-        not_after: u64::MAX,
-    };
+    let lifetime = Lifetime::starting_at(START, KP_LIFETIME);
     Ok(Meeting::key_package(
         &suite,
         name.as_bytes(),
@@ -874,7 +873,7 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
         &mut ps,
         0,
         &format!("{name0} adds {n_welcome} participants"),
-        |m, r| m.add(&kps, r),
+        |m, r| m.add(&kps, START + 5, r),
     )?;
     let welcome = out.welcome.ok_or("no welcome")?;
     for (name, seed, b) in bundles {
@@ -884,23 +883,64 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
     }
     w.log(format!("{n_welcome} participants joined from the Welcome"));
 
-    // 3. External joins: the last two, each from the current GroupInfo.
+    // 3. The waiting room: the last two ask to join through the delivery service (an Add
+    //    of their own KeyPackage, RFC 9420 new_member_proposal); nobody commits it until
+    //    the host's application admits it, and they join from the host's Welcome.
     for (name, seed) in seeds.iter().skip(1 + n_welcome) {
         w.clock += 5;
         let gi = ps.first().ok_or("p00")?.meeting.group_info()?;
         let b = key_package(name, *seed, &mut w.rng)?;
-        let t = stopwatch();
-        let (m, commit) = Meeting::join_external(config.clone(), &gi, b, &mut w.rng)?;
+        let request = Meeting::join_request(&gi, &b)?;
+        deliver(&mut ps, &request, usize::MAX)?;
+        let host = ps.first_mut().ok_or("p00")?;
+        let reference = host
+            .meeting
+            .drain_events()
+            .into_iter()
+            .find_map(|e| match e {
+                Event::JoinRequested { reference, .. } => Some(reference),
+                _ => None,
+            })
+            .ok_or("the host saw no join request")?;
+        host.meeting.admit(&reference)?;
+        let clock = w.clock;
+        let out = commit_and_deliver(
+            w,
+            &mut ps,
+            0,
+            &format!("{name0} admits {name} from the waiting room"),
+            |m, r| m.rotate(clock, r),
+        )?;
+        let welcome = out.welcome.ok_or("no welcome for the admitted joiner")?;
+        let m = Meeting::join_welcome(config.clone(), &welcome, b)?;
         let i = ps.len();
-        deliver(&mut ps, &commit, usize::MAX)?;
         ps.push(mk(m, i, name, *seed)?);
-        let epoch = ps.last().map(|p| p.meeting.epoch()).unwrap_or_default();
+        w.log(format!("{name} joined from the Welcome after admission"));
+    }
+    // A device that lost its state rejoins by external commit, replacing its own leaf (the
+    // meeting allows rejoins, not first joins, that way: the delivery service, which holds
+    // the GroupInfo, cannot add itself).
+    {
+        w.clock += 5;
+        let who = 2usize;
+        let gi = ps.first().ok_or("p00")?.meeting.group_info()?;
+        let (name, seed) = {
+            let p = ps.get(who).ok_or("rejoiner")?;
+            (p.name.clone(), p.signer_seed)
+        };
+        let b = key_package(&name, seed, &mut w.rng)?;
+        let t = stopwatch();
+        let (m, commit) = Meeting::rejoin_external(config.clone(), &gi, b, &mut w.rng)?;
+        deliver(&mut ps, &commit, who)?;
+        // Same participant, same relays and logs: only its meeting state is new.
+        ps.get_mut(who).ok_or("rejoiner")?.meeting = m;
+        let epoch = ps.get(who).map(|p| p.meeting.epoch()).unwrap_or_default();
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         w.report
             .rotations
-            .push((format!("{name} joins by external commit"), epoch, ms));
+            .push((format!("{name} rejoins by external commit"), epoch, ms));
         w.log(format!(
-            "{name} joins by external commit: epoch {epoch} ({ms:.1} ms)"
+            "{name} rejoins by external commit, replacing its own leaf: epoch {epoch} ({ms:.1} ms)"
         ));
     }
     check_codes(w, &ps)?;
@@ -934,7 +974,7 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
         &mut ps,
         0,
         &format!("{leaver_name} leaves; p00 commits the removal"),
-        |m, r| m.rotate(r),
+        |m, r| m.rotate(START, r),
     )?;
     let _ = leave_out;
     let p_leaver = ps.get_mut(leaver).ok_or("leaver")?;

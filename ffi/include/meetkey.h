@@ -19,6 +19,11 @@
 #include <stdlib.h>
 
 /*
+ How long a KeyPackage made by [`meetkey_key_package_new`] stays valid: 28 days.
+ */
+#define MEETKEY_KEY_PACKAGE_LIFETIME ((28 * 24) * 3600)
+
+/*
  The outcome of every `meetkey_*` call.
  */
 enum MeetkeyResult
@@ -159,13 +164,15 @@ const char *meetkey_result_name(uint32_t code);
 
 /*
  Creates a KeyPackage (MLS suite 1, Ed25519 key generated inside) for the basic identity
- `identity[0..identity_len]`; stores the handle in `*out`.
+ `identity[0..identity_len]`, valid from an hour before `now` (Unix seconds) for
+ [`MEETKEY_KEY_PACKAGE_LIFETIME`] seconds; stores the handle in `*out`.
 
  # Safety
  `identity` valid for `identity_len` bytes; `out` valid for a write.
  */
 MeetkeyResult meetkey_key_package_new(const uint8_t *identity,
                                       size_t identity_len,
+                                      uint64_t now,
                                       struct MeetkeyKeyPackage **out);
 
 /*
@@ -239,30 +246,34 @@ void meetkey_meeting_free(struct MeetkeyMeeting *m);
 /*
  Adds the participant whose KeyPackage (an MLSMessage) is given. The commit and the
  Welcome go to the outbox; the meeting changes when the commit is confirmed (the server's
- echo through [`meetkey_meeting_process`], or [`meetkey_meeting_confirm`]).
+ echo through [`meetkey_meeting_process`], or [`meetkey_meeting_confirm`]). `now` (Unix
+ seconds) is checked against the KeyPackage's lifetime (`MEETKEY_API_MISUSE` outside it).
 
  # Safety
  `m` a live meeting; `key_package` valid for `key_package_len` bytes.
  */
 MeetkeyResult meetkey_meeting_add(struct MeetkeyMeeting *m,
                                   const uint8_t *key_package,
-                                  size_t key_package_len);
+                                  size_t key_package_len,
+                                  uint64_t now);
 
 /*
- Removes the participant at `leaf`; the commit goes to the outbox.
+ Removes the participant at `leaf` at time `now` (Unix seconds); the commit goes to the
+ outbox.
 
  # Safety
  `m` a live meeting.
  */
-MeetkeyResult meetkey_meeting_remove(struct MeetkeyMeeting *m, uint32_t leaf);
+MeetkeyResult meetkey_meeting_remove(struct MeetkeyMeeting *m, uint32_t leaf, uint64_t now);
 
 /*
- Rotates our keys now (a self-update commit); the commit goes to the outbox.
+ Rotates our keys now (a self-update commit) at time `now` (Unix seconds); the commit goes
+ to the outbox.
 
  # Safety
  `m` a live meeting.
  */
-MeetkeyResult meetkey_meeting_rotate(struct MeetkeyMeeting *m);
+MeetkeyResult meetkey_meeting_rotate(struct MeetkeyMeeting *m, uint64_t now);
 
 /*
  Rotates if the schedule says so at `now` (Unix seconds); `*rotated` tells whether a

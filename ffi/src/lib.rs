@@ -239,8 +239,12 @@ pub extern "C" fn meetkey_result_name(code: u32) -> *const c_char {
         .map_or(c"MEETKEY_UNKNOWN".as_ptr(), |r| r.name().as_ptr())
 }
 
+/// How long a KeyPackage made by [`meetkey_key_package_new`] stays valid: 28 days.
+pub const MEETKEY_KEY_PACKAGE_LIFETIME: u64 = 28 * 24 * 3600;
+
 /// Creates a KeyPackage (MLS suite 1, Ed25519 key generated inside) for the basic identity
-/// `identity[0..identity_len]`; stores the handle in `*out`.
+/// `identity[0..identity_len]`, valid from an hour before `now` (Unix seconds) for
+/// [`MEETKEY_KEY_PACKAGE_LIFETIME`] seconds; stores the handle in `*out`.
 ///
 /// # Safety
 /// `identity` valid for `identity_len` bytes; `out` valid for a write.
@@ -248,6 +252,7 @@ pub extern "C" fn meetkey_result_name(code: u32) -> *const c_char {
 pub unsafe extern "C" fn meetkey_key_package_new(
     identity: *const u8,
     identity_len: usize,
+    now: u64,
     out: *mut *mut MeetkeyKeyPackage,
 ) -> MeetkeyResult {
     meetkey_boundary!({
@@ -262,10 +267,7 @@ pub unsafe extern "C" fn meetkey_key_package_new(
             &suite,
             identity,
             SignaturePrivateKey::generate(&mut r),
-            Lifetime {
-                not_before: 0,
-                not_after: u64::MAX,
-            },
+            Lifetime::starting_at(now, MEETKEY_KEY_PACKAGE_LIFETIME),
             &mut r,
         )?;
         let h = Box::into_raw(Box::new(MeetkeyKeyPackage { bundle }));
@@ -452,7 +454,8 @@ fn put_outgoing(m: &mut MeetkeyMeeting, out: meetkey::meeting::Outgoing) -> Res<
 
 /// Adds the participant whose KeyPackage (an MLSMessage) is given. The commit and the
 /// Welcome go to the outbox; the meeting changes when the commit is confirmed (the server's
-/// echo through [`meetkey_meeting_process`], or [`meetkey_meeting_confirm`]).
+/// echo through [`meetkey_meeting_process`], or [`meetkey_meeting_confirm`]). `now` (Unix
+/// seconds) is checked against the KeyPackage's lifetime (`MEETKEY_API_MISUSE` outside it).
 ///
 /// # Safety
 /// `m` a live meeting; `key_package` valid for `key_package_len` bytes.
@@ -461,6 +464,7 @@ pub unsafe extern "C" fn meetkey_meeting_add(
     m: *mut MeetkeyMeeting,
     key_package: *const u8,
     key_package_len: usize,
+    now: u64,
 ) -> MeetkeyResult {
     // SAFETY: the caller's contract on `key_package`, checked inside the boundary.
     let kp = unsafe { input(key_package, key_package_len) };
@@ -471,12 +475,13 @@ pub unsafe extern "C" fn meetkey_meeting_add(
         let MlsMessageBody::KeyPackage(kp) = msg.body else {
             return Err(R::MeetkeyInvalidMessage);
         };
-        let out = m.meeting.add(&[*kp], &mut m.rng)?;
+        let out = m.meeting.add(&[*kp], now, &mut m.rng)?;
         put_outgoing(m, out)
     })
 }
 
-/// Removes the participant at `leaf`; the commit goes to the outbox.
+/// Removes the participant at `leaf` at time `now` (Unix seconds); the commit goes to the
+/// outbox.
 ///
 /// # Safety
 /// `m` a live meeting.
@@ -484,25 +489,27 @@ pub unsafe extern "C" fn meetkey_meeting_add(
 pub unsafe extern "C" fn meetkey_meeting_remove(
     m: *mut MeetkeyMeeting,
     leaf: u32,
+    now: u64,
 ) -> MeetkeyResult {
     // SAFETY: the caller's contract on `m`.
     let m = unsafe { handle(m) };
     run(m, |m| {
-        let out = m.meeting.remove(leaf, &mut m.rng)?;
+        let out = m.meeting.remove(leaf, now, &mut m.rng)?;
         put_outgoing(m, out)
     })
 }
 
-/// Rotates our keys now (a self-update commit); the commit goes to the outbox.
+/// Rotates our keys now (a self-update commit) at time `now` (Unix seconds); the commit goes
+/// to the outbox.
 ///
 /// # Safety
 /// `m` a live meeting.
 #[no_mangle]
-pub unsafe extern "C" fn meetkey_meeting_rotate(m: *mut MeetkeyMeeting) -> MeetkeyResult {
+pub unsafe extern "C" fn meetkey_meeting_rotate(m: *mut MeetkeyMeeting, now: u64) -> MeetkeyResult {
     // SAFETY: the caller's contract on `m`.
     let m = unsafe { handle(m) };
     run(m, |m| {
-        let out = m.meeting.rotate(&mut m.rng)?;
+        let out = m.meeting.rotate(now, &mut m.rng)?;
         put_outgoing(m, out)
     })
 }

@@ -2,10 +2,13 @@
 
 use super::*;
 
+/// The clock of these tests (2027-01-15).
+const NOW: u64 = 1_800_000_000;
+
 fn kp(name: &[u8]) -> *mut MeetkeyKeyPackage {
     let mut out = std::ptr::null_mut();
     // SAFETY: valid pointers.
-    let r = unsafe { meetkey_key_package_new(name.as_ptr(), name.len(), &mut out) };
+    let r = unsafe { meetkey_key_package_new(name.as_ptr(), name.len(), NOW, &mut out) };
     assert_eq!(r, R::MeetkeyOk);
     out
 }
@@ -46,15 +49,15 @@ fn null_pointers_are_refused() {
     // SAFETY: NULLs are what is tested.
     unsafe {
         assert_eq!(
-            meetkey_key_package_new(std::ptr::null(), 3, &mut std::ptr::null_mut()),
+            meetkey_key_package_new(std::ptr::null(), 3, NOW, &mut std::ptr::null_mut()),
             R::MeetkeyNullPointer
         );
         assert_eq!(
-            meetkey_key_package_new(b"a".as_ptr(), 1, std::ptr::null_mut()),
+            meetkey_key_package_new(b"a".as_ptr(), 1, NOW, std::ptr::null_mut()),
             R::MeetkeyNullPointer
         );
         assert_eq!(
-            meetkey_meeting_rotate(std::ptr::null_mut()),
+            meetkey_meeting_rotate(std::ptr::null_mut(), NOW),
             R::MeetkeyNullPointer
         );
         let mut e = 0u64;
@@ -134,11 +137,11 @@ fn a_meeting_through_the_abi() {
             R::MeetkeyOk
         );
         assert_eq!(
-            meetkey_meeting_add(alice, kpb.as_ptr(), kpb.len()),
+            meetkey_meeting_add(alice, kpb.as_ptr(), kpb.len(), NOW),
             R::MeetkeyOk
         );
         // A second commit while one is pending is refused.
-        assert_eq!(meetkey_meeting_rotate(alice), R::MeetkeyApiMisuse);
+        assert_eq!(meetkey_meeting_rotate(alice, NOW), R::MeetkeyApiMisuse);
         let commit = take(alice, false);
         let welcome = take(alice, true);
         assert_eq!(
@@ -289,7 +292,7 @@ fn a_meeting_through_the_abi() {
 
         // Bob rotates; an epoch-1 frame still decrypts at Alice in epoch 2.
         let late = frame_of(bob, b"late");
-        assert_eq!(meetkey_meeting_rotate(bob), R::MeetkeyOk);
+        assert_eq!(meetkey_meeting_rotate(bob, NOW), R::MeetkeyOk);
         let c = take(bob, false);
         assert_eq!(meetkey_meeting_confirm(bob), R::MeetkeyOk);
         assert_eq!(

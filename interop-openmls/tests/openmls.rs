@@ -48,6 +48,18 @@ use openmls_traits::OpenMlsProvider as _;
 use rand_core::{RngCore, SeedableRng};
 use tls_codec::{Deserialize as _, Serialize as _};
 
+/// OpenMLS checks KeyPackage lifetimes against the system clock, so these tests use it
+/// too (the only clock read in the tests).
+#[allow(clippy::disallowed_methods)] // OpenMLS's own checks read this clock.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// How long the KeyPackages made here stay valid.
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
 type Rng = rand_chacha::ChaCha20Rng;
 
 const SUITES: [u16; 2] = [1, 3];
@@ -134,10 +146,7 @@ impl Handshake {
 
 fn mk_bundle(suite: u16, name: &str, rng: &mut Rng) -> KeyPackageBundle {
     let suite = CipherSuite(suite).suite().unwrap();
-    let lifetime = Lifetime {
-        not_before: 0,
-        not_after: u64::MAX,
-    };
+    let lifetime = Lifetime::starting_at(now(), KP_LIFETIME);
     let credential = Credential::Basic {
         identity: name.as_bytes().to_vec(),
     };
@@ -184,7 +193,7 @@ fn mk_commit(
     );
     let options = CommitOptions {
         force_path: path,
-        ..CommitOptions::default()
+        ..CommitOptions::at(now())
     };
     let out = g.commit(proposals, &options, rng).unwrap();
     g.merge_pending_commit().unwrap();
@@ -199,7 +208,11 @@ fn mk_process(g: &mut Group, bytes: &[u8]) -> Option<Vec<u8>> {
             None
         }
         ProcessedMessage::Application { data, .. } => Some(data),
-        ProcessedMessage::Proposal { .. } => None,
+        ProcessedMessage::Proposal { reference, .. } => {
+            // The application of these tests admits every proposal it receives.
+            g.admit_proposal(&reference).unwrap();
+            None
+        }
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -860,10 +873,7 @@ fn grease_required_capabilities_and_context_extensions() {
                     identity: name.as_bytes().to_vec(),
                 },
                 SignaturePrivateKey::generate(r),
-                Lifetime {
-                    not_before: 0,
-                    not_after: u64::MAX,
-                },
+                Lifetime::starting_at(now(), KP_LIFETIME),
                 &[meetkey::mls::wire::ExtensionType(APP_EXTENSION)],
                 r,
             )
@@ -966,7 +976,7 @@ fn grease_required_capabilities_and_context_extensions() {
                 extensions: vec![mk_required_capabilities(), mk_app_extension(b"v3")],
             });
         let out = bob
-            .commit(vec![proposal], &CommitOptions::default(), &mut r)
+            .commit(vec![proposal], &CommitOptions::at(now()), &mut r)
             .unwrap();
         bob.merge_pending_commit().unwrap();
         let commit = encode_mk(&out.commit);
@@ -1009,7 +1019,7 @@ fn grease_required_capabilities_and_context_extensions() {
         // meetkey refuses an OpenMLS KeyPackage without the extension (RFC 9420 §12.1.1).
         let plain = OmClient::new("plain", suite, hs).key_package();
         assert!(dave
-            .commit(vec![mk_add(&plain)], &CommitOptions::default(), &mut r)
+            .commit(vec![mk_add(&plain)], &CommitOptions::at(now()), &mut r)
             .is_err());
         assert!(!dave.has_pending_commit());
         let (_, welcome) = mk_commit(&mut dave, &[kp], &[], true, &mut r);
@@ -1104,7 +1114,7 @@ fn required_credential_types_both_ways() {
         // OpenMLS KeyPackage listing only basic (OpenMLS's default): meetkey refuses it.
         let plain = OmClient::new("plain", suite, hs).key_package();
         assert_eq!(
-            bob.commit(vec![mk_add(&plain)], &CommitOptions::default(), &mut r)
+            bob.commit(vec![mk_add(&plain)], &CommitOptions::at(now()), &mut r)
                 .map(|_| ()),
             Err(meetkey::Error::PeerMisbehaved(
                 meetkey::error::PeerMisbehaved::UnsupportedCapability
@@ -1224,7 +1234,7 @@ fn external_psks_both_ways() {
         om_store_psk(&carol);
         let proposals = vec![mk_psk_proposal(&mut r), mk_add(&carol.key_package())];
         let out = bob
-            .commit(proposals, &CommitOptions::default(), &mut r)
+            .commit(proposals, &CommitOptions::at(now()), &mut r)
             .unwrap();
         bob.merge_pending_commit().unwrap();
         alice.process(&encode_mk(&out.commit));
@@ -1305,7 +1315,7 @@ fn resumption_psks_both_ways() {
             },
         }));
         let out = bob
-            .commit(vec![psk], &CommitOptions::default(), &mut r)
+            .commit(vec![psk], &CommitOptions::at(now()), &mut r)
             .unwrap();
         bob.merge_pending_commit().unwrap();
         alice.process(&encode_mk(&out.commit));
@@ -1340,7 +1350,7 @@ fn reinit_commit_from_meetkey() {
             extensions: vec![],
         }));
         let out = alice
-            .commit(vec![reinit], &CommitOptions::default(), &mut r)
+            .commit(vec![reinit], &CommitOptions::at(now()), &mut r)
             .unwrap();
         alice.merge_pending_commit().unwrap();
         assert_eq!(bob.process(&encode_mk(&out.commit)), None);
@@ -1557,10 +1567,7 @@ fn mk_bundle_with_application_id(
             identity: name.as_bytes().to_vec(),
         },
         SignaturePrivateKey::generate(&mut rng(seed)),
-        Lifetime {
-            not_before: 0,
-            not_after: u64::MAX,
-        },
+        Lifetime::starting_at(now(), KP_LIFETIME),
         &[],
         r,
     )
@@ -1703,8 +1710,12 @@ fn new_member_proposal_from_openmls() {
         .unwrap();
         let proposal = encode_om(&proposal);
         match alice.process_message(&decode_mk(&proposal)).unwrap() {
-            ProcessedMessage::Proposal { sender, .. } => {
+            ProcessedMessage::Proposal {
+                sender, reference, ..
+            } => {
                 assert_eq!(sender, meetkey::mls::wire::Sender::NewMemberProposal);
+                // A join request is committed only once the application admits it.
+                alice.admit_proposal(&reference).unwrap();
             }
             other => panic!("{other:?}"),
         }
@@ -1864,8 +1875,12 @@ fn external_remove_proposals_both_ways() {
             .unwrap(),
         );
         match alice.process_message(&decode_mk(&proposal)).unwrap() {
-            ProcessedMessage::Proposal { sender, .. } => {
+            ProcessedMessage::Proposal {
+                sender, reference, ..
+            } => {
                 assert_eq!(sender, meetkey::mls::wire::Sender::External(1));
+                // The server's proposal is committed only once the application admits it.
+                alice.admit_proposal(&reference).unwrap();
             }
             other => panic!("{other:?}"),
         }
@@ -1930,7 +1945,7 @@ fn external_senders_context_and_last_resort_key_package() {
             .unwrap();
         let kp = encode_om(&om::MlsMessageOut::from(kp.key_package().clone()));
         assert_eq!(
-            bob.commit(vec![mk_add(&kp)], &CommitOptions::default(), &mut r)
+            bob.commit(vec![mk_add(&kp)], &CommitOptions::at(now()), &mut r)
                 .map(|_| ()),
             Err(meetkey::Error::PeerMisbehaved(
                 meetkey::error::PeerMisbehaved::UnsupportedCapability

@@ -124,6 +124,21 @@ impl HpkePublicKey {
             .map_err(|_| InvalidMessage::InvalidKey.into())
     }
 
+    /// Wraps a serialized public key received from a peer, refusing keys no honest peer
+    /// produces: anything but 32 bytes, and the low-order points of X25519 and its twist
+    /// (RFC 7748 §6.1: a Diffie-Hellman with one of them yields the all-zero value, which
+    /// RFC 9180 §7.1.4 makes `Encap` refuse, so every later seal to the key would fail).
+    ///
+    /// # Errors
+    /// [`InvalidMessage::InvalidKey`] for a wrong length or a low-order point.
+    pub fn validated(bytes: &[u8]) -> Result<Self> {
+        let key = Self::from_slice(bytes)?;
+        if is_low_order_u(&key.0) {
+            return Err(InvalidMessage::InvalidKey.into());
+        }
+        Ok(key)
+    }
+
     /// The serialized key.
     #[must_use]
     pub const fn as_bytes(&self) -> &[u8; NPK] {
@@ -143,6 +158,42 @@ impl core::fmt::Debug for HpkePublicKey {
         }
         f.write_str(")")
     }
+}
+
+/// The u-coordinates of the points of order 1, 2, 4 and 8 on Curve25519 and its twist
+/// (RFC 7748 §6.1), canonical little-endian: 0, 1, p − 1 and the two points of order 8.
+fn low_order_u() -> &'static [[u8; NPK]] {
+    static LIST: std::sync::OnceLock<Vec<[u8; NPK]>> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        let mut list: Vec<[u8; NPK]> = curve25519_dalek::constants::EIGHT_TORSION
+            .iter()
+            .map(|p| p.to_montgomery().to_bytes())
+            .collect();
+        // p − 1 = 2^255 − 20: the point of order 2 on the twist.
+        let mut minus_one = [0xff; NPK];
+        minus_one[0] = 0xec;
+        minus_one[31] = 0x7f;
+        list.push(minus_one);
+        list.sort_unstable();
+        list.dedup();
+        list
+    })
+}
+
+/// Whether `u` (as X25519 reads it: top bit ignored, values ≥ p reduced) is a low-order
+/// point. Public data: no constant time needed.
+fn is_low_order_u(u: &[u8; NPK]) -> bool {
+    let mut v = *u;
+    v[31] &= 0x7f;
+    // Reduce the 19 values in [p, 2^255) (p = 2^255 − 19): v − p = v[0] − 0xed with
+    // every other byte zero.
+    let top_is_ones = v[1..31].iter().all(|&b| b == 0xff) && v[31] == 0x7f;
+    if top_is_ones && v[0] >= 0xed {
+        let low = v[0] - 0xed;
+        v = [0; NPK];
+        v[0] = low;
+    }
+    low_order_u().contains(&v)
 }
 
 /// `DeriveKeyPair(ikm)` of DHKEM(X25519, HKDF-SHA256) (RFC 9180 §7.1.3).
@@ -478,5 +529,54 @@ impl Suite {
         let info = encrypt_context(label, context)?;
         let mut ctx = setup_receiver(self.hpke_aead(), ReceiverMode::Base, kem_output, sk, &info)?;
         ctx.open(&[], ciphertext)
+    }
+}
+
+#[cfg(test)]
+mod low_order_tests {
+    #![allow(clippy::indexing_slicing, clippy::unwrap_used)]
+    use super::*;
+
+    /// RFC 7748 §6.1 / RFC 9180 §7.1.4: every key `validated` refuses is one whose DH output
+    /// is all zero for any scalar, including the non-canonical encodings (top bit set,
+    /// values ≥ p); derived keys pass.
+    #[test]
+    fn low_order_keys_are_refused_and_really_are_low_order() {
+        let scalar = [0x42u8; 32];
+        let mut refused = 0;
+        for u in low_order_u() {
+            for variant in 0..3u8 {
+                let mut k = *u;
+                match variant {
+                    0 => {}
+                    1 => k[31] |= 0x80,
+                    _ => {
+                        // u + p, for the u below 19 (then still below 2^255).
+                        if k[1..].iter().any(|&b| b != 0) || k[0] >= 19 {
+                            continue;
+                        }
+                        let low = k[0] + 0xed;
+                        k = [0xff; 32];
+                        k[0] = low;
+                        k[31] = 0x7f;
+                    }
+                }
+                assert_eq!(x25519_dalek::x25519(scalar, k), [0; 32], "{k:02x?}");
+                assert_eq!(
+                    HpkePublicKey::validated(&k),
+                    Err(InvalidMessage::InvalidKey.into())
+                );
+                refused += 1;
+            }
+        }
+        assert!(refused >= 12, "{refused}");
+        assert_eq!(
+            HpkePublicKey::validated(&[0; 31]),
+            Err(InvalidMessage::InvalidKey.into())
+        );
+        for i in 0..64u8 {
+            let (_, pk) = derive_key_pair(&Secret::from_slice(&[i; 32]).unwrap()).unwrap();
+            assert!(HpkePublicKey::validated(pk.as_bytes()).is_ok());
+        }
     }
 }

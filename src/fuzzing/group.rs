@@ -22,6 +22,11 @@ use crate::mls::wire::{
 
 use super::rng::SeedRng;
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+/// How long the KeyPackages made here stay valid.
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
 /// Decodes a `T` from the front of `data` and checks that it re-encodes to exactly the
 /// bytes it consumed.
 ///
@@ -65,10 +70,7 @@ pub(super) fn bundle(suite: u16, name: &str) -> KeyPackageBundle {
                 identity: name.as_bytes().to_vec(),
             },
             SignaturePrivateKey::generate(&mut rng),
-            Lifetime {
-                not_before: 0,
-                not_after: u64::MAX,
-            },
+            Lifetime::starting_at(NOW, KP_LIFETIME),
             &[],
             &mut rng,
         )
@@ -153,7 +155,7 @@ impl Three {
         let (b, c) = (bundle(suite, "bob"), bundle(suite, "carol"));
         let out = alice.commit(
             vec![add(b.key_package.clone()), add(c.key_package.clone())],
-            &CommitOptions::default(),
+            &CommitOptions::at(NOW),
             &mut rng,
         )?;
         alice.merge_pending_commit()?;
@@ -289,6 +291,7 @@ pub(super) fn key_package_valid_suites(data: &[u8]) -> usize {
             required_proposals: &[],
             required_credentials: &[],
             credentials: &AcceptBasicCredentials,
+            max_key_package_lifetime: crate::mls::group::Limits::default().max_key_package_lifetime,
         };
         if validate_key_package(&kp, &params, None).is_err() {
             continue;
@@ -302,9 +305,11 @@ pub(super) fn key_package_valid_suites(data: &[u8]) -> usize {
         };
         let at_start = validate_key_package(&kp, &params, Some(lifetime.not_before));
         assert!(
-            lifetime.not_before > lifetime.not_after || at_start.is_ok(),
+            at_start.is_ok(),
             "valid without a clock, invalid at not_before: {at_start:?}"
         );
+        // §7.2: a valid KeyPackage's total lifetime is within the maximum.
+        assert!(lifetime.not_after - lifetime.not_before <= params.max_key_package_lifetime);
     }
     valid
 }
@@ -343,7 +348,7 @@ pub(super) fn welcome_joins(data: &[u8]) -> bool {
     let epoch = group.epoch();
     let sent = group.encrypt_application(b"hello", b"", &mut rng);
     assert!(sent.is_ok(), "a joined member cannot send: {sent:?}");
-    let committed = group.commit(vec![], &CommitOptions::default(), &mut rng);
+    let committed = group.commit(vec![], &CommitOptions::at(NOW), &mut rng);
     assert!(
         committed.is_ok(),
         "a joined member cannot commit: {committed:?}"
@@ -606,7 +611,7 @@ fn deliver_commit_of(f: &mut Three, committer: usize, must_accept: &[usize]) -> 
         return 1;
     };
     let before = snapshot(g);
-    let Ok(out) = g.commit(vec![], &CommitOptions::default(), rng) else {
+    let Ok(out) = g.commit(vec![], &CommitOptions::at(NOW), rng) else {
         // A commit that could not be made leaves nothing pending.
         assert_eq!(snapshot(g), before, "a failed commit changed the group");
         return 1;
@@ -639,7 +644,7 @@ fn alice_commits(f: &mut Three, proposals: Vec<Proposal>) -> u8 {
     let before = snapshot(&f.alice);
     let Ok(out) = f
         .alice
-        .commit(proposals, &CommitOptions::default(), &mut f.rng)
+        .commit(proposals, &CommitOptions::at(NOW), &mut f.rng)
     else {
         assert_eq!(
             snapshot(&f.alice),

@@ -183,6 +183,20 @@ fn replay(name: &str) {
     );
 }
 
+/// Rewrites the committed corpus files from `seeds::all()` when `MEETKEY_WRITE_SEEDS` is
+/// set (after a change to what the fixture makes; fuzz/README.md). Otherwise does nothing.
+#[test]
+fn write_seeds_when_asked() {
+    if std::env::var_os("MEETKEY_WRITE_SEEDS").is_none() {
+        return;
+    }
+    for (target, name, bytes) in seeds::all() {
+        let dir = fuzz_dir("corpus", target);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
 #[test]
 fn every_target_has_a_fuzz_target_file() {
     for t in &TARGETS {

@@ -20,6 +20,9 @@ use super::group::{add, bundle, config, external_proposer, Mode, Three, EXTERNAL
 use super::rng::SeedRng;
 use super::routing::OPERATOR_SEED;
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+
 /// A named seed input of one target.
 pub(super) type Seed = (&'static str, String, Vec<u8>);
 
@@ -188,10 +191,7 @@ pub(super) fn all() -> Vec<Seed> {
             let leave = f.carol.propose_leave(rng).unwrap();
             put("commit_process", format!("{tag}-leave"), net(&leave));
             let mut f = Three::new(suite, hs);
-            let update = f
-                .bob
-                .commit(vec![], &CommitOptions::default(), rng)
-                .unwrap();
+            let update = f.bob.commit(vec![], &CommitOptions::at(NOW), rng).unwrap();
             put(
                 "commit_process",
                 format!("{tag}-bob-commit"),
@@ -204,7 +204,7 @@ pub(super) fn all() -> Vec<Seed> {
             );
             let adds = f
                 .alice
-                .commit(vec![add(dave.clone())], &CommitOptions::default(), rng)
+                .commit(vec![add(dave.clone())], &CommitOptions::at(NOW), rng)
                 .unwrap();
             put(
                 "commit_process",
@@ -224,7 +224,7 @@ pub(super) fn all() -> Vec<Seed> {
                     vec![Proposal::Remove(Remove { removed: 2 })],
                     &CommitOptions {
                         force_path: false,
-                        ..CommitOptions::default()
+                        ..CommitOptions::at(NOW)
                     },
                     rng,
                 )

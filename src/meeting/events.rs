@@ -3,6 +3,8 @@
 use std::collections::VecDeque;
 
 use super::Participant;
+use crate::mls::group::Group;
+use crate::mls::wire::{Proposal, Sender};
 use crate::routing::Policy;
 
 /// How we came to be in the meeting.
@@ -76,6 +78,99 @@ pub enum Event {
         /// The epoch the commit was for.
         epoch: u64,
     },
+    /// A participant replaced its own previous leaf by external commit (a device that
+    /// lost its state rejoined): the same identity and signature key, at a new leaf.
+    ParticipantRejoined {
+        /// The epoch of the rejoin.
+        epoch: u64,
+        /// Who, at the new leaf.
+        participant: Participant,
+        /// The leaf it had before.
+        old_leaf: u32,
+    },
+    /// Someone outside the meeting asks to be let in (an Add of its own KeyPackage, RFC
+    /// 9420 §12.1.8 `new_member_proposal`): nothing happens unless the application admits
+    /// it with [`Meeting::admit`](super::Meeting::admit).
+    JoinRequested {
+        /// The epoch the request is for.
+        epoch: u64,
+        /// Its ProposalRef, for `admit`.
+        reference: Vec<u8>,
+        /// The identity the requester's credential claims (check it before admitting).
+        identity: Vec<u8>,
+    },
+    /// A proposal was received and stored for this epoch.
+    ProposalReceived {
+        /// The epoch.
+        epoch: u64,
+        /// Its ProposalRef, for [`Meeting::admit`](super::Meeting::admit).
+        reference: Vec<u8>,
+        /// Who sent it (a member, or an `external` sender such as a server).
+        from: Sender,
+        /// What it would do.
+        summary: ProposalSummary,
+        /// Whether our next commit includes it without being admitted (a member's leave
+        /// request or Update): commit soon.
+        admitted: bool,
+    },
+}
+
+/// What a proposal would do, for the UI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProposalSummary {
+    /// Add the holder of a KeyPackage with this identity.
+    Add {
+        /// The identity its credential claims.
+        identity: Vec<u8>,
+    },
+    /// Remove a participant (its own leave request if it sent the proposal itself).
+    Remove {
+        /// The participant.
+        participant: Participant,
+    },
+    /// A participant refreshes its own leaf.
+    Update,
+    /// Change the meeting's extensions (its fence or governance).
+    ExtensionsChange {
+        /// The geofence it would set, if it keeps a valid one.
+        policy: Option<Policy>,
+        /// Whether that fence is wider than the current one in any way.
+        widens: bool,
+    },
+    /// Another proposal (a PSK, a ReInit).
+    Other {
+        /// Its proposal type.
+        proposal_type: u16,
+    },
+}
+
+/// The UI summary of a stored proposal.
+pub(super) fn summarize(proposal: &Proposal, group: &Group, current: &Policy) -> ProposalSummary {
+    match proposal {
+        Proposal::Add(a) => ProposalSummary::Add {
+            identity: super::identity_of(&a.key_package.leaf_node.credential),
+        },
+        Proposal::Remove(r) => ProposalSummary::Remove {
+            participant: Participant {
+                leaf: r.removed,
+                identity: group
+                    .tree()
+                    .leaf(crate::mls::tree::math::LeafIndex(r.removed))
+                    .map(|l| super::identity_of(&l.credential))
+                    .unwrap_or_default(),
+            },
+        },
+        Proposal::Update(_) => ProposalSummary::Update,
+        Proposal::GroupContextExtensions(g) => {
+            let policy = super::policy_ext::policy_of(&g.extensions).ok();
+            let widens = policy.as_ref().is_some_and(|p| !p.is_within(current));
+            ProposalSummary::ExtensionsChange { policy, widens }
+        }
+        other => ProposalSummary::Other {
+            proposal_type: other.proposal_type().0,
+        },
+    }
 }
 
 /// The membership before a change, to compute the events after it.
@@ -85,17 +180,26 @@ pub(super) struct Snapshot {
     pub(super) participants: Vec<Participant>,
 }
 
-/// Queues ParticipantLeft / ParticipantJoined for the difference; returns whether there was
-/// any. A leaf whose identity changed counts as one leaving and one joining.
+/// Queues ParticipantLeft / ParticipantJoined for the difference (or ParticipantRejoined
+/// for an external commit that replaced the committer's own previous leaf); returns
+/// whether there was any. A leaf whose identity changed counts as one leaving and one
+/// joining.
 pub(super) fn push_membership(
     events: &mut VecDeque<Event>,
     before: &Snapshot,
     after: &[Participant],
+    rejoin_of: Option<u32>,
+    committer: u32,
 ) -> bool {
     let epoch = before.epoch.saturating_add(1);
     let mut changed = false;
+    let rejoined = rejoin_of.and_then(|old| {
+        let new = after.iter().find(|p| p.leaf == committer)?;
+        before.participants.iter().find(|p| p.leaf == old)?;
+        Some((old, new.clone()))
+    });
     for p in &before.participants {
-        if !after.contains(p) {
+        if !after.contains(p) && rejoined.as_ref().is_none_or(|(old, _)| p.leaf != *old) {
             events.push_back(Event::ParticipantLeft {
                 epoch,
                 participant: p.clone(),
@@ -104,13 +208,23 @@ pub(super) fn push_membership(
         }
     }
     for p in after {
-        if !before.participants.contains(p) {
+        if !before.participants.contains(p)
+            && rejoined.as_ref().is_none_or(|(_, new)| new.leaf != p.leaf)
+        {
             events.push_back(Event::ParticipantJoined {
                 epoch,
                 participant: p.clone(),
             });
             changed = true;
         }
+    }
+    if let Some((old_leaf, participant)) = rejoined {
+        events.push_back(Event::ParticipantRejoined {
+            epoch,
+            participant,
+            old_leaf,
+        });
+        changed = true;
     }
     changed
 }

@@ -1,7 +1,7 @@
 //! Meeting state persistence: everything an app restart must not lose.
 //!
 //! ```text
-//!  "MKMT" ‖ uint16 version (= 1)
+//!  "MKMT" ‖ uint16 version (= 2)
 //!  opaque group_state<V>            Group::to_bytes (its own magic and version)
 //!  media                            see Media::write: SFrame suite, KID layout, send
 //!                                   context, and the base keys of the retained epochs
@@ -26,8 +26,9 @@ use super::{events::Event, events::JoinMethod, media::Media, Meeting, MeetingCon
 /// The magic bytes in front of a saved meeting.
 pub const MEETING_STATE_MAGIC: &[u8; 4] = b"MKMT";
 
-/// The current version of the saved-meeting format.
-pub const MEETING_STATE_VERSION: u16 = 1;
+/// The current version of the saved-meeting format. Version 2 holds a version-2 group state
+/// (stored proposals carry whether they were admitted); version 1 is still read.
+pub const MEETING_STATE_VERSION: u16 = 2;
 
 /// Upper bound of a saved group state (a 256-leaf meeting takes well under 1 MiB).
 const MAX_GROUP_STATE: usize = 16 << 20;
@@ -73,10 +74,13 @@ impl Meeting {
         if r.take(4)? != MEETING_STATE_MAGIC {
             return Err(InvalidMessage::InvalidValue.into());
         }
-        if r.read_u16()? != MEETING_STATE_VERSION {
+        if !matches!(r.read_u16()?, 1 | MEETING_STATE_VERSION) {
             return Err(InvalidMessage::InvalidValue.into());
         }
-        let group = Group::from_bytes(config.group.clone(), r.read_opaque(MAX_GROUP_STATE)?)?;
+        let group = Group::from_bytes(
+            super::group_config(&config),
+            r.read_opaque(MAX_GROUP_STATE)?,
+        )?;
         let media = Media::read(&mut r, config.replay, &group)?;
         let next_rotation_at = match r.read_u8()? {
             0 => None,

@@ -21,11 +21,16 @@ use crate::routing::Policy;
 /// `meetkey_geofence`: the meeting's [`Policy`], canonically encoded.
 pub const GEOFENCE_EXTENSION: ExtensionType = ExtensionType(0xF0A1);
 
-/// The `required_capabilities` extension naming [`GEOFENCE_EXTENSION`].
-fn required_capabilities() -> Extension {
+/// The `required_capabilities` extension naming the meeting's extensions.
+fn required_capabilities(with_governance: bool) -> Extension {
     let mut w = Writer::with_capacity(8);
     // extension_types<V>, proposal_types<V>, credential_types<V>.
-    w.write_prefixed(|w| w.write_u16(GEOFENCE_EXTENSION.0));
+    w.write_prefixed(|w| {
+        w.write_u16(GEOFENCE_EXTENSION.0);
+        if with_governance {
+            w.write_u16(super::governance::GOVERNANCE_EXTENSION.0);
+        }
+    });
     w.write_prefixed(|_| {});
     w.write_prefixed(|_| {});
     Extension {
@@ -34,15 +39,16 @@ fn required_capabilities() -> Extension {
     }
 }
 
-/// The GroupContext extensions of a new meeting with `policy`.
+/// The GroupContext extensions of a new meeting with `policy` and `governance`.
 #[must_use]
-pub fn policy_extensions(policy: &Policy) -> Vec<Extension> {
+pub fn policy_extensions(policy: &Policy, governance: &super::Governance) -> Vec<Extension> {
     vec![
-        required_capabilities(),
+        required_capabilities(true),
         Extension {
             extension_type: GEOFENCE_EXTENSION,
             extension_data: policy.encode_canonical(),
         },
+        governance.extension(),
     ]
 }
 
@@ -58,7 +64,10 @@ pub(super) fn replace_policy(current: &[Extension], policy: &Policy) -> Vec<Exte
         .iter()
         .any(|e| e.extension_type == ExtensionType::REQUIRED_CAPABILITIES)
     {
-        out.insert(0, required_capabilities());
+        let with_governance = out
+            .iter()
+            .any(|e| e.extension_type == super::governance::GOVERNANCE_EXTENSION);
+        out.insert(0, required_capabilities(with_governance));
     }
     out.push(Extension {
         extension_type: GEOFENCE_EXTENSION,

@@ -12,6 +12,11 @@ use crate::crypto::CipherSuite as MlsSuite;
 use crate::error::Error;
 use crate::routing::{DirectoryVerifier, Jurisdiction, SignedDirectory};
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+/// How long the KeyPackages made here stay valid.
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
 type R = rand_chacha::ChaCha20Rng;
 
 fn rng(seed: u64) -> R {
@@ -24,10 +29,7 @@ fn kp(name: &str, r: &mut R) -> KeyPackageBundle {
         &suite,
         name.as_bytes(),
         SignaturePrivateKey::generate(r),
-        Lifetime {
-            not_before: 0,
-            not_after: u64::MAX,
-        },
+        Lifetime::starting_at(NOW, KP_LIFETIME),
         r,
     )
     .unwrap()
@@ -41,18 +43,24 @@ fn policy() -> Policy {
 
 /// Alice creates; Bob and Carol join by one Welcome.
 fn three(seed: u64) -> (Meeting, Meeting, Meeting, R) {
+    three_with(seed, ExternalJoins::RejoinOnly)
+}
+
+/// As [`three`], with Alice the policy admin and `joins` the external-join rule.
+fn three_with(seed: u64, joins: ExternalJoins) -> (Meeting, Meeting, Meeting, R) {
     let mut r = rng(seed);
-    let mut alice = Meeting::create(
+    let mut alice = Meeting::create_with_governance(
         MeetingConfig::default(),
         kp("alice", &mut r),
         b"meeting-1",
         &policy(),
+        &Governance::new([b"alice"], joins).unwrap(),
         &mut r,
     )
     .unwrap();
     let (b, c) = (kp("bob", &mut r), kp("carol", &mut r));
     let out = alice
-        .add(&[b.key_package.clone(), c.key_package.clone()], &mut r)
+        .add(&[b.key_package.clone(), c.key_package.clone()], NOW, &mut r)
         .unwrap();
     alice.process(&out.commit).unwrap(); // the server's echo confirms it
     let welcome = out.welcome.unwrap();
@@ -136,7 +144,7 @@ fn create_join_and_agree() {
 
 #[test]
 fn external_join_and_frames_across_rotation() {
-    let (mut alice, mut bob, mut carol, mut r) = three(2);
+    let (mut alice, mut bob, mut carol, mut r) = three_with(2, ExternalJoins::Open);
     let gi = alice.group_info().unwrap();
     let (mut dave, commit) =
         Meeting::join_external(MeetingConfig::default(), &gi, kp("dave", &mut r), &mut r).unwrap();
@@ -149,7 +157,7 @@ fn external_join_and_frames_across_rotation() {
 
     // A frame of epoch 2, still in flight when Bob rotates.
     let late = frame(&mut dave, b"epoch-2 audio");
-    let out = bob.rotate(&mut r).unwrap();
+    let out = bob.rotate(NOW, &mut r).unwrap();
     assert!(bob.has_pending_commit());
     // Until the server confirms, Bob stays in epoch 2.
     assert_eq!(bob.epoch(), 2);
@@ -189,7 +197,7 @@ fn frames_older_than_the_window_are_refused() {
     let old = frame(&mut carol, b"epoch 1");
     let window = 1u64 << MeetingConfig::default().epoch_bits;
     for _ in 0..window {
-        let out = alice.rotate(&mut r).unwrap();
+        let out = alice.rotate(NOW, &mut r).unwrap();
         alice.confirm_pending().unwrap();
         deliver(&mut [&mut bob, &mut carol], &out.commit);
     }
@@ -206,11 +214,11 @@ fn frames_older_than_the_window_are_refused() {
 #[test]
 fn competing_commits_one_wins_the_other_is_discarded() {
     let (mut alice, mut bob, mut carol, mut r) = three(4);
-    let a = alice.rotate(&mut r).unwrap();
-    let b = bob.rotate(&mut r).unwrap();
+    let a = alice.rotate(NOW, &mut r).unwrap();
+    let b = bob.rotate(NOW, &mut r).unwrap();
     // A second commit while one is pending is refused.
     assert_eq!(
-        alice.rotate(&mut r).map(|_| ()),
+        alice.rotate(NOW, &mut r).map(|_| ()),
         Err(Error::ApiMisuse(ApiMisuse::CommitPending))
     );
     // The server orders Bob's first.
@@ -241,7 +249,7 @@ fn security_code_changes_each_epoch_and_differs_between_meetings() {
     assert!(s
         .split(' ')
         .all(|g| g.len() == 5 && g.bytes().all(|b| b.is_ascii_digit())));
-    let out = alice.rotate(&mut r).unwrap();
+    let out = alice.rotate(NOW, &mut r).unwrap();
     alice.confirm_pending().unwrap();
     bob.process(&out.commit).unwrap();
     let c2 = alice.security_code().unwrap();
@@ -305,7 +313,7 @@ fn policy_change_is_a_visible_commit_and_routes_use_the_intersection() {
     assert!(ids(&bob).contains(&"fr-1".to_owned()));
     let stricter = policy().deny([Jurisdiction::parse("FR").unwrap()]);
     let before = alice.security_code().unwrap();
-    let out = alice.set_policy(&stricter, &mut r).unwrap();
+    let out = alice.set_policy(&stricter, NOW, &mut r).unwrap();
     alice.process(&out.commit).unwrap();
     bob.drain_events();
     deliver(&mut [&mut bob, &mut carol], &out.commit);
@@ -322,15 +330,28 @@ fn policy_change_is_a_visible_commit_and_routes_use_the_intersection() {
 #[test]
 fn commits_dropping_the_policy_are_refused_unchanged() {
     let (mut alice, mut bob, _carol, mut r) = three(7);
-    let out = alice
-        .group
-        .commit(
-            vec![Proposal::GroupContextExtensions(GroupContextExtensions {
-                extensions: vec![],
-            })],
-            &CommitOptions::default(),
-            &mut r,
-        )
+    let drop_policy = || {
+        vec![Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions: vec![],
+        })]
+    };
+    // The honest committer runs the receivers' rules on its own commit: nothing is sent.
+    let before = alice.to_bytes().unwrap();
+    assert_eq!(
+        alice
+            .group
+            .commit(drop_policy(), &CommitOptions::at(NOW), &mut r)
+            .map(|_| ()),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::MeetingPolicyMissing))
+    );
+    assert!(!alice.group.has_pending_commit());
+    assert!(*before == *alice.to_bytes().unwrap());
+    // A member that skips the rules (its group state without the meeting's rules) sends it
+    // anyway: every receiver refuses it the same way.
+    let mut rogue =
+        Group::from_bytes(GroupConfig::default(), &alice.group.to_bytes().unwrap()).unwrap();
+    let out = rogue
+        .commit(drop_policy(), &CommitOptions::at(NOW), &mut r)
         .unwrap();
     let code = bob.security_code().unwrap();
     assert_eq!(
@@ -351,16 +372,13 @@ fn key_packages_without_the_extension_cannot_join() {
             identity: b"eve".to_vec(),
         },
         SignaturePrivateKey::generate(&mut r),
-        Lifetime {
-            not_before: 0,
-            not_after: u64::MAX,
-        },
+        Lifetime::starting_at(NOW, KP_LIFETIME),
         &[],
         &mut r,
     )
     .unwrap();
     assert!(alice
-        .add(std::slice::from_ref(&plain.key_package), &mut r)
+        .add(std::slice::from_ref(&plain.key_package), NOW, &mut r)
         .is_err());
     assert!(!alice.has_pending_commit());
     assert_eq!(alice.participants().len(), 3);
@@ -376,7 +394,7 @@ fn leave_and_remove() {
     let (mut alice, mut bob, mut carol, mut r) = three(9);
     let leave = carol.leave(&mut r).unwrap();
     deliver(&mut [&mut alice, &mut bob], &leave);
-    let out = bob.rotate(&mut r).unwrap(); // commits the leave proposal
+    let out = bob.rotate(NOW, &mut r).unwrap(); // commits the leave proposal
     bob.process(&out.commit).unwrap();
     alice.drain_events();
     deliver(&mut [&mut alice, &mut carol], &out.commit);
@@ -388,8 +406,8 @@ fn leave_and_remove() {
         Event::ParticipantLeft { participant, .. } if participant.identity == b"carol"
     )));
     assert_agree(&[&alice, &bob]);
-    let out = alice.remove(bob.own_leaf(), &mut r).unwrap();
-    assert!(alice.remove(alice.own_leaf(), &mut r).is_err());
+    let out = alice.remove(bob.own_leaf(), NOW, &mut r).unwrap();
+    assert!(alice.remove(alice.own_leaf(), NOW, &mut r).is_err());
     alice.confirm_pending().unwrap();
     bob.process(&out.commit).unwrap();
     assert!(!bob.is_active());
@@ -413,7 +431,7 @@ fn scheduled_rotation() {
 fn persistence_round_trip_keeps_keys_and_moves_the_kid_context() {
     let (mut alice, mut bob, mut carol, mut r) = three(11);
     let old = frame(&mut carol, b"before rotation");
-    let out = alice.rotate(&mut r).unwrap();
+    let out = alice.rotate(NOW, &mut r).unwrap();
     alice.confirm_pending().unwrap();
     deliver(&mut [&mut bob, &mut carol], &out.commit);
     let sent_before = frame(&mut bob, b"one");
@@ -437,7 +455,7 @@ fn persistence_round_trip_keeps_keys_and_moves_the_kid_context() {
     assert_eq!(open(&mut alice, &sent_before).unwrap().0, b"one");
     assert_eq!(open(&mut alice, &sent_after).unwrap().0, b"two");
     // Still in sync for the next epoch.
-    let out = carol.rotate(&mut r).unwrap();
+    let out = carol.rotate(NOW, &mut r).unwrap();
     carol.confirm_pending().unwrap();
     deliver(&mut [&mut alice, &mut bob], &out.commit);
     assert_agree(&[&alice, &bob, &carol]);
@@ -450,7 +468,7 @@ fn persistence_round_trip_keeps_keys_and_moves_the_kid_context() {
     bad[0] ^= 1;
     assert!(Meeting::from_bytes(MeetingConfig::default(), &bad).is_err());
     let mut bad = saved.to_vec();
-    bad[5] = 2;
+    bad[5] = 3;
     assert!(Meeting::from_bytes(MeetingConfig::default(), &bad).is_err());
     let mut long = saved.to_vec();
     long.push(0);
@@ -460,7 +478,7 @@ fn persistence_round_trip_keeps_keys_and_moves_the_kid_context() {
 #[test]
 fn wrong_message_kinds_are_refused() {
     let (mut alice, mut bob, _carol, mut r) = three(12);
-    let out = alice.rotate(&mut r).unwrap();
+    let out = alice.rotate(NOW, &mut r).unwrap();
     // A commit is not a Welcome, a Welcome not a GroupInfo.
     assert_eq!(
         Meeting::join_welcome(MeetingConfig::default(), &out.commit, kp("x", &mut r)).map(|_| ()),

@@ -22,6 +22,8 @@ mod join;
 mod key_package;
 mod persist;
 mod process;
+mod proposals;
+mod rules;
 mod send;
 
 use std::collections::HashMap;
@@ -43,8 +45,44 @@ pub use external::ExternalProposer;
 pub use key_package::KeyPackageBundle;
 pub use persist::STATE_VERSION;
 pub use process::{ProcessedMessage, StagedCommit};
+pub use proposals::ProposalInfo;
+pub use rules::{CommitCheck, CommitRules, NoCommitRules};
 
 use epoch::{EpochKeys, PastEpochs};
+
+/// Bounds on what untrusted input can make a group store or compute. Every input past a
+/// bound is refused with [`PeerMisbehaved::LimitExceeded`] before it is expanded, and the
+/// group is unchanged.
+///
+/// [`PeerMisbehaved::LimitExceeded`]: crate::error::PeerMisbehaved::LimitExceeded
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most leaves a ratchet tree may have (received trees, and trees grown by Adds).
+    /// Default 2^16: a 10 000-member meeting fits six times over.
+    pub max_leaves: u32,
+    /// The most proposals one commit may carry (by value and by reference). Default 2^16.
+    pub max_commit_proposals: usize,
+    /// The most proposals stored per epoch from members, and again from non-members
+    /// (`external` and `new_member_proposal` senders), so that a flood of the latter can
+    /// never crowd out a member's leave request. Default 256 each.
+    pub max_stored_proposals: usize,
+    /// RFC 9420 §7.2: the longest total lifetime (`not_after − not_before`, seconds) of a
+    /// KeyPackage's leaf accepted into the group. Default 91 days (OpenMLS's default
+    /// KeyPackages last 12 weeks and an hour). All members of a group must use the same
+    /// value: it decides whether a commit adding the KeyPackage is valid.
+    pub max_key_package_lifetime: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_leaves: 1 << 16,
+            max_commit_proposals: 1 << 16,
+            max_stored_proposals: 256,
+            max_key_package_lifetime: 91 * 24 * 3600,
+        }
+    }
+}
 
 /// How a group behaves; the same for every epoch.
 #[derive(Debug, Clone)]
@@ -61,6 +99,11 @@ pub struct GroupConfig {
     pub ratchet_tree_extension: bool,
     /// The application's credential policy.
     pub credentials: Arc<dyn CredentialValidator>,
+    /// The application's rules for commits, run on every commit this member sends and every
+    /// commit it receives (the same function both ways, so honest members never disagree).
+    pub rules: Arc<dyn CommitRules>,
+    /// Bounds on untrusted input.
+    pub limits: Limits,
 }
 
 impl Default for GroupConfig {
@@ -72,6 +115,8 @@ impl Default for GroupConfig {
             encrypt_handshake: false,
             ratchet_tree_extension: true,
             credentials: Arc::new(AcceptBasicCredentials),
+            rules: Arc::new(NoCommitRules),
+            limits: Limits::default(),
         }
     }
 }
@@ -82,6 +127,10 @@ struct PendingProposal {
     reference: Vec<u8>,
     proposal: Proposal,
     sender: Sender,
+    /// Whether our own commits may include it: our own proposals and the ones the
+    /// application admitted ([`Group::admit_proposal`]); a member's leave request and a
+    /// member's Update are admitted on receipt. Commits of others may include any.
+    admitted: bool,
 }
 
 /// One member's view of an MLS group.
@@ -109,6 +158,8 @@ pub struct Group {
     resumption_psks: Vec<(u64, Secret)>,
     /// False once a commit removed us: the group can no longer send or receive.
     active: bool,
+    /// True once a ReInit commit was merged (RFC 9420 §12.1.7): the group is closed.
+    reinitialized: bool,
 }
 
 impl Group {
@@ -181,8 +232,12 @@ impl Group {
     /// `MLS-Exporter(label, context, length)` of the current epoch (RFC 9420 §8.5).
     ///
     /// # Errors
-    /// [`ApiMisuse::InvalidLength`] above [`MAX_EXPORT_LEN`] bytes.
+    /// [`ApiMisuse::InvalidLength`] above [`MAX_EXPORT_LEN`] bytes; [`ApiMisuse::NotAMember`]
+    /// once a commit removed us (the epoch's secrets are gone then).
     pub fn export_secret(&self, label: &[u8], context: &[u8], length: usize) -> Result<Secret> {
+        if !self.active {
+            return Err(ApiMisuse::NotAMember.into());
+        }
         if length > MAX_EXPORT_LEN {
             return Err(ApiMisuse::InvalidLength.into());
         }
@@ -220,6 +275,32 @@ impl Group {
             .take()
             .ok_or(ApiMisuse::NoPendingCommit)?;
         self.merge_staged_commit(staged)
+    }
+
+    /// Whether the group was closed by a ReInit commit (RFC 9420 §12.1.7); its parameters
+    /// are those of the commit that did it.
+    #[must_use]
+    pub const fn is_reinitialized(&self) -> bool {
+        self.reinitialized
+    }
+
+    /// Refuses to work with a group we were removed from or that was reinitialized.
+    fn check_usable(&self) -> Result<()> {
+        if !self.active {
+            return Err(ApiMisuse::NotAMember.into());
+        }
+        if self.reinitialized {
+            return Err(crate::error::PeerMisbehaved::GroupReinitialized.into());
+        }
+        Ok(())
+    }
+
+    /// The number of the next epoch.
+    fn next_epoch(&self) -> Result<u64> {
+        self.context
+            .epoch
+            .checked_add(1)
+            .ok_or_else(|| crate::error::PeerMisbehaved::EpochExhausted.into())
     }
 
     /// The parsed signature key of member `leaf`.

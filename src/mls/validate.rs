@@ -3,7 +3,7 @@
 //! [`CredentialValidator`] decides whether a credential is acceptable; the checks here are
 //! ours.
 
-use crate::crypto::{SignaturePublicKey, Suite};
+use crate::crypto::{HpkePublicKey, SignaturePublicKey, Suite};
 use crate::error::{Error, PeerMisbehaved, Result};
 
 use super::wire::{
@@ -44,6 +44,15 @@ pub trait CredentialValidator: core::fmt::Debug + Send + Sync {
     /// that changes the leaf). The default accepts only the identical identity.
     fn same_client(&self, old: &Credential, new: &Credential) -> bool {
         old == new
+    }
+
+    /// Whether a member rejoining by external commit (RFC 9420 §12.4.3.2, a "resync" that
+    /// removes its own previous leaf) may present a new signature key. The default refuses:
+    /// whoever holds the member's credential but not its signing key cannot take its
+    /// place. Like every method here, it must decide the same way at every member.
+    fn approve_signature_key_change(&self, old: &LeafNode, new: &LeafNode) -> bool {
+        let _ = (old, new);
+        false
     }
 }
 
@@ -98,6 +107,9 @@ pub struct GroupParams<'a> {
     pub required_credentials: &'a [CredentialType],
     /// The application's credential policy.
     pub credentials: &'a dyn CredentialValidator,
+    /// RFC 9420 §7.2: the longest total lifetime (seconds) of a KeyPackage accepted into
+    /// the group.
+    pub max_key_package_lifetime: u64,
 }
 
 /// Validates a LeafNode (RFC 9420 §7.3), except the uniqueness of its keys in the tree,
@@ -142,6 +154,9 @@ pub fn validate_leaf_node(
         ) => (group_id, leaf_index),
         _ => return Err(PeerMisbehaved::UnexpectedLeafSource.into()),
     };
+    // §7.3 (a valid HPKE public key): a low-order X25519 point would make every later
+    // encryption to this leaf fail, stalling the group's path commits.
+    HpkePublicKey::validated(&leaf.encryption_key)?;
     // §7.3: the signature verifies with the leaf's signature key.
     let key = SignaturePublicKey::from_bytes(&leaf.signature_key)?;
     let tbs = leaf.to_be_signed(group_id, leaf_index)?;
@@ -208,6 +223,16 @@ pub fn validate_key_package(
     }
     // §10.1: the leaf is valid for a KeyPackage.
     validate_leaf_node(&kp.leaf_node, LeafContext::KeyPackage { now }, params)?;
+    // §7.2: the total lifetime is at most the application's maximum (a KeyPackage valid
+    // for decades defeats the lifetime's point).
+    if let LeafNodeSource::KeyPackage(lifetime) = &kp.leaf_node.leaf_node_source {
+        let total = lifetime.not_after.checked_sub(lifetime.not_before);
+        if total.is_none_or(|t| t > params.max_key_package_lifetime) {
+            return Err(PeerMisbehaved::LifetimeExpired.into());
+        }
+    }
+    // §10.1: the init key is a valid HPKE public key (the Welcome is encrypted to it).
+    HpkePublicKey::validated(&kp.init_key)?;
     // §10: extensions in the KeyPackage's `extensions` are listed in the leaf's
     // capabilities (default types excepted, §7.2: they are never listed).
     if !kp

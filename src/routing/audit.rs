@@ -45,6 +45,8 @@ pub enum Reason {
     OverPrimaryLimit,
     /// A usable secondary, but the policy's secondary limit was reached by better ones.
     OverSecondaryLimit,
+    /// The directory itself had expired at decision time: none of its relays is used.
+    DirectoryExpired,
 }
 
 impl Reason {
@@ -65,6 +67,9 @@ pub enum Denial {
     NoHealthyRelay,
     /// Usable relays exist, but the policy's limits allow none of their kind.
     LimitsAllowNone,
+    /// The directory's `expires_at` had passed: an expired directory may list relays that
+    /// were since withdrawn (or moved), so it is not routed over at all.
+    DirectoryExpired,
 }
 
 /// One relay's verdict in an [`AuditRecord`].

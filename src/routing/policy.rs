@@ -138,6 +138,18 @@ impl Policy {
         }
     }
 
+    /// Whether `self` allows nothing that `wider` does not: every route `self` permits,
+    /// `wider` permits too (the home regions, the fence, the limits and the
+    /// outside-home rule are each at most as permissive).
+    #[must_use]
+    pub fn is_within(&self, wider: &Self) -> bool {
+        self.home_regions.is_subset(&wider.home_regions)
+            && self.fence().difference(&wider.fence()) == JurisdictionSet::EMPTY
+            && self.max_primaries <= wider.max_primaries
+            && self.max_secondaries <= wider.max_secondaries
+            && (!self.secondaries_outside_home || wider.secondaries_outside_home)
+    }
+
     /// The jurisdictions a relay may be in.
     #[must_use]
     pub fn fence(&self) -> JurisdictionSet {

@@ -10,6 +10,7 @@
 //!  route = best max_primaries primaries   (by health, then weight, then directory order)
 //!        ++ best max_secondaries secondaries (home region first, then as above)
 //!  empty route ─► Denied(reason)   — never anything outside the fence
+//!  now ≥ directory.expires_at ─► every relay DirectoryExpired, Denied(DirectoryExpired)
 //! ```
 //!
 //! A pure function: no I/O, no clock, no globals, and a total order on candidates, so the
@@ -122,8 +123,18 @@ pub fn select<'d>(
     let (mut primaries, mut secondaries) = (Vec::new(), Vec::new());
     let mut inside_fence = false;
     let mut usable = false;
+    // Fail closed on an expired directory (however it was obtained: verification checks
+    // expiry once, but a client may keep routing over it for hours).
+    let expired = now >= directory.expires_at();
     let rows = relays.iter().zip(region_of).zip(&statuses).enumerate();
     for (i, ((relay, &region), &health)) in rows {
+        if expired {
+            verdicts.push(Verdict {
+                reason: Reason::DirectoryExpired,
+                health,
+            });
+            continue;
+        }
         let in_home = usize::try_from(region)
             .ok()
             .and_then(|r| home.get(r))
@@ -178,7 +189,9 @@ pub fn select<'d>(
     }
 
     let outcome = if hops.is_empty() {
-        Outcome::Denied(if !inside_fence {
+        Outcome::Denied(if expired {
+            Denial::DirectoryExpired
+        } else if !inside_fence {
             Denial::NoRelayInsideFence
         } else if !usable {
             Denial::NoHealthyRelay

@@ -13,6 +13,11 @@ use std::path::PathBuf;
 use rand_core::SeedableRng;
 use serde::de::DeserializeOwned;
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+/// How long the KeyPackages made here stay valid.
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
 /// Parses `vectors/<rel>` as JSON.
 pub(crate) fn load<T: DeserializeOwned>(rel: &str) -> T {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -97,10 +102,7 @@ pub(crate) fn bundle(
             identity: name.as_bytes().to_vec(),
         },
         meetkey::crypto::SignaturePrivateKey::generate(rng),
-        meetkey::mls::wire::Lifetime {
-            not_before: 0,
-            not_after: u64::MAX,
-        },
+        meetkey::mls::wire::Lifetime::starting_at(NOW, KP_LIFETIME),
         &[],
         rng,
     )

@@ -9,6 +9,9 @@
 
 #include "meetkey.h"
 
+/* The clock of this test (Unix seconds, 2027-01-15): time is an input of the ABI. */
+#define NOW 1800000000ULL
+
 static int failures = 0;
 
 #define CHECK(call, want)                                                                    \
@@ -57,18 +60,18 @@ int main(void) {
     const size_t meta_len = sizeof meta - 1;
 
     /* Alice creates the meeting: home eu-west, relays in CN and RU excluded. */
-    CHECK(meetkey_key_package_new((const uint8_t *)"alice", 5, &alice_kp), MEETKEY_OK);
+    CHECK(meetkey_key_package_new((const uint8_t *)"alice", 5, NOW, &alice_kp), MEETKEY_OK);
     CHECK(meetkey_meeting_create(&alice_kp, (const uint8_t *)"c-meeting", 9, "eu-west", "CN,RU", &alice),
           MEETKEY_OK);
     EXPECT(alice_kp == NULL);
     CHECK(meetkey_meeting_create(NULL, NULL, 0, "eu-west", "", &alice), MEETKEY_NULL_POINTER);
 
     /* Bob publishes a KeyPackage; Alice adds him. */
-    CHECK(meetkey_key_package_new((const uint8_t *)"bob", 3, &bob_kp), MEETKEY_OK);
+    CHECK(meetkey_key_package_new((const uint8_t *)"bob", 3, NOW, &bob_kp), MEETKEY_OK);
     CHECK(meetkey_key_package_encode(bob_kp, kp_bytes, 8, &kp_len), MEETKEY_BUFFER_TOO_SHORT);
     EXPECT(kp_len > 8 && kp_len <= sizeof kp_bytes);
     CHECK(meetkey_key_package_encode(bob_kp, kp_bytes, sizeof kp_bytes, &kp_len), MEETKEY_OK);
-    CHECK(meetkey_meeting_add(alice, kp_bytes, kp_len), MEETKEY_OK);
+    CHECK(meetkey_meeting_add(alice, kp_bytes, kp_len, NOW), MEETKEY_OK);
     CHECK(take(alice, 0, commit, sizeof commit, &commit_len), MEETKEY_OK);
     CHECK(take(alice, 1, welcome, sizeof welcome, &welcome_len), MEETKEY_OK);
     /* The delivery service echoes the commit back: that confirms it. */
@@ -121,7 +124,7 @@ int main(void) {
           MEETKEY_OK);
 
     /* Bob rotates his keys; the server confirms; Alice processes the commit. */
-    CHECK(meetkey_meeting_rotate(bob), MEETKEY_OK);
+    CHECK(meetkey_meeting_rotate(bob, NOW), MEETKEY_OK);
     CHECK(take(bob, 0, commit, sizeof commit, &commit_len), MEETKEY_OK);
     CHECK(meetkey_meeting_process(bob, commit, commit_len), MEETKEY_OK);
     CHECK(meetkey_meeting_process(alice, commit, commit_len), MEETKEY_OK);

@@ -17,6 +17,11 @@ use rand_core::SeedableRng;
 use super::report::MemoryCell;
 use super::{alloc, Built, Library, Pair};
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+/// How long the KeyPackages made here stay valid.
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
 type Rng = rand_chacha::ChaCha20Rng;
 
 /// The meetkey library.
@@ -31,10 +36,7 @@ fn bundle(seed: u64, i: usize) -> KeyPackageBundle {
             identity: format!("member-{i}").into_bytes(),
         },
         SignaturePrivateKey::generate(&mut r),
-        Lifetime {
-            not_before: 0,
-            not_after: u64::MAX,
-        },
+        Lifetime::starting_at(NOW, KP_LIFETIME),
         &[],
         &mut r,
     )
@@ -95,7 +97,7 @@ struct MkPair {
 impl MkPair {
     fn commit(&mut self, proposals: Vec<Proposal>) -> Vec<u8> {
         self.a
-            .commit(proposals, &CommitOptions::default(), &mut self.r)
+            .commit(proposals, &CommitOptions::at(NOW), &mut self.r)
             .unwrap()
             .commit
             .to_bytes()
@@ -168,7 +170,7 @@ impl Library for Meetkey {
                 }))
             })
             .collect();
-        let out = a.commit(adds, &CommitOptions::default(), &mut r).unwrap();
+        let out = a.commit(adds, &CommitOptions::at(NOW), &mut r).unwrap();
         let commit = out.commit.to_bytes().unwrap();
         let welcome = out.welcome.unwrap().to_bytes().unwrap();
         let d = t.elapsed();
@@ -207,7 +209,7 @@ impl Library for Meetkey {
                 }))
             })
             .collect();
-        let out = a.commit(adds, &CommitOptions::default(), &mut r).unwrap();
+        let out = a.commit(adds, &CommitOptions::at(NOW), &mut r).unwrap();
         a.merge_pending_commit().unwrap();
         let welcome = out.welcome.unwrap().to_bytes().unwrap();
         let mut b = join(&welcome, bundle(seed, n - 1));
@@ -216,7 +218,7 @@ impl Library for Meetkey {
             &mut [&mut a, &mut b],
             &mut actor,
             |leaf| Ok(bundle(seed, leaf.0 as usize)),
-            &CommitOptions::default(),
+            &CommitOptions::at(NOW),
             &mut r,
         )
         .unwrap();

@@ -34,7 +34,8 @@ pub(super) struct Applied {
 }
 
 /// Validates `proposals` (each with the sender that proposed it) for a commit from
-/// `committer`, and applies them to `diff`.
+/// `committer`, and applies them to `diff`. With no committer, checks a proposal list on
+/// its own (a proposal on receipt): the rules that depend on who commits are skipped.
 ///
 /// # Errors
 /// [`PeerMisbehaved::InvalidProposalList`] for a list §12.2 forbids; the details of
@@ -43,13 +44,14 @@ pub(super) struct Applied {
 pub(super) fn apply_proposals(
     diff: &mut TreeDiff<'_>,
     context: &GroupContext,
-    committer: &Sender,
+    committer: Option<&Sender>,
     proposals: &[(Proposal, Sender)],
     params: &GroupParams<'_>,
+    max_leaves: u32,
 ) -> Result<Applied> {
-    let external = matches!(committer, Sender::NewMemberCommit);
+    let external = matches!(committer, Some(Sender::NewMemberCommit));
     let committer_leaf = match committer {
-        Sender::Member(l) => Some(LeafIndex(*l)),
+        Some(Sender::Member(l)) => Some(LeafIndex(*l)),
         _ => None,
     };
     let invalid = || crate::Error::from(PeerMisbehaved::InvalidProposalList);
@@ -58,7 +60,7 @@ pub(super) fn apply_proposals(
         ..Applied::default()
     };
     let mut touched: HashSet<LeafIndex> = HashSet::new();
-    let mut psk_ids: Vec<&PreSharedKeyId> = Vec::new();
+    let mut psk_ids: HashSet<&PreSharedKeyId> = HashSet::new();
     let (mut n_external_init, mut n_remove, mut n_other) = (0usize, 0usize, 0usize);
 
     // GroupContextExtensions first: the new extensions govern the other proposals.
@@ -190,6 +192,14 @@ pub(super) fn apply_proposals(
                 return Err(invalid());
             }
         }
+        // The tree stays within the configured width (blank leaves are reused first).
+        let blank = diff.size().leaves() as usize - diff.leaves().count();
+        let needed = adds.len().saturating_sub(blank);
+        if needed > 0
+            && (diff.size().leaves() as usize).saturating_add(needed) > max_leaves as usize
+        {
+            return Err(PeerMisbehaved::LimitExceeded.into());
+        }
         for kp in adds {
             let leaf = diff.add_leaf(kp.leaf_node.clone())?;
             applied.added.push((leaf, kp.clone()));
@@ -203,7 +213,9 @@ pub(super) fn apply_proposals(
                 let id = &psk.psk;
                 // §8.4: a fresh nonce of KDF.Nh bytes; §12.1.4: no reinit/branch resumption
                 // PSK outside those protocols; §12.2: no PSK twice.
-                if id.psk_nonce.len() != params.suite.hash_len() || psk_ids.contains(&id) {
+                // (A set: an external commit may carry thousands of PSKs, all checked
+                // before anything authenticates it.)
+                if id.psk_nonce.len() != params.suite.hash_len() || !psk_ids.insert(id) {
                     return Err(invalid());
                 }
                 if let Psk::Resumption { usage, .. } = &id.psk {
@@ -211,7 +223,6 @@ pub(super) fn apply_proposals(
                         return Err(invalid());
                     }
                 }
-                psk_ids.push(id);
                 applied.psks.push(id.clone());
             }
             Proposal::ExternalInit(init) => {

@@ -3,7 +3,7 @@
 
 use crate::codec::Encode;
 use crate::crypto::{Mac, Rng};
-use crate::error::{ApiMisuse, Result};
+use crate::error::{ApiMisuse, PeerMisbehaved, Result};
 use crate::mls::framing;
 use crate::mls::key_schedule::{CommitSecret, InitSecret, JoinerSecret};
 use crate::mls::transcript;
@@ -11,9 +11,8 @@ use crate::mls::tree::{treekem, LeafTemplate, TreeDiff};
 use crate::mls::welcome;
 use crate::mls::wire::{
     Commit, EncryptedGroupSecrets, Extension, ExtensionType, FramedContent, FramedContentBody,
-    GroupContext, GroupInfo, GroupSecrets, MlsMessage, MlsMessageBody,
-    PathSecret as WirePathSecret, Proposal, ProposalOrRef, ProtocolVersion, Sender, Welcome,
-    WireFormat,
+    GroupContext, GroupInfo, GroupSecrets, LeafNodeSource, MlsMessage, MlsMessageBody,
+    PathSecret as WirePathSecret, Proposal, ProtocolVersion, Sender, Welcome, WireFormat,
 };
 
 use super::apply;
@@ -24,18 +23,26 @@ use super::Group;
 /// How to build a commit.
 #[derive(Debug, Clone)]
 pub struct CommitOptions {
+    /// The current time (seconds since the Unix epoch): RFC 9420 §7.3 requires a sender to
+    /// check that every KeyPackage it adds is within its lifetime.
+    pub now: u64,
     /// Include an UpdatePath even when the proposals do not require one (a full commit
     /// refreshes our keys: post-compromise security). Default: true.
     pub force_path: bool,
-    /// Include the proposals received this epoch by reference. Default: true.
+    /// Include the admitted proposals stored this epoch by reference (see
+    /// [`Group::admit_proposal`]); those that are no longer valid together are left out.
+    /// Default: true.
     pub include_received: bool,
     /// `authenticated_data` of the commit message.
     pub authenticated_data: Vec<u8>,
 }
 
-impl Default for CommitOptions {
-    fn default() -> Self {
+impl CommitOptions {
+    /// The default options at time `now`: a full commit that includes admitted proposals.
+    #[must_use]
+    pub const fn at(now: u64) -> Self {
         Self {
+            now,
             force_path: true,
             include_received: true,
             authenticated_data: Vec::new(),
@@ -70,32 +77,33 @@ impl Group {
         options: &CommitOptions,
         rng: &mut impl Rng,
     ) -> Result<CommitOutput> {
-        if !self.active {
-            return Err(ApiMisuse::NotAMember.into());
-        }
+        self.check_usable()?;
         let suite = self.suite;
         let me = Sender::Member(self.own_leaf.0);
-        let mut list: Vec<(Proposal, Sender)> = Vec::new();
-        let mut refs: Vec<ProposalOrRef> = Vec::new();
-        if options.include_received {
-            for p in &self.proposals {
-                // Skip what we may not commit: our own Update, or our removal.
-                let own_update = matches!(p.proposal, Proposal::Update(_)) && p.sender == me;
-                let removes_us =
-                    matches!(&p.proposal, Proposal::Remove(r) if r.removed == self.own_leaf.0);
-                if !own_update && !removes_us {
-                    list.push((p.proposal.clone(), p.sender));
-                    refs.push(ProposalOrRef::Reference(p.reference.clone()));
-                }
-            }
-        }
-        for p in proposals {
-            list.push((p.clone(), me));
-            refs.push(ProposalOrRef::Proposal(p));
+        let next_epoch = self.next_epoch()?;
+        let (list, refs) = self.commit_list(proposals, options.include_received)?;
+        if list.len() > self.config.limits.max_commit_proposals {
+            return Err(PeerMisbehaved::LimitExceeded.into());
         }
 
         let mut diff = TreeDiff::new(&self.tree);
-        let applied = apply::apply_proposals(&mut diff, &self.context, &me, &list, &self.params())?;
+        let applied = apply::apply_proposals(
+            &mut diff,
+            &self.context,
+            Some(&me),
+            &list,
+            &self.params(),
+            self.config.limits.max_leaves,
+        )?;
+        // §7.3: a sender checks the lifetime of every KeyPackage it adds against the current
+        // time (receivers need not: it may have expired in transit).
+        for (_, kp) in &applied.added {
+            if let LeafNodeSource::KeyPackage(l) = &kp.leaf_node.leaf_node_source {
+                if options.now < l.not_before || options.now > l.not_after {
+                    return Err(ApiMisuse::KeyPackageExpired.into());
+                }
+            }
+        }
         let extensions = applied
             .extensions
             .clone()
@@ -116,7 +124,7 @@ impl Group {
             };
             let prepared = treekem::prepare_path(&mut diff, self.own_leaf, template, rng)?;
             let provisional = GroupContext {
-                epoch: self.context.epoch + 1,
+                epoch: next_epoch,
                 tree_hash: diff.root_hash()?.as_bytes().to_vec(),
                 extensions: extensions.clone(),
                 ..self.context.clone()
@@ -127,6 +135,22 @@ impl Group {
         } else {
             (None, None)
         };
+        // The receivers' checks, on our own commit: the path's leaf (§12.4.2) and the
+        // application's rules. What they would refuse is never sent.
+        if let Some(path) = &path {
+            self.check_path_leaf(&diff, self.own_leaf, &me, path, &extensions)?;
+        }
+        self.config.rules.check_commit(&super::rules::CommitCheck {
+            context: &self.context,
+            tree: &self.tree,
+            sender: &me,
+            committer: self.own_leaf,
+            path_leaf: path.as_ref().map(|p| &p.leaf_node),
+            proposals: &list,
+            new_extensions: &extensions,
+            removed: &applied.removed,
+            rejoin_of: None,
+        })?;
 
         let wire_format = self.handshake_wire_format();
         let content = FramedContent {
@@ -149,7 +173,7 @@ impl Group {
             &confirmed_input,
         );
         let context = GroupContext {
-            epoch: self.context.epoch + 1,
+            epoch: next_epoch,
             tree_hash: diff.root_hash()?.as_bytes().to_vec(),
             confirmed_transcript_hash: confirmed.as_bytes().to_vec(),
             extensions,
@@ -271,6 +295,7 @@ impl Group {
             removed: applied.removed,
             updated: applied.updated,
             reinit: applied.reinit,
+            rejoin_of: None,
         };
         self.pending_commit = Some(staged);
         Ok(CommitOutput { commit, welcome })
@@ -282,9 +307,7 @@ impl Group {
     /// # Errors
     /// [`ApiMisuse::NotAMember`] after being removed.
     pub fn group_info(&self, with_tree: bool) -> Result<MlsMessage> {
-        if !self.active {
-            return Err(ApiMisuse::NotAMember.into());
-        }
+        self.check_usable()?;
         let tag = Mac::from_slice(&self.confirmation_tag)?;
         let tree = with_tree.then(|| self.tree.to_wire());
         let gi = self.sign_group_info(&self.context, &tag, &self.epoch, tree)?;

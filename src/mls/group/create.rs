@@ -87,6 +87,7 @@ impl Group {
             external_psks: HashMap::new(),
             resumption_psks: Vec::new(),
             active: true,
+            reinitialized: false,
         })
     }
 }

@@ -118,6 +118,11 @@ mod tests {
         Add, AuthenticatedContent, Commit, GroupContextExtensions, Lifetime, ProposalOrRef, Remove,
     };
 
+    /// The clock of these tests (2027-01-15): time is an input, never read.
+    const NOW: u64 = 1_800_000_000;
+    /// How long the KeyPackages made here stay valid.
+    const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
     type Rng = rand_chacha::ChaCha20Rng;
 
     fn bundle(name: &str, rng: &mut Rng) -> KeyPackageBundle {
@@ -128,10 +133,7 @@ mod tests {
                 identity: name.as_bytes().to_vec(),
             },
             SignaturePrivateKey::generate(rng),
-            Lifetime {
-                not_before: 0,
-                not_after: u64::MAX,
-            },
+            Lifetime::starting_at(NOW, KP_LIFETIME),
             &[],
             rng,
         )
@@ -159,7 +161,7 @@ mod tests {
             key_package: b.key_package.clone(),
         }));
         let out = alice
-            .commit(vec![add], &CommitOptions::default(), rng)
+            .commit(vec![add], &CommitOptions::at(NOW), rng)
             .unwrap();
         alice.merge_pending_commit().unwrap();
         let MlsMessageBody::Welcome(w) = &out.welcome.unwrap().body else {
@@ -183,8 +185,9 @@ mod tests {
     }
 
     /// RFC 9420 §12.2 at the receiver: a commit (made by a member that skipped its own
-    /// checks) whose proposals, by reference to an external proposal or by value, are
-    /// invalid is refused, and the receiver is unchanged.
+    /// checks) whose proposals, by reference or by value, are invalid is refused, and the
+    /// receiver is unchanged. (An invalid external proposal never gets stored: it is
+    /// refused on receipt, see `invalid_external_proposals_are_refused_on_receipt`.)
     #[test]
     fn receivers_validate_committed_external_proposals() {
         let mut rng = Rng::seed_from_u64(30);
@@ -197,8 +200,6 @@ mod tests {
                 b"",
             )
             .unwrap();
-        alice.process_message(&bad_remove).unwrap();
-        bob.process_message(&bad_remove).unwrap();
         let before = bob.to_bytes().unwrap();
         let rejected = ExternalSender::extension(&[server.external_sender(Credential::Basic {
             identity: Vec::new(),
@@ -207,7 +208,11 @@ mod tests {
         let cases = [
             (
                 ProposalOrRef::Reference(reference(&bad_remove)),
-                Error::from(PeerMisbehaved::InvalidProposalList),
+                Error::from(PeerMisbehaved::UnknownProposalRef),
+            ),
+            (
+                ProposalOrRef::Proposal(Proposal::Remove(Remove { removed: 5 })),
+                PeerMisbehaved::InvalidProposalList.into(),
             ),
             (
                 ProposalOrRef::Reference(vec![0; 32]),
@@ -233,5 +238,40 @@ mod tests {
             assert_eq!(bob.process_message(&msg).map(|_| ()), Err(err));
             assert!(*before == *bob.to_bytes().unwrap());
         }
+    }
+
+    /// RFC 9420 §12.1.8, §12.2: an external proposal that is invalid in the epoch (a
+    /// Remove of a blank leaf) is refused when it arrives, so it can never block a commit;
+    /// the receiver is unchanged. A valid one is stored but not admitted.
+    #[test]
+    fn invalid_external_proposals_are_refused_on_receipt() {
+        let mut rng = Rng::seed_from_u64(31);
+        let (server, _alice, mut bob) = two(&mut rng);
+        let before = bob.to_bytes().unwrap();
+        let bad_remove = server
+            .propose(
+                bob.group_id(),
+                bob.epoch(),
+                Proposal::Remove(Remove { removed: 5 }),
+                b"",
+            )
+            .unwrap();
+        assert_eq!(
+            bob.process_message(&bad_remove).map(|_| ()),
+            Err(PeerMisbehaved::InvalidProposalList.into())
+        );
+        assert!(*before == *bob.to_bytes().unwrap());
+        let remove_alice = server
+            .propose(
+                bob.group_id(),
+                bob.epoch(),
+                Proposal::Remove(Remove { removed: 0 }),
+                b"",
+            )
+            .unwrap();
+        bob.process_message(&remove_alice).unwrap();
+        let stored: Vec<_> = bob.pending_proposals().collect();
+        assert_eq!(stored.len(), 1);
+        assert!(!stored[0].admitted);
     }
 }

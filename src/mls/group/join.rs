@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::codec::{Decode, Encode, Reader};
+use crate::codec::{Encode, Reader};
 use crate::crypto::hpke::SenderMode;
 use crate::crypto::{HpkePublicKey, Mac, Rng, Secret, SignaturePublicKey};
 use crate::error::{PeerMisbehaved, Result};
@@ -26,27 +26,46 @@ use super::epoch::{EpochKeys, PastEpochs};
 use super::process::EXTERNAL_INIT_LABEL;
 use super::{Group, GroupConfig, KeyPackageBundle};
 
-/// The ratchet tree of a GroupInfo: from its `ratchet_tree` extension, or supplied.
+/// The ratchet tree of a GroupInfo: from its `ratchet_tree` extension, or supplied. The
+/// tree is bounded by `config`'s limits and the GroupInfo's signature is verified with the
+/// signer's key read from the undecoded node list, before the tree is expanded or hashed
+/// (a hostile tree costs at most its own decoding until then).
 fn tree_of(
     suite: crate::crypto::Suite,
     group_info: &GroupInfo,
     supplied: Option<&crate::mls::wire::RatchetTree>,
+    config: &GroupConfig,
 ) -> Result<RatchetTree> {
+    let max_nodes = (config.limits.max_leaves as usize)
+        .saturating_mul(2)
+        .saturating_sub(1);
     let from_extension = group_info
         .extensions
         .iter()
         .find(|e| e.extension_type == ExtensionType::RATCHET_TREE)
-        .map(|e| crate::mls::wire::RatchetTree::decode_exact(&e.extension_data))
+        .map(|e| crate::mls::wire::RatchetTree::decode_bounded(&e.extension_data, max_nodes))
         .transpose()?;
     let wire = from_extension
         .as_ref()
         .or(supplied)
         .ok_or(PeerMisbehaved::MissingRatchetTree)?;
+    if wire.0.len() > max_nodes {
+        return Err(PeerMisbehaved::LimitExceeded.into());
+    }
+    let signer = usize::try_from(group_info.signer)
+        .ok()
+        .and_then(|i| i.checked_mul(2))
+        .and_then(|i| wire.0.get(i));
+    let Some(Some(Node::Leaf(signer))) = signer else {
+        return Err(PeerMisbehaved::UnknownSender.into());
+    };
+    let key = SignaturePublicKey::from_bytes(&signer.signature_key)?;
+    welcome::verify_group_info_signature(&suite, &key, group_info)?;
     RatchetTree::from_wire(suite, wire)
 }
 
-/// RFC 9420 §12.4.3.1: verifies a received tree against the GroupInfo: tree hash, tree
-/// integrity, every leaf valid, and the GroupInfo signature by its signer.
+/// RFC 9420 §12.4.3.1: verifies a received tree against the GroupInfo (whose signature
+/// [`tree_of`] checked): tree hash, tree integrity, every leaf valid.
 fn check_tree(tree: &RatchetTree, group_info: &GroupInfo, config: &GroupConfig) -> Result<()> {
     let group_id = &group_info.group_context.group_id;
     if tree.root_hash().as_bytes() != group_info.group_context.tree_hash.as_slice() {
@@ -62,6 +81,7 @@ fn check_tree(tree: &RatchetTree, group_info: &GroupInfo, config: &GroupConfig) 
         required_proposals: &required_proposals,
         required_credentials: &required_credentials,
         credentials: &*config.credentials,
+        max_key_package_lifetime: config.limits.max_key_package_lifetime,
     };
     // §5.3.1: the credentials of the group's external senders are validated too.
     validate::external_senders(&group_info.group_context.extensions, &*config.credentials)?;
@@ -85,11 +105,7 @@ fn check_tree(tree: &RatchetTree, group_info: &GroupInfo, config: &GroupConfig) 
     for c in checks {
         c?;
     }
-    let signer = tree
-        .leaf(LeafIndex(group_info.signer))
-        .ok_or(PeerMisbehaved::UnknownSender)?;
-    let key = SignaturePublicKey::from_bytes(&signer.signature_key)?;
-    welcome::verify_group_info_signature(tree.suite(), &key, group_info)
+    Ok(())
 }
 
 /// `interim_transcript_hash` from a GroupInfo: `Hash(confirmed || confirmation_tag)`.
@@ -153,7 +169,11 @@ impl Group {
             return Err(PeerMisbehaved::KeyPackageMismatch.into());
         }
         let context = group_info.group_context.clone();
-        let tree = tree_of(suite, &group_info, ratchet_tree)?;
+        // An epoch of 2^64 − 1 could never be left.
+        if group_info.group_context.epoch == u64::MAX {
+            return Err(PeerMisbehaved::EpochExhausted.into());
+        }
+        let tree = tree_of(suite, &group_info, ratchet_tree, &config)?;
         check_tree(&tree, &group_info, &config)?;
 
         // Our leaf: the one identical to our KeyPackage's.
@@ -210,6 +230,7 @@ impl Group {
             external_psks,
             resumption_psks: Vec::new(),
             active: true,
+            reinitialized: false,
         })
     }
 
@@ -220,12 +241,42 @@ impl Group {
     ///
     /// # Errors
     /// [`PeerMisbehaved::InvalidExternalCommit`] when the GroupInfo lacks `external_pub`; the
-    /// tree-validation rule a bad tree breaks; `AuthenticationFailed` for a bad signature.
+    /// tree-validation rule a bad tree breaks; `AuthenticationFailed` for a bad signature;
+    /// what the configured [`CommitRules`](super::CommitRules) refuse.
     pub fn join_external(
         config: GroupConfig,
         group_info: &GroupInfo,
         ratchet_tree: Option<&crate::mls::wire::RatchetTree>,
         bundle: KeyPackageBundle,
+        rng: &mut impl Rng,
+    ) -> Result<(Self, MlsMessage)> {
+        Self::external_commit(config, group_info, ratchet_tree, bundle, false, rng)
+    }
+
+    /// Rejoins by external commit (a "resync", RFC 9420 §12.4.3.2): as
+    /// [`Group::join_external`], and the commit removes our own previous leaf — the leaf
+    /// with `bundle`'s signature key (a device that lost its state, or is stuck in an old
+    /// epoch). Members see the same participant at a new leaf.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::NotAMember`](crate::error::ApiMisuse::NotAMember) when no leaf of the
+    /// tree has our signature key; as [`Group::join_external`].
+    pub fn rejoin_external(
+        config: GroupConfig,
+        group_info: &GroupInfo,
+        ratchet_tree: Option<&crate::mls::wire::RatchetTree>,
+        bundle: KeyPackageBundle,
+        rng: &mut impl Rng,
+    ) -> Result<(Self, MlsMessage)> {
+        Self::external_commit(config, group_info, ratchet_tree, bundle, true, rng)
+    }
+
+    fn external_commit(
+        config: GroupConfig,
+        group_info: &GroupInfo,
+        ratchet_tree: Option<&crate::mls::wire::RatchetTree>,
+        bundle: KeyPackageBundle,
+        rejoin: bool,
         rng: &mut impl Rng,
     ) -> Result<(Self, MlsMessage)> {
         let suite = group_info.group_context.cipher_suite.suite()?;
@@ -234,16 +285,20 @@ impl Group {
             signer,
             ..
         } = bundle;
-        let mut tree = tree_of(suite, group_info, ratchet_tree)?;
+        if group_info.group_context.epoch == u64::MAX {
+            return Err(PeerMisbehaved::EpochExhausted.into());
+        }
+        let mut tree = tree_of(suite, group_info, ratchet_tree, &config)?;
         check_tree(&tree, group_info, &config)?;
         let context = group_info.group_context.clone();
+        let next_epoch = context.epoch + 1;
         let ext = group_info
             .extensions
             .iter()
             .find(|e| e.extension_type == ExtensionType::EXTERNAL_PUB)
             .ok_or(PeerMisbehaved::InvalidExternalCommit)?;
         let mut r = Reader::new(&ext.extension_data);
-        let external_pub = HpkePublicKey::from_slice(r.read_opaque(64)?)?;
+        let external_pub = HpkePublicKey::validated(r.read_opaque(64)?)?;
         r.finish()?;
         let (kem_output, ctx) = crate::crypto::hpke::setup_sender(
             suite.hpke_aead(),
@@ -254,7 +309,20 @@ impl Group {
         )?;
         let init_secret = InitSecret(ctx.export(EXTERNAL_INIT_LABEL, suite.hash_len())?);
 
-        let proposals = vec![Proposal::ExternalInit(ExternalInit { kem_output })];
+        let mut proposals = vec![Proposal::ExternalInit(ExternalInit { kem_output })];
+        let old_leaf = if rejoin {
+            let own_key = &key_package.leaf_node.signature_key;
+            let (old, _) = tree
+                .leaves()
+                .find(|(_, l)| &l.signature_key == own_key)
+                .ok_or(crate::error::ApiMisuse::NotAMember)?;
+            proposals.push(Proposal::Remove(crate::mls::wire::Remove {
+                removed: old.0,
+            }));
+            Some(old)
+        } else {
+            None
+        };
         let sender = Sender::NewMemberCommit;
         let list: Vec<(Proposal, Sender)> = proposals.iter().map(|p| (p.clone(), sender)).collect();
         let params = validate::GroupParams {
@@ -263,9 +331,17 @@ impl Group {
             required_proposals: &[],
             required_credentials: &[],
             credentials: &*config.credentials,
+            max_key_package_lifetime: config.limits.max_key_package_lifetime,
         };
         let mut diff = TreeDiff::new(&tree);
-        super::apply::apply_proposals(&mut diff, &context, &sender, &list, &params)?;
+        let applied = super::apply::apply_proposals(
+            &mut diff,
+            &context,
+            Some(&sender),
+            &list,
+            &params,
+            config.limits.max_leaves,
+        )?;
         let mut leaf = key_package.leaf_node;
         leaf.leaf_node_source = crate::mls::wire::LeafNodeSource::Update;
         let own = diff.add_leaf(leaf.clone())?;
@@ -276,12 +352,48 @@ impl Group {
         };
         let prepared = treekem::prepare_path(&mut diff, own, template, rng)?;
         let provisional = GroupContext {
-            epoch: context.epoch + 1,
+            epoch: next_epoch,
             tree_hash: diff.root_hash()?.as_bytes().to_vec(),
             ..context.clone()
         }
         .to_bytes()?;
         let path = prepared.encrypt(&diff, &provisional, &[], rng)?;
+        // The members' checks, on our own commit, before anything is sent: the new leaf
+        // against the tree and the group's required capabilities, the rejoin's criteria,
+        // and the application's rules.
+        let (exts, props, creds) = validate::required_capabilities(&context.extensions)?;
+        validate::validate_leaf_node(
+            &path.leaf_node,
+            LeafContext::Commit {
+                group_id: &context.group_id,
+                leaf_index: own.0,
+            },
+            &validate::GroupParams {
+                required_extensions: &exts,
+                required_proposals: &props,
+                required_credentials: &creds,
+                ..params
+            },
+        )?;
+        if let Some(old) = old_leaf.and_then(|l| tree.leaf(l)) {
+            if !config
+                .credentials
+                .same_client(&old.credential, &path.leaf_node.credential)
+            {
+                return Err(PeerMisbehaved::RejoinMismatch.into());
+            }
+        }
+        config.rules.check_commit(&super::rules::CommitCheck {
+            context: &context,
+            tree: &tree,
+            sender: &sender,
+            committer: own,
+            path_leaf: Some(&path.leaf_node),
+            proposals: &list,
+            new_extensions: &context.extensions,
+            removed: &applied.removed,
+            rejoin_of: old_leaf,
+        })?;
         let content = FramedContent {
             group_id: context.group_id.clone(),
             epoch: context.epoch,
@@ -304,7 +416,7 @@ impl Group {
         let confirmed =
             transcript::confirmed_transcript_hash(&suite, &interim_before, &confirmed_input);
         let new_context = GroupContext {
-            epoch: context.epoch + 1,
+            epoch: next_epoch,
             tree_hash: diff.root_hash()?.as_bytes().to_vec(),
             confirmed_transcript_hash: confirmed.as_bytes().to_vec(),
             ..context.clone()
@@ -353,6 +465,7 @@ impl Group {
             external_psks: HashMap::new(),
             resumption_psks: Vec::new(),
             active: true,
+            reinitialized: false,
         };
         Ok((group, message))
     }

@@ -1,10 +1,14 @@
 //! Saving and restoring a group, so a client restart loses nothing.
 //!
 //! ```text
-//!  "MKGS" | u16 version=1 | GroupContext | RatchetTree | u32 own_leaf | u8 active
+//!  "MKGS" | u16 version=2 | GroupContext | RatchetTree | u32 own_leaf | u8 active
 //!  | signer seed | tree private keys | epoch secrets + secret tree | interim hash | tag
-//!  | proposals | past epochs | external PSKs | resumption PSKs
+//!  | proposals (ref, proposal, sender, u8 admitted) | past epochs | external PSKs
+//!  | resumption PSKs | u8 reinitialized
 //! ```
+//!
+//! Version 1 (no `admitted` flag, no `reinitialized`) is still read: a stored proposal of
+//! version 1 is admitted as it would be on receipt (our own, a member's leave or Update).
 //!
 //! The state holds every secret of the group: it comes back in a buffer that zeroizes
 //! itself on drop, and must be stored encrypted (e.g. in the platform keystore). A pending
@@ -32,10 +36,18 @@ use super::{Group, GroupConfig, PendingProposal};
 
 const MAGIC: &[u8; 4] = b"MKGS";
 /// The current version of the saved-state format.
-pub const STATE_VERSION: u16 = 1;
+pub const STATE_VERSION: u16 = 2;
 
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn read_flag(r: &mut Reader<'_>) -> Result<bool> {
+    match r.read_u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(InvalidMessage::InvalidValue.into()),
+    }
 }
 
 fn read_secret(r: &mut Reader<'_>) -> Result<Secret> {
@@ -78,6 +90,7 @@ impl Group {
             w.write_opaque(&p.reference);
             p.proposal.encode(&mut w);
             p.sender.encode(&mut w);
+            w.write_u8(u8::from(p.admitted));
         }
         let past = self.past.iter().collect::<Vec<_>>();
         w.write_u32(count(past.len()));
@@ -106,6 +119,7 @@ impl Group {
             w.write_u64(*e);
             s.write_opaque_to(&mut w);
         }
+        w.write_u8(u8::from(self.reinitialized));
         let overflow = w.overflowed();
         let bytes = Zeroizing::new(w.into_bytes().unwrap_or_default());
         if overflow {
@@ -125,7 +139,8 @@ impl Group {
         if r.take(4)? != MAGIC {
             return Err(InvalidMessage::InvalidValue.into());
         }
-        if r.read_u16()? != STATE_VERSION {
+        let version = r.read_u16()?;
+        if version != 1 && version != STATE_VERSION {
             return Err(InvalidMessage::InvalidValue.into());
         }
         let context = GroupContext::decode(&mut r)?;
@@ -135,11 +150,7 @@ impl Group {
             return Err(InvalidMessage::InvalidValue.into());
         }
         let own_leaf = LeafIndex(r.read_u32()?);
-        let active = match r.read_u8()? {
-            0 => false,
-            1 => true,
-            _ => return Err(InvalidMessage::InvalidValue.into()),
-        };
+        let active = read_flag(&mut r)?;
         if active && tree.leaf(own_leaf).is_none() {
             return Err(InvalidMessage::InvalidValue.into());
         }
@@ -175,10 +186,20 @@ impl Group {
         let n_proposals = r.read_u32()?;
         let mut proposals = Vec::new();
         for _ in 0..n_proposals {
+            let reference = r.read_opaque(MAX_SECRET_LEN)?.to_vec();
+            let proposal = Proposal::decode(&mut r)?;
+            let sender = Sender::decode(&mut r)?;
+            let admitted = if version == 1 {
+                sender == Sender::Member(own_leaf.0)
+                    || super::proposals::admitted_on_receipt(&proposal, sender)
+            } else {
+                read_flag(&mut r)?
+            };
             proposals.push(PendingProposal {
-                reference: r.read_opaque(MAX_SECRET_LEN)?.to_vec(),
-                proposal: Proposal::decode(&mut r)?,
-                sender: Sender::decode(&mut r)?,
+                reference,
+                proposal,
+                sender,
+                admitted,
             });
         }
         let n_past = r.read_u32()?;
@@ -216,6 +237,7 @@ impl Group {
         for _ in 0..n_resumption {
             resumption_psks.push((r.read_u64()?, read_secret(&mut r)?));
         }
+        let reinitialized = version != 1 && read_flag(&mut r)?;
         r.finish()?;
         Ok(Self {
             suite,
@@ -235,6 +257,7 @@ impl Group {
             external_psks,
             resumption_psks,
             active,
+            reinitialized,
         })
     }
 }

@@ -21,7 +21,7 @@ use crate::mls::wire::{
 
 use super::apply::{self, Applied};
 use super::epoch::{EpochKeys, PastEpoch};
-use super::{Group, PendingProposal};
+use super::Group;
 
 /// The HPKE export label of an external commit's init secret (RFC 9420 §8.3).
 pub(super) const EXTERNAL_INIT_LABEL: &[u8] = b"MLS 1.0 external init secret";
@@ -41,12 +41,17 @@ pub enum ProcessedMessage {
         /// The sender's `authenticated_data`.
         authenticated_data: Vec<u8>,
     },
-    /// A proposal, now stored for the next commit.
+    /// A proposal, validated and now stored for the next commit.
     Proposal {
         /// Who proposed it.
         sender: Sender,
         /// The proposal.
         proposal: Box<Proposal>,
+        /// Its ProposalRef, for [`Group::admit_proposal`].
+        reference: Vec<u8>,
+        /// Whether our next commit includes it without the application admitting it (a
+        /// member's leave request or Update).
+        admitted: bool,
     },
     /// A commit, staged: inspect it, then [`Group::merge_staged_commit`] it or drop it.
     Commit(Box<StagedCommit>),
@@ -69,6 +74,8 @@ pub struct StagedCommit {
     pub(super) removed: Vec<LeafIndex>,
     pub(super) updated: Vec<LeafIndex>,
     pub(super) reinit: Option<ReInit>,
+    /// For an external commit that replaces the joiner's own previous leaf: that leaf.
+    pub(super) rejoin_of: Option<LeafIndex>,
 }
 
 impl StagedCommit {
@@ -125,6 +132,13 @@ impl StagedCommit {
     pub const fn reinit(&self) -> Option<&ReInit> {
         self.reinit.as_ref()
     }
+
+    /// For an external commit that replaced the joiner's own previous leaf (a "resync",
+    /// RFC 9420 §12.4.3.2): the leaf it replaced.
+    #[must_use]
+    pub const fn rejoin_of(&self) -> Option<LeafIndex> {
+        self.rejoin_of
+    }
 }
 
 impl Group {
@@ -141,9 +155,7 @@ impl Group {
     /// tag, and [`PeerMisbehaved::UnexpectedContentType`] for a commit or application data.
     /// On error the group is unchanged.
     pub fn process_message(&mut self, message: &MlsMessage) -> Result<ProcessedMessage> {
-        if !self.active {
-            return Err(ApiMisuse::NotAMember.into());
-        }
+        self.check_usable()?;
         match &message.body {
             MlsMessageBody::PublicMessage(pm) => {
                 self.check_group_and_epoch(&pm.content.group_id, pm.content.epoch)?;
@@ -214,14 +226,15 @@ impl Group {
                     return Err(PeerMisbehaved::UnexpectedContentType.into());
                 }
                 let reference = framing::proposal_ref(&self.suite, &auth)?;
-                self.proposals.push(PendingProposal {
-                    reference,
-                    proposal: proposal.clone(),
-                    sender: auth.content.sender,
-                });
+                self.store_proposal(reference.clone(), proposal, auth.content.sender)?;
+                let admitted = self
+                    .pending_proposals()
+                    .any(|p| p.reference == reference.as_slice() && p.admitted);
                 Ok(ProcessedMessage::Proposal {
                     sender: auth.content.sender,
                     proposal: Box::new(proposal.clone()),
+                    reference,
+                    admitted,
                 })
             }
             FramedContentBody::Commit(commit) => {
@@ -324,7 +337,8 @@ impl Group {
         )
     }
 
-    /// The group parameters leaves are validated against.
+    /// The group parameters leaves are validated against. (The required capabilities are
+    /// filled in per use: see [`Group::check_path_leaf`] and `apply_proposals`.)
     pub(super) fn params(&self) -> GroupParams<'_> {
         GroupParams {
             suite: &self.suite,
@@ -332,6 +346,7 @@ impl Group {
             required_proposals: &[],
             required_credentials: &[],
             credentials: &*self.config.credentials,
+            max_key_package_lifetime: self.config.limits.max_key_package_lifetime,
         }
     }
 
@@ -369,11 +384,32 @@ impl Group {
     fn stage_commit(&self, auth: &AuthenticatedContent, commit: &Commit) -> Result<StagedCommit> {
         let suite = self.suite;
         let sender = auth.content.sender;
+        let next_epoch = self.next_epoch()?;
+        if commit.proposals.len() > self.config.limits.max_commit_proposals {
+            return Err(PeerMisbehaved::LimitExceeded.into());
+        }
+        let external = matches!(sender, Sender::NewMemberCommit);
+        // §12.4.3.2: an external commit MUST NOT include proposals by reference (the joiner
+        // cannot know which proposals the group holds).
+        if external
+            && commit
+                .proposals
+                .iter()
+                .any(|p| matches!(p, ProposalOrRef::Reference(_)))
+        {
+            return Err(PeerMisbehaved::ProposalByReference.into());
+        }
         let proposals = self.resolve(commit, &sender)?;
         let mut diff = TreeDiff::new(&self.tree);
         let params = self.params();
-        let applied: Applied =
-            apply::apply_proposals(&mut diff, &self.context, &sender, &proposals, &params)?;
+        let applied: Applied = apply::apply_proposals(
+            &mut diff,
+            &self.context,
+            Some(&sender),
+            &proposals,
+            &params,
+            self.config.limits.max_leaves,
+        )?;
         if applied.path_required && commit.path.is_none() {
             return Err(PeerMisbehaved::MissingPath.into());
         }
@@ -389,6 +425,11 @@ impl Group {
             // §6.1: only members and new members commit (framing already refused others).
             _ => return Err(PeerMisbehaved::UnexpectedContentType.into()),
         };
+        let rejoin_of = if external {
+            self.check_rejoin(commit, &applied)?
+        } else {
+            None
+        };
         let extensions = applied
             .extensions
             .clone()
@@ -399,10 +440,10 @@ impl Group {
         let (commit_secret, new_private_keys) = match &commit.path {
             None => (CommitSecret::zero(&suite)?, Vec::new()),
             Some(path) => {
-                self.check_path_leaf(&diff, committer, &sender, path)?;
+                self.check_path_leaf(&diff, committer, &sender, path, &extensions)?;
                 let fdp = treekem::merge_path(&mut diff, committer, path)?;
                 let provisional = GroupContext {
-                    epoch: self.context.epoch + 1,
+                    epoch: next_epoch,
                     tree_hash: diff.root_hash()?.as_bytes().to_vec(),
                     extensions: extensions.clone(),
                     ..self.context.clone()
@@ -417,6 +458,18 @@ impl Group {
                 }
             }
         };
+        // The application's rules, exactly as the committer ran them before sending.
+        self.config.rules.check_commit(&super::rules::CommitCheck {
+            context: &self.context,
+            tree: &self.tree,
+            sender: &sender,
+            committer,
+            path_leaf: commit.path.as_ref().map(|p| &p.leaf_node),
+            proposals: &proposals,
+            new_extensions: &extensions,
+            removed: &applied.removed,
+            rejoin_of,
+        })?;
 
         let init = match &applied.external_init {
             Some(kem_output) => {
@@ -440,7 +493,7 @@ impl Group {
             &confirmed_input,
         );
         let context = GroupContext {
-            epoch: self.context.epoch + 1,
+            epoch: next_epoch,
             tree_hash: diff.root_hash()?.as_bytes().to_vec(),
             confirmed_transcript_hash: confirmed.as_bytes().to_vec(),
             extensions,
@@ -485,26 +538,66 @@ impl Group {
             removed: applied.removed,
             updated: applied.updated,
             reinit: applied.reinit,
+            rejoin_of,
         })
     }
 
-    /// RFC 9420 §12.4.2: the path's leaf is a valid `commit` leaf of the committer, with a new
-    /// encryption key, and none of the path's keys is already in the tree.
-    fn check_path_leaf(
+    /// RFC 9420 §12.2, §12.4.3.2: the Remove of an external commit removes the joiner's
+    /// own previous leaf. The new leaf must meet an Update's criteria for it (§12.1.2: the
+    /// same client for the application, a new encryption key) and keep its signature key,
+    /// unless the application's validator approves the change. Returns that leaf.
+    fn check_rejoin(&self, commit: &Commit, applied: &Applied) -> Result<Option<LeafIndex>> {
+        let [old_leaf] = applied.removed.as_slice() else {
+            return Ok(None);
+        };
+        let path = commit
+            .path
+            .as_ref()
+            .ok_or(PeerMisbehaved::InvalidExternalCommit)?;
+        let new = &path.leaf_node;
+        let old = self
+            .tree
+            .leaf(*old_leaf)
+            .ok_or(PeerMisbehaved::InvalidProposalList)?;
+        let credentials = &self.config.credentials;
+        if !credentials.same_client(&old.credential, &new.credential)
+            || old.encryption_key == new.encryption_key
+            || (old.signature_key != new.signature_key
+                && !credentials.approve_signature_key_change(old, new))
+        {
+            return Err(PeerMisbehaved::RejoinMismatch.into());
+        }
+        Ok(Some(*old_leaf))
+    }
+
+    /// RFC 9420 §12.4.2: the path's leaf is a valid `commit` leaf of the committer (§7.3,
+    /// including the required capabilities of the new epoch's extensions), with a new
+    /// encryption key, the same client as before, and none of the path's keys — nor its
+    /// signature key — already in the tree elsewhere. Run by receivers and, on its own
+    /// commit, by the committer.
+    pub(super) fn check_path_leaf(
         &self,
         diff: &TreeDiff<'_>,
         committer: LeafIndex,
         sender: &Sender,
         path: &crate::mls::wire::UpdatePath,
+        new_extensions: &[crate::mls::wire::Extension],
     ) -> Result<()> {
         let leaf = &path.leaf_node;
+        let (exts, props, creds) = validate::required_capabilities(new_extensions)?;
+        let params = GroupParams {
+            required_extensions: &exts,
+            required_proposals: &props,
+            required_credentials: &creds,
+            ..self.params()
+        };
         validate::validate_leaf_node(
             leaf,
             LeafContext::Commit {
                 group_id: &self.context.group_id,
                 leaf_index: committer.0,
             },
-            &self.params(),
+            &params,
         )?;
         if let (Sender::Member(_), Some(old)) = (sender, self.tree.leaf(committer)) {
             if old.encryption_key == leaf.encryption_key {
@@ -518,8 +611,16 @@ impl Group {
                 return Err(PeerMisbehaved::CredentialRejected.into());
             }
         }
+        // §7.3: the signature key is unique in the tree (another leaf holding it would be
+        // the same client twice).
+        if diff
+            .find_signature_key(&leaf.signature_key)
+            .is_some_and(|l| l != committer)
+        {
+            return Err(PeerMisbehaved::DuplicateKey.into());
+        }
         // None of the path's keys may already be in the tree, except on the committer's own
-        // direct path and leaf, which the path replaces.
+        // direct path and leaf, which the path replaces; each is a valid HPKE key.
         let replaced: Vec<NodeIndex> = core::iter::once(committer.node())
             .chain(diff.size().direct_path(committer.node())?)
             .collect();
@@ -527,6 +628,7 @@ impl Group {
             .chain(path.nodes.iter().map(|n| &n.encryption_key));
         let mut seen = std::collections::HashSet::new();
         for k in keys {
+            crate::crypto::HpkePublicKey::validated(k)?;
             let clash = diff
                 .find_encryption_key(k)
                 .is_some_and(|n| !replaced.contains(&n));
@@ -554,6 +656,7 @@ impl Group {
             confirmation_tag,
             interim_transcript_hash,
             new_private_keys,
+            reinit,
             ..
         } = staged;
         // Keep what late application messages of the epoch we leave need.
@@ -577,8 +680,11 @@ impl Group {
         self.signature_keys
             .retain(|l, _| self.tree.leaf(*l).is_some());
         let Some(keys) = keys else {
+            // Removed: none of the group's secrets stays with us (the epoch's keys give way
+            // to keys derived from a public all-zero secret, worthless to anyone).
             self.active = false;
             self.context = context;
+            self.forget_secrets()?;
             return Ok(());
         };
         let old = core::mem::replace(&mut self.epoch, keys);
@@ -596,6 +702,27 @@ impl Group {
         self.context = context;
         self.interim_transcript_hash = interim_transcript_hash;
         self.confirmation_tag = confirmation_tag;
+        self.proposals.clear();
+        self.pending_commit = None;
+        self.reinitialized = reinit.is_some();
+        Ok(())
+    }
+
+    /// Drops every secret of the group once we are removed: the epoch keys are replaced by
+    /// keys derived from an all-zero secret, past epochs and PSKs are deleted (each
+    /// secret zeroizes itself on drop).
+    fn forget_secrets(&mut self) -> Result<()> {
+        let zero =
+            crate::mls::key_schedule::JoinerSecret(Secret::from_slice(&vec![
+                0;
+                self.suite.hash_len()
+            ])?)
+            .into_intermediate(&self.suite, &PskSecret::zero(&self.suite)?)
+            .epoch_secret(&self.suite, b"meetkey removed")?;
+        self.epoch = EpochKeys::derive(&self.suite, zero, self.tree.size(), self.config.ratchet)?;
+        self.past = super::epoch::PastEpochs::default();
+        self.external_psks.clear();
+        self.resumption_psks.clear();
         self.proposals.clear();
         self.pending_commit = None;
         Ok(())

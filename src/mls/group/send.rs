@@ -23,10 +23,10 @@ impl Group {
         authenticated_data: &[u8],
         rng: &mut impl Rng,
     ) -> Result<MlsMessage> {
-        if !self.active {
-            return Err(ApiMisuse::NotAMember.into());
-        }
-        if !self.proposals.is_empty() {
+        self.check_usable()?;
+        // Only what our next commit would include holds us back: a proposal the
+        // application has not admitted (anything a server injects) cannot stall us.
+        if self.proposals.iter().any(|p| p.admitted) {
             return Err(ApiMisuse::ProposalsPending.into());
         }
         let content = FramedContent {
@@ -52,9 +52,7 @@ impl Group {
     /// # Errors
     /// [`ApiMisuse::NotAMember`] after removal.
     pub fn propose(&mut self, proposal: Proposal, rng: &mut impl Rng) -> Result<MlsMessage> {
-        if !self.active {
-            return Err(ApiMisuse::NotAMember.into());
-        }
+        self.check_usable()?;
         let sender = Sender::Member(self.own_leaf.0);
         let content = FramedContent {
             group_id: self.context.group_id.clone(),
@@ -77,6 +75,7 @@ impl Group {
             reference,
             proposal,
             sender,
+            admitted: true,
         });
         Ok(message)
     }

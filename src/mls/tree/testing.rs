@@ -12,6 +12,11 @@ use super::treekem::TreePrivateKeys;
 use super::verify::LEAF_NODE_LABEL;
 use super::{RatchetTree, TreeDiff};
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+/// How long the KeyPackages made here stay valid.
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
 /// A deterministic RNG for tests.
 pub(crate) fn rng(seed: u64) -> rand_chacha::ChaCha20Rng {
     rand_chacha::ChaCha20Rng::seed_from_u64(seed)
@@ -48,10 +53,7 @@ pub(crate) fn member(
             cipher_suites: vec![suite.id()],
             ..Capabilities::default()
         },
-        leaf_node_source: LeafNodeSource::KeyPackage(Lifetime {
-            not_before: 0,
-            not_after: u64::MAX,
-        }),
+        leaf_node_source: LeafNodeSource::KeyPackage(Lifetime::starting_at(NOW, KP_LIFETIME)),
         extensions: vec![],
         signature: vec![],
     };

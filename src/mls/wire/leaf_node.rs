@@ -71,6 +71,21 @@ pub struct Lifetime {
     pub not_after: u64,
 }
 
+impl Lifetime {
+    /// How far before `now` a new lifetime starts, for peers whose clocks run behind.
+    pub const CLOCK_SKEW: u64 = 3600;
+
+    /// A lifetime for a KeyPackage made at `now` (Unix seconds) that stays valid for
+    /// `seconds`: from an hour before `now` (clock skew) to `now + seconds`.
+    #[must_use]
+    pub const fn starting_at(now: u64, seconds: u64) -> Self {
+        Self {
+            not_before: now.saturating_sub(Self::CLOCK_SKEW),
+            not_after: now.saturating_add(seconds),
+        }
+    }
+}
+
 impl Decode for Lifetime {
     fn decode(r: &mut Reader<'_>) -> Result<Self> {
         Ok(Self {

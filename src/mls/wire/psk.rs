@@ -6,7 +6,7 @@ use crate::error::{InvalidMessage, Result};
 use super::MAX_VEC_LEN;
 
 /// `ResumptionPSKUsage`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResumptionPskUsage {
     /// `application(1)`.
     Application,
@@ -38,7 +38,7 @@ impl Encode for ResumptionPskUsage {
 }
 
 /// The kind of PSK and what identifies it (the `select (psktype)` of `PreSharedKeyID`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Psk {
     /// `external(1)`: a PSK provisioned by the application.
     External {
@@ -68,7 +68,7 @@ pub enum Psk {
 ///   opaque psk_nonce<V>;
 /// } PreSharedKeyID;
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PreSharedKeyId {
     /// The PSK type and identifier.
     pub psk: Psk,

@@ -108,9 +108,29 @@ impl Encode for Node {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RatchetTree(pub Vec<Option<Node>>);
 
-impl Decode for RatchetTree {
-    fn decode(r: &mut Reader<'_>) -> Result<Self> {
-        let nodes: Vec<Option<Node>> = r.read_vec(MAX_VEC_LEN)?;
+impl RatchetTree {
+    /// Decodes a whole `ratchet_tree` value of at most `max_nodes` nodes, refusing a longer
+    /// one as soon as its node `max_nodes + 1` starts (before it is held in memory: a
+    /// blank node is one byte on the wire).
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::LimitExceeded`](crate::error::PeerMisbehaved::LimitExceeded) for
+    /// too many nodes; as [`Decode::decode_exact`] otherwise.
+    pub fn decode_bounded(bytes: &[u8], max_nodes: usize) -> Result<Self> {
+        let mut r = Reader::new(bytes);
+        let mut body = r.sub(MAX_VEC_LEN)?;
+        r.finish()?;
+        let mut nodes = Vec::new();
+        while !body.is_empty() {
+            if nodes.len() >= max_nodes {
+                return Err(crate::error::PeerMisbehaved::LimitExceeded.into());
+            }
+            nodes.push(Option::<Node>::decode(&mut body)?);
+        }
+        Self::check_shape(nodes)
+    }
+
+    fn check_shape(nodes: Vec<Option<Node>>) -> Result<Self> {
         if !matches!(nodes.last(), Some(Some(_))) {
             return Err(InvalidMessage::InvalidValue.into());
         }
@@ -123,6 +143,12 @@ impl Decode for RatchetTree {
             return Err(InvalidMessage::InvalidValue.into());
         }
         Ok(Self(nodes))
+    }
+}
+
+impl Decode for RatchetTree {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Self::check_shape(r.read_vec(MAX_VEC_LEN)?)
     }
 }
 
