@@ -18,6 +18,8 @@ mod commit;
 mod create;
 mod epoch;
 mod external;
+#[cfg(feature = "adversary")]
+mod forge;
 mod join;
 mod key_package;
 mod persist;

@@ -108,6 +108,22 @@ fn check_tree(tree: &RatchetTree, group_info: &GroupInfo, config: &GroupConfig) 
     Ok(())
 }
 
+/// Who makes an external commit.
+#[derive(Debug)]
+pub(super) enum Joiner {
+    /// A new member.
+    New,
+    /// A member replacing its own previous leaf (found by its signature key).
+    Rejoin,
+    /// A forgery for the adversary tests: removes `remove` (anyone's leaf) and appends
+    /// `extra` to the commit's proposals, skipping every check of the joiner's own.
+    #[cfg(feature = "adversary")]
+    Forged {
+        remove: Option<LeafIndex>,
+        extra: Vec<ProposalOrRef>,
+    },
+}
+
 /// `interim_transcript_hash` from a GroupInfo: `Hash(confirmed || confirmation_tag)`.
 fn interim_of(suite: &crate::crypto::Suite, group_info: &GroupInfo) -> Result<(Mac, Vec<u8>)> {
     let tag = Mac::from_slice(&group_info.confirmation_tag)
@@ -250,7 +266,7 @@ impl Group {
         bundle: KeyPackageBundle,
         rng: &mut impl Rng,
     ) -> Result<(Self, MlsMessage)> {
-        Self::external_commit(config, group_info, ratchet_tree, bundle, false, rng)
+        Self::external_commit(config, group_info, ratchet_tree, bundle, Joiner::New, rng)
     }
 
     /// Rejoins by external commit (a "resync", RFC 9420 §12.4.3.2): as
@@ -268,15 +284,22 @@ impl Group {
         bundle: KeyPackageBundle,
         rng: &mut impl Rng,
     ) -> Result<(Self, MlsMessage)> {
-        Self::external_commit(config, group_info, ratchet_tree, bundle, true, rng)
+        Self::external_commit(
+            config,
+            group_info,
+            ratchet_tree,
+            bundle,
+            Joiner::Rejoin,
+            rng,
+        )
     }
 
-    fn external_commit(
+    pub(super) fn external_commit(
         config: GroupConfig,
         group_info: &GroupInfo,
         ratchet_tree: Option<&crate::mls::wire::RatchetTree>,
         bundle: KeyPackageBundle,
-        rejoin: bool,
+        joiner: Joiner,
         rng: &mut impl Rng,
     ) -> Result<(Self, MlsMessage)> {
         let suite = group_info.group_context.cipher_suite.suite()?;
@@ -310,19 +333,24 @@ impl Group {
         let init_secret = InitSecret(ctx.export(EXTERNAL_INIT_LABEL, suite.hash_len())?);
 
         let mut proposals = vec![Proposal::ExternalInit(ExternalInit { kem_output })];
-        let old_leaf = if rejoin {
-            let own_key = &key_package.leaf_node.signature_key;
-            let (old, _) = tree
-                .leaves()
-                .find(|(_, l)| &l.signature_key == own_key)
-                .ok_or(crate::error::ApiMisuse::NotAMember)?;
+        let (old_leaf, forged) = match joiner {
+            Joiner::New => (None, None),
+            Joiner::Rejoin => {
+                let own_key = &key_package.leaf_node.signature_key;
+                let (old, _) = tree
+                    .leaves()
+                    .find(|(_, l)| &l.signature_key == own_key)
+                    .ok_or(crate::error::ApiMisuse::NotAMember)?;
+                (Some(old), None)
+            }
+            #[cfg(feature = "adversary")]
+            Joiner::Forged { remove, extra } => (remove, Some(extra)),
+        };
+        if let Some(old) = old_leaf {
             proposals.push(Proposal::Remove(crate::mls::wire::Remove {
                 removed: old.0,
             }));
-            Some(old)
-        } else {
-            None
-        };
+        }
         let sender = Sender::NewMemberCommit;
         let list: Vec<(Proposal, Sender)> = proposals.iter().map(|p| (p.clone(), sender)).collect();
         let params = validate::GroupParams {
@@ -375,32 +403,39 @@ impl Group {
                 ..params
             },
         )?;
-        if let Some(old) = old_leaf.and_then(|l| tree.leaf(l)) {
-            if !config
-                .credentials
-                .same_client(&old.credential, &path.leaf_node.credential)
-            {
-                return Err(PeerMisbehaved::RejoinMismatch.into());
+        let mut committed: Vec<ProposalOrRef> =
+            proposals.into_iter().map(ProposalOrRef::Proposal).collect();
+        if let Some(extra) = forged {
+            // A forgery for the adversary tests: none of the joiner's own checks.
+            committed.extend(extra);
+        } else {
+            if let Some(old) = old_leaf.and_then(|l| tree.leaf(l)) {
+                if !config
+                    .credentials
+                    .same_client(&old.credential, &path.leaf_node.credential)
+                {
+                    return Err(PeerMisbehaved::RejoinMismatch.into());
+                }
             }
+            config.rules.check_commit(&super::rules::CommitCheck {
+                context: &context,
+                tree: &tree,
+                sender: &sender,
+                committer: own,
+                path_leaf: Some(&path.leaf_node),
+                proposals: &list,
+                new_extensions: &context.extensions,
+                removed: &applied.removed,
+                rejoin_of: old_leaf,
+            })?;
         }
-        config.rules.check_commit(&super::rules::CommitCheck {
-            context: &context,
-            tree: &tree,
-            sender: &sender,
-            committer: own,
-            path_leaf: Some(&path.leaf_node),
-            proposals: &list,
-            new_extensions: &context.extensions,
-            removed: &applied.removed,
-            rejoin_of: old_leaf,
-        })?;
         let content = FramedContent {
             group_id: context.group_id.clone(),
             epoch: context.epoch,
             sender,
             authenticated_data: Vec::new(),
             body: FramedContentBody::Commit(Box::new(Commit {
-                proposals: proposals.into_iter().map(ProposalOrRef::Proposal).collect(),
+                proposals: committed,
                 path: Some(path),
             })),
         };

@@ -1,0 +1,39 @@
+//! Forgeries for the adversary tests (feature `adversary`, never for applications): messages
+//! an honest client never sends, built with the same code so that receivers' checks — not a
+//! hand-rolled encoder — are what the tests exercise.
+
+use crate::crypto::Rng;
+use crate::error::Result;
+use crate::mls::tree::math::LeafIndex;
+use crate::mls::wire::{GroupInfo, MlsMessage, ProposalOrRef};
+
+use super::join::Joiner;
+use super::{CommitRules, Group, GroupConfig, KeyPackageBundle};
+
+impl Group {
+    /// An external commit from `bundle` into the group of `group_info` that removes
+    /// `remove` (any leaf) and also carries `extra`, without any of the joiner's checks.
+    ///
+    /// # Errors
+    /// Only what stops the commit from being built at all (a bad GroupInfo or tree).
+    pub fn forge_external_commit(
+        config: GroupConfig,
+        group_info: &GroupInfo,
+        bundle: KeyPackageBundle,
+        remove: Option<u32>,
+        extra: Vec<ProposalOrRef>,
+        rng: &mut impl Rng,
+    ) -> Result<MlsMessage> {
+        let joiner = Joiner::Forged {
+            remove: remove.map(LeafIndex),
+            extra,
+        };
+        Self::external_commit(config, group_info, None, bundle, joiner, rng).map(|(_, m)| m)
+    }
+
+    /// This member's state with other commit rules: a rogue member that skips the
+    /// application's rules (e.g. a meeting's) when it commits.
+    pub fn set_rules_for_forgery(&mut self, rules: std::sync::Arc<dyn CommitRules>) {
+        self.config.rules = rules;
+    }
+}
