@@ -128,7 +128,7 @@ fn external_commit_with_other_proposals_is_refused() {
     let extras = [
         Proposal::Remove(Remove { removed: 2 }),
         Proposal::Add(Box::new(meetkey::mls::wire::Add {
-            key_package: dave.key_package.clone(),
+            key_package: dave.key_package,
         })),
     ];
     for extra in extras {
