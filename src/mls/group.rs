@@ -22,6 +22,8 @@ mod external;
 mod forge;
 mod join;
 mod key_package;
+#[cfg(test)]
+mod must_tests;
 mod persist;
 mod process;
 mod proposals;

@@ -206,6 +206,60 @@ pub fn validate_leaf_node(
     Ok(())
 }
 
+/// The credential types of a set of members (RFC 9420 §7.3): the types every one of them
+/// supports, and the types they use. Built once in O(n), then each leaf checks in O(1).
+#[derive(Debug, Clone, Default)]
+pub struct CredentialTypes {
+    supported_by_all: Option<Vec<CredentialType>>,
+    in_use: Vec<CredentialType>,
+}
+
+impl CredentialTypes {
+    /// The credential types of `members`.
+    pub fn of<'a>(members: impl IntoIterator<Item = &'a LeafNode>) -> Self {
+        let mut t = Self::default();
+        for m in members {
+            t.add(m);
+        }
+        t
+    }
+
+    /// Adds a member.
+    pub fn add(&mut self, leaf: &LeafNode) {
+        let supported = &leaf.capabilities.credentials;
+        match &mut self.supported_by_all {
+            Some(all) => all.retain(|c| supported.contains(c)),
+            None => self.supported_by_all = Some(supported.clone()),
+        }
+        let own = leaf.credential.credential_type();
+        if !self.in_use.contains(&own) {
+            self.in_use.push(own);
+        }
+    }
+
+    /// RFC 9420 §7.3: `leaf`'s credential type is supported by all the members, and `leaf`
+    /// supports every type they use.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::UnsupportedCapability`] when either fails.
+    pub fn check(&self, leaf: &LeafNode) -> Result<()> {
+        let own = leaf.credential.credential_type();
+        let supported = self
+            .supported_by_all
+            .as_ref()
+            .is_none_or(|all| all.contains(&own));
+        if !supported
+            || !self
+                .in_use
+                .iter()
+                .all(|c| leaf.capabilities.credentials.contains(c))
+        {
+            return Err(PeerMisbehaved::UnsupportedCapability.into());
+        }
+        Ok(())
+    }
+}
+
 /// Validates a KeyPackage for a group of `params.suite` (RFC 9420 §10.1).
 ///
 /// # Errors

@@ -144,6 +144,10 @@ pub(super) fn apply_proposals(
             {
                 return Err(PeerMisbehaved::CredentialRejected.into());
             }
+            validate::CredentialTypes::of(
+                diff.leaves().filter(|(l, _)| *l != from).map(|(_, l)| l),
+            )
+            .check(leaf)?;
             diff.update_leaf(from, leaf.clone())?;
             applied.updated.push(from);
             applied.path_required = true;
@@ -199,6 +203,12 @@ pub(super) fn apply_proposals(
             && (diff.size().leaves() as usize).saturating_add(needed) > max_leaves as usize
         {
             return Err(PeerMisbehaved::LimitExceeded.into());
+        }
+        // §7.3: credential types supported both ways with the members (and earlier Adds).
+        let mut types = validate::CredentialTypes::of(diff.leaves().map(|(_, l)| l));
+        for kp in &adds {
+            types.check(&kp.leaf_node)?;
+            types.add(&kp.leaf_node);
         }
         for kp in adds {
             let leaf = diff.add_leaf(kp.leaf_node.clone())?;

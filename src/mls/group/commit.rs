@@ -138,7 +138,7 @@ impl Group {
         // The receivers' checks, on our own commit: the path's leaf (§12.4.2) and the
         // application's rules. What they would refuse is never sent.
         if let Some(path) = &path {
-            self.check_path_leaf(&diff, self.own_leaf, &me, path, &extensions)?;
+            self.check_path_leaf(&diff, self.own_leaf, &me, path, &extensions, true)?;
         }
         self.config.rules.check_commit(&super::rules::CommitCheck {
             context: &self.context,

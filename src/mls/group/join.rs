@@ -105,7 +105,28 @@ fn check_tree(tree: &RatchetTree, group_info: &GroupInfo, config: &GroupConfig) 
     for c in checks {
         c?;
     }
+    // §7.3: credential types supported by every member, each member supporting all in use.
+    let types = validate::CredentialTypes::of(leaves.iter().map(|(_, l)| *l));
+    for (_, leaf) in &leaves {
+        types.check(leaf)?;
+    }
     Ok(())
+}
+
+/// RFC 9420 §12.4.3 (and §11.1): a joiner supports every non-default extension of the
+/// GroupContext, as its own leaf's capabilities say.
+fn check_own_support(own: &crate::mls::wire::LeafNode, context: &GroupContext) -> Result<()> {
+    let caps = &own.capabilities.extensions;
+    if context
+        .extensions
+        .iter()
+        .map(|e| e.extension_type)
+        .all(|t| validate::is_default_extension(t) || caps.contains(&t))
+    {
+        Ok(())
+    } else {
+        Err(PeerMisbehaved::UnsupportedCapability.into())
+    }
 }
 
 /// Who makes an external commit.
@@ -189,6 +210,7 @@ impl Group {
         if group_info.group_context.epoch == u64::MAX {
             return Err(PeerMisbehaved::EpochExhausted.into());
         }
+        check_own_support(&key_package.leaf_node, &group_info.group_context)?;
         let tree = tree_of(suite, &group_info, ratchet_tree, &config)?;
         check_tree(&tree, &group_info, &config)?;
 
@@ -311,6 +333,7 @@ impl Group {
         if group_info.group_context.epoch == u64::MAX {
             return Err(PeerMisbehaved::EpochExhausted.into());
         }
+        check_own_support(&key_package.leaf_node, &group_info.group_context)?;
         let mut tree = tree_of(suite, group_info, ratchet_tree, &config)?;
         check_tree(&tree, group_info, &config)?;
         let context = group_info.group_context.clone();

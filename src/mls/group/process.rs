@@ -440,7 +440,7 @@ impl Group {
         let (commit_secret, new_private_keys) = match &commit.path {
             None => (CommitSecret::zero(&suite)?, Vec::new()),
             Some(path) => {
-                self.check_path_leaf(&diff, committer, &sender, path, &extensions)?;
+                self.check_path_leaf(&diff, committer, &sender, path, &extensions, false)?;
                 let fdp = treekem::merge_path(&mut diff, committer, path)?;
                 let provisional = GroupContext {
                     epoch: next_epoch,
@@ -582,6 +582,7 @@ impl Group {
         sender: &Sender,
         path: &crate::mls::wire::UpdatePath,
         new_extensions: &[crate::mls::wire::Extension],
+        merged: bool,
     ) -> Result<()> {
         let leaf = &path.leaf_node;
         let (exts, props, creds) = validate::required_capabilities(new_extensions)?;
@@ -619,11 +620,24 @@ impl Group {
         {
             return Err(PeerMisbehaved::DuplicateKey.into());
         }
-        // None of the path's keys may already be in the tree, except on the committer's own
-        // direct path and leaf, which the path replaces; each is a valid HPKE key.
-        let replaced: Vec<NodeIndex> = core::iter::once(committer.node())
-            .chain(diff.size().direct_path(committer.node())?)
-            .collect();
+        // §7.3: the leaf's credential type is supported by every (other) member of the
+        // epoch, and the leaf supports every credential type they use.
+        validate::CredentialTypes::of(
+            self.tree
+                .leaves()
+                .filter(|(l, _)| *l != committer)
+                .map(|(_, l)| l),
+        )
+        .check(leaf)?;
+        // §12.4.2: none of the path's keys appears in any node of the new tree (the tree
+        // after the proposals, before the path is merged); each is a valid HPKE key. The
+        // committer's leaf is exempt (its old key was compared above; an external joiner's
+        // new leaf is already in place). The committer checks its own commit after merging
+        // its path (`merged`): there its direct path holds these very keys.
+        let mut replaced: Vec<NodeIndex> = vec![committer.node()];
+        if merged {
+            replaced.extend(diff.size().direct_path(committer.node())?);
+        }
         let keys = core::iter::once(&leaf.encryption_key)
             .chain(path.nodes.iter().map(|n| &n.encryption_key));
         let mut seen = std::collections::HashSet::new();
