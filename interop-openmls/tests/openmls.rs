@@ -2371,3 +2371,68 @@ fn mixed_group_random_epochs() {
         }
     }
 }
+
+/// Issue 13: meetkey never sends a commit OpenMLS would refuse. A KeyPackage whose lifetime
+/// ended yesterday: meetkey's committer, at the real time, refuses to add it (RFC 9420 §7.3,
+/// sender side) and sends nothing. The same commit made by a committer whose clock is a day
+/// behind (so meetkey's check passes) is refused by the OpenMLS member — the mixed group
+/// would have split, which is why the sender must check.
+#[test]
+fn meetkey_refuses_to_send_an_add_openmls_would_refuse() {
+    for suite in SUITES {
+        let hs = Handshake::Public;
+        let mut r = rng(900 + u64::from(suite));
+        let mut alice = Group::create(
+            hs.mk_config(),
+            mk_bundle(suite, "alice", &mut r),
+            b"expired key package",
+            vec![],
+            &mut r,
+        )
+        .unwrap();
+        let mut bob = OmClient::new("bob", suite, hs);
+        let (_, welcome) = mk_commit(&mut alice, &[bob.key_package()], &[], true, &mut r);
+        bob.join_welcome(&welcome.unwrap());
+
+        let yesterday = now() - 86_400;
+        let expired = KeyPackageBundle::new(
+            &CipherSuite(suite).suite().unwrap(),
+            Credential::Basic {
+                identity: b"carol".to_vec(),
+            },
+            SignaturePrivateKey::generate(&mut r),
+            Lifetime {
+                not_before: yesterday - 86_400,
+                not_after: yesterday,
+            },
+            &[],
+            &mut r,
+        )
+        .unwrap();
+        let add = mk_add(&mk_key_package_bytes(&expired));
+        let before = alice.to_bytes().unwrap();
+        assert_eq!(
+            alice
+                .commit(vec![add.clone()], &CommitOptions::at(now()), &mut r)
+                .map(|_| ()),
+            Err(meetkey::error::ApiMisuse::KeyPackageExpired.into())
+        );
+        assert!(!alice.has_pending_commit());
+        assert!(*before == *alice.to_bytes().unwrap());
+
+        // A meetkey client with a clock a day behind would send it; OpenMLS refuses it.
+        let out = alice
+            .commit(vec![add], &CommitOptions::at(yesterday - 3600), &mut r)
+            .unwrap();
+        alice.discard_pending_commit();
+        let message = decode_om(&encode_mk(&out.commit))
+            .try_into_protocol_message()
+            .unwrap();
+        let provider = &bob.provider;
+        let group = bob.group.as_mut().unwrap();
+        assert!(
+            group.process_message(provider, message).is_err(),
+            "OpenMLS accepted an Add of an expired KeyPackage"
+        );
+    }
+}

@@ -356,7 +356,7 @@ impl Group {
         let init_secret = InitSecret(ctx.export(EXTERNAL_INIT_LABEL, suite.hash_len())?);
 
         let mut proposals = vec![Proposal::ExternalInit(ExternalInit { kem_output })];
-        let (old_leaf, forged) = match joiner {
+        let (old_leaf, forged): (Option<LeafIndex>, Option<Vec<ProposalOrRef>>) = match joiner {
             Joiner::New => (None, None),
             Joiner::Rejoin => {
                 let own_key = &key_package.leaf_node.signature_key;
