@@ -19,7 +19,7 @@ struct Target {
     mutations: usize,
 }
 
-const TARGETS: [Target; 12] = [
+const TARGETS: [Target; 14] = [
     Target {
         name: "mls_message",
         run: super::mls_message,
@@ -102,6 +102,18 @@ const TARGETS: [Target; 12] = [
         name: "sframe_decrypt",
         run: super::sframe_decrypt,
         deep: super::sframe::decrypts,
+        mutations: 200,
+    },
+    Target {
+        name: "meeting_process",
+        run: super::meeting_process,
+        deep: super::meeting_process::process,
+        mutations: 100,
+    },
+    Target {
+        name: "governance_decode",
+        run: super::governance_decode,
+        deep: |d| crate::meeting::Governance::decode_canonical(d).is_ok(),
         mutations: 200,
     },
 ];

@@ -396,6 +396,22 @@ pub(super) fn all() -> Vec<Seed> {
             input,
         );
     }
+
+    // The meeting under a hostile delivery service: a join request, a leave request, and
+    // commits of the admin (narrowing the fence, rotating, removing Carol).
+    for (name, bytes) in &super::meeting_process::fixture().seeds {
+        put("meeting_process", (*name).to_owned(), bytes.clone());
+    }
+    let gov = crate::meeting::Governance::new(
+        [b"alice".as_slice(), b"bob"],
+        crate::meeting::ExternalJoins::RejoinOnly,
+    )
+    .unwrap();
+    put(
+        "governance_decode",
+        "two-admins".to_owned(),
+        gov.encode_canonical(),
+    );
     out
 }
 
