@@ -295,3 +295,44 @@ fn expired_directory_fails_closed_with_an_audit_record() {
         .all(|(_, v)| v.reason == Reason::DirectoryExpired));
     assert!(later.audit.to_json().unwrap().contains("DirectoryExpired"));
 }
+
+/// A join request too large to hold for the application (a 1 MiB KeyPackage extension,
+/// validly signed) is refused for its size before its signatures are checked, unchanged:
+/// the server cannot park gigabytes in members' proposal stores.
+#[test]
+fn oversized_join_request_is_refused_unchanged() {
+    let (mut alice, _bob, _carol, mut r) = meeting(10, ExternalJoins::RejoinOnly);
+    let seed = [0x10; 32];
+    let suite = meetkey::crypto::CipherSuite(1).suite().unwrap();
+    let b = meetkey::mls::group::KeyPackageBundle::new(
+        &suite,
+        Credential::Basic {
+            identity: b"mallory".to_vec(),
+        },
+        SignaturePrivateKey::from_seed(&seed).unwrap(),
+        meetkey::mls::wire::Lifetime::starting_at(NOW, 86_400),
+        &[ExtensionType(0xF0F0)],
+        &mut r,
+    )
+    .unwrap();
+    let mut key_package = b.key_package;
+    key_package.extensions.push(meetkey::mls::wire::Extension {
+        extension_type: ExtensionType(0xF0F0),
+        extension_data: vec![0x55; 1 << 20],
+    });
+    key_package.signature = SignaturePrivateKey::from_seed(&seed)
+        .unwrap()
+        .sign_with_label(b"KeyPackageTBS", &key_package.to_be_signed().unwrap())
+        .unwrap()
+        .to_vec();
+    let big = meetkey::mls::group::KeyPackageBundle::from_parts(
+        key_package,
+        meetkey::crypto::HpkePrivateKey::from_slice(&[1; 32]).unwrap(),
+        meetkey::crypto::HpkePrivateKey::from_slice(&[2; 32]).unwrap(),
+        SignaturePrivateKey::from_seed(&seed).unwrap(),
+    );
+    let request = Meeting::join_request(&alice.group_info().unwrap(), &big).unwrap();
+    assert_refused(&mut alice, PeerMisbehaved::LimitExceeded.into(), |m| {
+        m.process(&request)
+    });
+}

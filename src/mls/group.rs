@@ -70,6 +70,10 @@ pub struct Limits {
     /// (`external` and `new_member_proposal` senders), so that a flood of the latter can
     /// never crowd out a member's leave request. Default 256 each.
     pub max_stored_proposals: usize,
+    /// The largest proposal (encoded) stored when received on its own, before its signature
+    /// is checked: a join request or an external proposal is held until the application
+    /// decides, so it must be small. Default 64 KiB (a KeyPackage is a few hundred bytes).
+    pub max_proposal_size: usize,
     /// RFC 9420 §7.2: the longest total lifetime (`not_after − not_before`, seconds) of a
     /// KeyPackage's leaf accepted into the group. Default 91 days (OpenMLS's default
     /// KeyPackages last 12 weeks and an hour). All members of a group must use the same
@@ -83,6 +87,7 @@ impl Default for Limits {
             max_leaves: 1 << 16,
             max_commit_proposals: 1 << 16,
             max_stored_proposals: 256,
+            max_proposal_size: 64 << 10,
             max_key_package_lifetime: 91 * 24 * 3600,
         }
     }

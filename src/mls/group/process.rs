@@ -207,6 +207,13 @@ impl Group {
     }
 
     fn handle(&mut self, auth: AuthenticatedContent) -> Result<ProcessedMessage> {
+        // A proposal waits in the store for a commit (or the application): bound its size
+        // before spending a signature check over it.
+        if let FramedContentBody::Proposal(p) = &auth.content.body {
+            if p.to_bytes()?.len() > self.config.limits.max_proposal_size {
+                return Err(PeerMisbehaved::LimitExceeded.into());
+            }
+        }
         let key = self.sender_key(&auth)?;
         framing::verify_content_signature(&self.suite, &key, &auth, &self.context)?;
         match &auth.content.body {
