@@ -4,8 +4,8 @@
 //!
 //! Starts relays on 127.0.0.1 in three regions (one relay in a jurisdiction the default
 //! policy excludes is also the least loaded), verifies a signed relay directory, and runs a
-//! meeting: Welcome and external joins, media frames through the relays, a participant
-//! leaving, an outage of the home region's primaries, a scheduled rotation, and security-code
+//! meeting: Welcome joins, join requests admitted from the waiting room, a rejoin by
+//! external commit, media frames through the relays, a participant leaving, an outage of the home region's primaries, a scheduled rotation, and security-code
 //! checks. Prints a timeline and a summary table, then audits every relay's capture: no
 //! plaintext frame and no key material. Exits non-zero if any check fails.
 

@@ -65,7 +65,7 @@ pub(crate) const PLAINTEXT_MARKER: &[u8] = b"MEDIA|";
 /// What the scenario does.
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
-    /// Participants in total (at least 4): the creator, Welcome joiners, two external joiners.
+    /// Participants in total (at least 4): the creator, Welcome joiners, two joiners admitted from the waiting room.
     pub(crate) participants: usize,
     /// Frames each participant sends per media round.
     pub(crate) frames_per_round: usize,
