@@ -162,6 +162,10 @@ impl Group {
     /// The tree comes from the Welcome's `ratchet_tree` extension or from `ratchet_tree`;
     /// PSKs named in the Welcome must be in `external_psks`.
     ///
+    /// RFC 9420 §12.4.3.1 also requires the group id to be unique among the client's
+    /// groups: only the caller knows its other groups, so it must refuse a Welcome whose
+    /// [`Group::group_id`] it already holds (the group is returned before any state is kept).
+    ///
     /// # Errors
     /// [`PeerMisbehaved::NotForUs`] when the Welcome has no entry for our KeyPackage;
     /// [`Error::AuthenticationFailed`](crate::Error::AuthenticationFailed) when a decryption,
