@@ -262,12 +262,7 @@ impl Meeting {
         bundle: KeyPackageBundle,
         rng: &mut impl Rng,
     ) -> Result<(Self, MlsMessage)> {
-        let MlsMessageBody::GroupInfo(gi) = &group_info.body else {
-            return Err(ApiMisuse::UnexpectedContentType.into());
-        };
-        let (group, commit) = Group::join_external(group_config(&config), gi, None, bundle, rng)?;
-        let meeting = Self::from_group(config, group, JoinMethod::External, 0)?;
-        Ok((meeting, commit))
+        Self::external_commit(config, group_info, bundle, false, rng)
     }
 
     /// Rejoins by external commit, replacing our own previous leaf (the one with `bundle`'s
@@ -283,10 +278,25 @@ impl Meeting {
         bundle: KeyPackageBundle,
         rng: &mut impl Rng,
     ) -> Result<(Self, MlsMessage)> {
+        Self::external_commit(config, group_info, bundle, true, rng)
+    }
+
+    fn external_commit(
+        config: MeetingConfig,
+        group_info: &MlsMessage,
+        bundle: KeyPackageBundle,
+        rejoin: bool,
+        rng: &mut impl Rng,
+    ) -> Result<(Self, MlsMessage)> {
         let MlsMessageBody::GroupInfo(gi) = &group_info.body else {
             return Err(ApiMisuse::UnexpectedContentType.into());
         };
-        let (group, commit) = Group::rejoin_external(group_config(&config), gi, None, bundle, rng)?;
+        let group_config = group_config(&config);
+        let (group, commit) = if rejoin {
+            Group::rejoin_external(group_config, gi, None, bundle, rng)?
+        } else {
+            Group::join_external(group_config, gi, None, bundle, rng)?
+        };
         let meeting = Self::from_group(config, group, JoinMethod::External, 0)?;
         Ok((meeting, commit))
     }

@@ -192,76 +192,59 @@ fn proposal_flood_is_bounded_and_cannot_crowd_out_members() {
     assert_eq!(identities(&alice), [b"alice".to_vec(), b"bob".to_vec()]);
 }
 
-/// A GroupInfo the server makes up with epoch 2^64 − 1: no overflow, a typed error.
-#[test]
-fn group_info_at_the_last_epoch_is_refused() {
-    let (alice, _bob, _carol, mut r) = meeting(6, ExternalJoins::Open);
+/// An external join of Eve from Alice's GroupInfo as the server changed it with `tamper`.
+fn join_from_tampered_group_info(
+    seed: u64,
+    tamper: impl FnOnce(&mut meetkey::mls::wire::GroupInfo),
+) -> meetkey::Result<()> {
+    let (alice, _bob, _carol, mut r) = meeting(seed, ExternalJoins::Open);
     let gi = alice.group_info().unwrap();
     let MlsMessageBody::GroupInfo(mut info) = gi.body else {
         panic!("GroupInfo")
     };
-    info.group_context.epoch = u64::MAX;
+    tamper(&mut info);
     let forged = MlsMessage {
         version: gi.version,
         body: MlsMessageBody::GroupInfo(info),
     };
-    assert_eq!(
-        Meeting::join_external(MeetingConfig::default(), &forged, kp("eve", &mut r), &mut r)
-            .map(|_| ()),
-        Err(PeerMisbehaved::EpochExhausted.into())
-    );
+    Meeting::join_external(MeetingConfig::default(), &forged, kp("eve", &mut r), &mut r).map(|_| ())
+}
+
+/// A GroupInfo the server makes up with epoch 2^64 − 1: no overflow, a typed error.
+#[test]
+fn group_info_at_the_last_epoch_is_refused() {
+    let got = join_from_tampered_group_info(6, |info| info.group_context.epoch = u64::MAX);
+    assert_eq!(got, Err(PeerMisbehaved::EpochExhausted.into()));
 }
 
 /// A GroupInfo whose ratchet tree is two million blank nodes (2 MiB) is refused while
 /// decoding, before anything is expanded or hashed (Limits::max_leaves).
 #[test]
 fn huge_blank_tree_is_refused_before_expansion() {
-    let (alice, _bob, _carol, mut r) = meeting(7, ExternalJoins::Open);
-    let gi = alice.group_info().unwrap();
-    let MlsMessageBody::GroupInfo(mut info) = gi.body else {
-        panic!("GroupInfo")
-    };
-    let ext = info
-        .extensions
-        .iter_mut()
-        .find(|e| e.extension_type == ExtensionType::RATCHET_TREE)
-        .unwrap();
-    let tree = meetkey::mls::wire::RatchetTree::decode_exact(&ext.extension_data).unwrap();
-    let mut nodes = vec![None; 2 << 20];
-    nodes.push(tree.0[0].clone());
-    ext.extension_data = meetkey::mls::wire::RatchetTree(nodes).to_bytes().unwrap();
-    let forged = MlsMessage {
-        version: gi.version,
-        body: MlsMessageBody::GroupInfo(info),
-    };
-    assert_eq!(
-        Meeting::join_external(MeetingConfig::default(), &forged, kp("eve", &mut r), &mut r)
-            .map(|_| ()),
-        Err(PeerMisbehaved::LimitExceeded.into())
-    );
+    let got = join_from_tampered_group_info(7, |info| {
+        let ext = info
+            .extensions
+            .iter_mut()
+            .find(|e| e.extension_type == ExtensionType::RATCHET_TREE)
+            .unwrap();
+        let tree = meetkey::mls::wire::RatchetTree::decode_exact(&ext.extension_data).unwrap();
+        let mut nodes = vec![None; 2 << 20];
+        nodes.push(tree.0[0].clone());
+        ext.extension_data = meetkey::mls::wire::RatchetTree(nodes).to_bytes().unwrap();
+    });
+    assert_eq!(got, Err(PeerMisbehaved::LimitExceeded.into()));
 }
 
-/// A tampered GroupInfo (the server widens the fence in it) is refused by its signature
+/// A tampered GroupInfo (the server drops the fence from it) is refused by its signature
 /// before its tree is used.
 #[test]
 fn tampered_group_info_is_refused() {
-    let (alice, _bob, _carol, mut r) = meeting(8, ExternalJoins::Open);
-    let gi = alice.group_info().unwrap();
-    let MlsMessageBody::GroupInfo(mut info) = gi.body else {
-        panic!("GroupInfo")
-    };
-    info.group_context
-        .extensions
-        .retain(|e| e.extension_type.0 != 0xF0A1);
-    let forged = MlsMessage {
-        version: gi.version,
-        body: MlsMessageBody::GroupInfo(info),
-    };
-    assert_eq!(
-        Meeting::join_external(MeetingConfig::default(), &forged, kp("eve", &mut r), &mut r)
-            .map(|_| ()),
-        Err(Error::AuthenticationFailed)
-    );
+    let got = join_from_tampered_group_info(8, |info| {
+        info.group_context
+            .extensions
+            .retain(|e| e.extension_type.0 != 0xF0A1);
+    });
+    assert_eq!(got, Err(Error::AuthenticationFailed));
 }
 
 /// `route` refuses a directory past its `expires_at`: a denial, every relay audited as

@@ -21,6 +21,8 @@ const NOW: u64 = 1_800_000_000;
 /// corpus, made once from constant seeds.
 pub(super) struct Fixture {
     pub(super) bob: Vec<u8>,
+    /// The corpus seeds (read by the corpus generator in tests).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(super) seeds: Vec<(&'static str, Vec<u8>)>,
 }
 

@@ -58,7 +58,7 @@ impl ExternalProposer {
     /// tag (§6.2). It must reach the group in that epoch; a member commits it by reference.
     ///
     /// The proposal is not checked against the group (the sender may not know its tree): a
-    /// Remove of an empty leaf, say, is refused by the members when they commit.
+    /// Remove of an empty leaf, say, is refused by the members when it arrives.
     ///
     /// # Errors
     /// [`ApiMisuse::ExternalProposalType`] for `update` and `external_init` proposals
@@ -73,38 +73,59 @@ impl ExternalProposer {
         if !validate::external_sender_may_propose(proposal.proposal_type()) {
             return Err(ApiMisuse::ExternalProposalType.into());
         }
-        let content = FramedContent {
-            group_id: group_id.to_vec(),
-            epoch,
-            sender: Sender::External(self.sender_index),
-            authenticated_data: authenticated_data.to_vec(),
-            body: FramedContentBody::Proposal(proposal),
-        };
-        // Neither the signature (no group_context for external senders, §6.1) nor the
-        // PublicMessage (no membership tag, §6.2) covers the GroupContext: a stand-in with
-        // the group id and epoch is enough.
-        let context = GroupContext {
-            version: ProtocolVersion::MLS10,
-            cipher_suite: self.suite.id(),
-            group_id: group_id.to_vec(),
-            epoch,
-            tree_hash: Vec::new(),
-            confirmed_transcript_hash: Vec::new(),
-            extensions: Vec::new(),
-        };
-        let auth = framing::sign_content(
+        non_member_proposal(
             &self.suite,
             &self.signer,
-            WireFormat::MLS_PUBLIC_MESSAGE,
-            content,
-            &context,
-        )?;
-        let message = framing::protect_public(&self.suite, auth, None, &context)?;
-        Ok(MlsMessage {
-            version: ProtocolVersion::MLS10,
-            body: MlsMessageBody::PublicMessage(Box::new(message)),
-        })
+            group_id,
+            epoch,
+            Sender::External(self.sender_index),
+            proposal,
+            authenticated_data,
+        )
     }
+}
+
+/// A proposal from a sender outside the group (`external` or `new_member_proposal`), as a
+/// PublicMessage: signed over `FramedContentTBS`, which for these senders does not include
+/// the GroupContext (RFC 9420 §6.1), and without a membership tag (§6.2), so a stand-in
+/// context with the group id and epoch is all it needs.
+pub(super) fn non_member_proposal(
+    suite: &Suite,
+    signer: &SignaturePrivateKey,
+    group_id: &[u8],
+    epoch: u64,
+    sender: Sender,
+    proposal: Proposal,
+    authenticated_data: &[u8],
+) -> Result<MlsMessage> {
+    let content = FramedContent {
+        group_id: group_id.to_vec(),
+        epoch,
+        sender,
+        authenticated_data: authenticated_data.to_vec(),
+        body: FramedContentBody::Proposal(proposal),
+    };
+    let context = GroupContext {
+        version: ProtocolVersion::MLS10,
+        cipher_suite: suite.id(),
+        group_id: group_id.to_vec(),
+        epoch,
+        tree_hash: Vec::new(),
+        confirmed_transcript_hash: Vec::new(),
+        extensions: Vec::new(),
+    };
+    let auth = framing::sign_content(
+        suite,
+        signer,
+        WireFormat::MLS_PUBLIC_MESSAGE,
+        content,
+        &context,
+    )?;
+    let message = framing::protect_public(suite, auth, None, &context)?;
+    Ok(MlsMessage {
+        version: ProtocolVersion::MLS10,
+        body: MlsMessageBody::PublicMessage(Box::new(message)),
+    })
 }
 
 #[cfg(test)]

@@ -2,12 +2,10 @@
 
 use crate::crypto::{HpkePrivateKey, Rng, Secret, SignaturePrivateKey, Suite};
 use crate::error::Result;
-use crate::mls::framing;
 use crate::mls::validate::{KEY_PACKAGE_LABEL, LEAF_NODE_LABEL};
 use crate::mls::wire::{
-    Add, Capabilities, Credential, CredentialType, Extension, ExtensionType, FramedContent,
-    FramedContentBody, GroupContext, KeyPackage, LeafNode, LeafNodeSource, Lifetime, MlsMessage,
-    MlsMessageBody, Proposal, ProtocolVersion, Sender, WireFormat,
+    Add, Capabilities, Credential, CredentialType, Extension, ExtensionType, KeyPackage, LeafNode,
+    LeafNodeSource, Lifetime, MlsMessage, Proposal, ProtocolVersion, Sender,
 };
 
 /// A KeyPackage with the private keys that go with it: the HPKE init key (decrypts the
@@ -49,39 +47,18 @@ impl KeyPackageBundle {
     /// Only on an encoding overflow of an absurd KeyPackage.
     pub fn join_request(&self, group_id: &[u8], epoch: u64) -> Result<MlsMessage> {
         let suite = self.key_package.cipher_suite.suite()?;
-        let content = FramedContent {
-            group_id: group_id.to_vec(),
-            epoch,
-            sender: Sender::NewMemberProposal,
-            authenticated_data: Vec::new(),
-            body: FramedContentBody::Proposal(Proposal::Add(Box::new(Add {
-                key_package: self.key_package.clone(),
-            }))),
-        };
-        // The signature of a new_member_proposal does not cover the GroupContext (§6.1),
-        // nor does a PublicMessage without a membership tag: a stand-in is enough.
-        let context = GroupContext {
-            version: ProtocolVersion::MLS10,
-            cipher_suite: suite.id(),
-            group_id: group_id.to_vec(),
-            epoch,
-            tree_hash: Vec::new(),
-            confirmed_transcript_hash: Vec::new(),
-            extensions: Vec::new(),
-        };
-        let auth = framing::sign_content(
+        let add = Proposal::Add(Box::new(Add {
+            key_package: self.key_package.clone(),
+        }));
+        super::external::non_member_proposal(
             &suite,
             &self.signer,
-            WireFormat::MLS_PUBLIC_MESSAGE,
-            content,
-            &context,
-        )?;
-        Ok(MlsMessage {
-            version: ProtocolVersion::MLS10,
-            body: MlsMessageBody::PublicMessage(Box::new(framing::protect_public(
-                &suite, auth, None, &context,
-            )?)),
-        })
+            group_id,
+            epoch,
+            Sender::NewMemberProposal,
+            add,
+            &[],
+        )
     }
 
     /// A fresh KeyPackage for `credential`, signed by `signer`, valid during `lifetime`, with

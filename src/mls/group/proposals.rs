@@ -153,13 +153,7 @@ impl Group {
     /// # Errors
     /// [`ApiMisuse::UnknownProposal`] when no proposal with this reference is stored.
     pub fn admit_proposal(&mut self, reference: &[u8]) -> Result<()> {
-        let p = self
-            .proposals
-            .iter_mut()
-            .find(|p| p.reference == reference)
-            .ok_or(ApiMisuse::UnknownProposal)?;
-        p.admitted = true;
-        Ok(())
+        self.set_admitted(reference, true)
     }
 
     /// Withdraws admission of a stored proposal (it stays stored: a commit of another
@@ -168,12 +162,16 @@ impl Group {
     /// # Errors
     /// [`ApiMisuse::UnknownProposal`] when no proposal with this reference is stored.
     pub fn refuse_proposal(&mut self, reference: &[u8]) -> Result<()> {
+        self.set_admitted(reference, false)
+    }
+
+    fn set_admitted(&mut self, reference: &[u8], admitted: bool) -> Result<()> {
         let p = self
             .proposals
             .iter_mut()
             .find(|p| p.reference == reference)
             .ok_or(ApiMisuse::UnknownProposal)?;
-        p.admitted = false;
+        p.admitted = admitted;
         Ok(())
     }
 
