@@ -84,7 +84,12 @@ impl KeyPackageBundle {
             capabilities: Capabilities {
                 versions: vec![ProtocolVersion::MLS10],
                 cipher_suites: vec![suite.id()],
-                extensions: extensions.to_vec(),
+                // §7.2: default extension types are never listed (every client has them).
+                extensions: extensions
+                    .iter()
+                    .copied()
+                    .filter(|t| !crate::mls::validate::is_default_extension(*t))
+                    .collect(),
                 proposals: Vec::new(),
                 credentials: vec![credential.credential_type(), CredentialType::BASIC]
                     .into_iter()
