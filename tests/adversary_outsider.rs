@@ -239,3 +239,27 @@ fn a_participant_rejoins_its_own_leaf() {
     assert_eq!(new_bob.participants().len(), 3);
     assert!(new_bob.next_event().is_some());
 }
+
+/// RFC 9420 §12.2: an external commit holds exactly one ExternalInit; a second one is
+/// refused by every member.
+#[test]
+fn external_commit_with_two_external_inits_is_refused() {
+    let (mut alice, mut bob, _carol, mut r) = meeting(27, ExternalJoins::Open);
+    let second = Proposal::ExternalInit(meetkey::mls::wire::ExternalInit {
+        kem_output: vec![9; 32],
+    });
+    let key = SignaturePrivateKey::generate(&mut r);
+    let commit = forge(
+        &alice,
+        "eve",
+        key,
+        None,
+        vec![ProposalOrRef::Proposal(second)],
+        &mut r,
+    );
+    for m in [&mut alice, &mut bob] {
+        assert_refused(m, PeerMisbehaved::InvalidProposalList.into(), |m| {
+            m.process(&commit)
+        });
+    }
+}

@@ -252,3 +252,14 @@ fn credential_types_must_be_supported_both_ways() {
     both.capabilities.credentials = vec![CredentialType::BASIC, CredentialType::X509];
     assert!(CredentialTypes::of([&x509, &both]).check(&both).is_ok());
 }
+
+/// RFC 9420 §12.4.2: the confirmation tag must verify with the new epoch's confirmation
+/// key. A commit that is valid in every other respect but carries the wrong tag (here the
+/// previous epoch's) is refused, unchanged.
+#[test]
+fn commit_with_a_wrong_confirmation_tag_is_refused() {
+    let mut rng = Rng::seed_from_u64(65);
+    let [mut alice, mut bob, _carol] = three(&mut rng);
+    let msg = tampered(&mut bob, &mut rng, |_, _| {});
+    refused(&mut alice, &msg, Error::AuthenticationFailed);
+}
