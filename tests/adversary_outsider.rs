@@ -12,7 +12,7 @@
 
 mod adversary;
 
-use adversary::{assert_agree, assert_refused, deliver, kp, kp_with_key, meeting, NOW};
+use adversary::{assert_agree, assert_all_refuse, deliver, kp, kp_with_key, meeting, NOW};
 use meetkey::crypto::SignaturePrivateKey;
 use meetkey::error::PeerMisbehaved;
 use meetkey::meeting::{Event, ExternalJoins, Meeting, MeetingConfig};
@@ -63,11 +63,11 @@ fn external_join_is_refused_unless_the_meeting_is_open() {
     );
     let key = SignaturePrivateKey::generate(&mut r);
     let commit = forge(&alice, "server", key, None, vec![], &mut r);
-    for m in [&mut alice, &mut bob, &mut carol] {
-        assert_refused(m, PeerMisbehaved::ExternalJoinRefused.into(), |m| {
-            m.process(&commit)
-        });
-    }
+    assert_all_refuse(
+        &mut [&mut alice, &mut bob, &mut carol],
+        PeerMisbehaved::ExternalJoinRefused.into(),
+        &commit,
+    );
 }
 
 /// RFC 9420 §12.2 (external commits): the Remove of an external commit is the joiner's own
@@ -80,11 +80,11 @@ fn external_commit_cannot_replace_someone_else() {
     for name in ["eve", "bob"] {
         let key = SignaturePrivateKey::generate(&mut r);
         let commit = forge(&alice, name, key, Some(bob_leaf), vec![], &mut r);
-        for m in [&mut alice, &mut bob, &mut carol] {
-            assert_refused(m, PeerMisbehaved::RejoinMismatch.into(), |m| {
-                m.process(&commit)
-            });
-        }
+        assert_all_refuse(
+            &mut [&mut alice, &mut bob, &mut carol],
+            PeerMisbehaved::RejoinMismatch.into(),
+            &commit,
+        );
     }
 }
 
@@ -112,11 +112,11 @@ fn external_commit_with_a_proposal_by_reference_is_refused() {
         vec![ProposalOrRef::Reference(reference)],
         &mut r,
     );
-    for m in [&mut alice, &mut bob] {
-        assert_refused(m, PeerMisbehaved::ProposalByReference.into(), |m| {
-            m.process(&commit)
-        });
-    }
+    assert_all_refuse(
+        &mut [&mut alice, &mut bob],
+        PeerMisbehaved::ProposalByReference.into(),
+        &commit,
+    );
 }
 
 /// RFC 9420 §12.2: an external commit holds exactly one ExternalInit, at most one Remove,
@@ -141,11 +141,11 @@ fn external_commit_with_other_proposals_is_refused() {
             vec![ProposalOrRef::Proposal(extra)],
             &mut r,
         );
-        for m in [&mut alice, &mut bob] {
-            assert_refused(m, PeerMisbehaved::InvalidProposalList.into(), |m| {
-                m.process(&commit)
-            });
-        }
+        assert_all_refuse(
+            &mut [&mut alice, &mut bob],
+            PeerMisbehaved::InvalidProposalList.into(),
+            &commit,
+        );
     }
 }
 
@@ -168,11 +168,11 @@ fn external_commit_with_thousands_of_psks_is_refused() {
         .collect();
     let key = SignaturePrivateKey::generate(&mut r);
     let commit = forge(&alice, "eve", key, None, psks, &mut r);
-    for m in [&mut alice, &mut bob] {
-        assert_refused(m, PeerMisbehaved::PskNotFound.into(), |m| {
-            m.process(&commit)
-        });
-    }
+    assert_all_refuse(
+        &mut [&mut alice, &mut bob],
+        PeerMisbehaved::PskNotFound.into(),
+        &commit,
+    );
 }
 
 /// The one external commit with a Remove that is allowed: a participant rejoining with
@@ -257,9 +257,9 @@ fn external_commit_with_two_external_inits_is_refused() {
         vec![ProposalOrRef::Proposal(second)],
         &mut r,
     );
-    for m in [&mut alice, &mut bob] {
-        assert_refused(m, PeerMisbehaved::InvalidProposalList.into(), |m| {
-            m.process(&commit)
-        });
-    }
+    assert_all_refuse(
+        &mut [&mut alice, &mut bob],
+        PeerMisbehaved::InvalidProposalList.into(),
+        &commit,
+    );
 }

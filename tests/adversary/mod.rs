@@ -119,3 +119,10 @@ pub(crate) fn assert_refused<T: core::fmt::Debug>(
 pub(crate) fn identities(m: &Meeting) -> Vec<Vec<u8>> {
     m.participants().into_iter().map(|p| p.identity).collect()
 }
+
+/// [`assert_refused`] of `msg` at every one of `ms`.
+pub(crate) fn assert_all_refuse(ms: &mut [&mut Meeting], want: Error, msg: &MlsMessage) {
+    for m in ms.iter_mut() {
+        assert_refused(m, want, |m| m.process(msg));
+    }
+}
