@@ -14,5 +14,9 @@ pub mod mls;
 mod parallel;
 pub mod routing;
 pub mod sframe;
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod vectors;
 
 pub use error::{Error, Result};

@@ -10,6 +10,8 @@
 pub mod framing;
 pub mod group;
 pub mod key_schedule;
+#[cfg(test)]
+mod musts_tests;
 pub mod secret_tree;
 pub mod transcript;
 pub mod tree;

@@ -4,14 +4,14 @@
 // Test helpers panic with the case and field that failed.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::indexing_slicing)]
 
-mod common;
+use crate::test_support as common;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use meetkey::codec::{Decode, Encode};
-use meetkey::error::{Error, InvalidMessage};
-use meetkey::mls::wire::{
+use crate::codec::{Decode, Encode};
+use crate::error::{Error, InvalidMessage};
+use crate::mls::wire::{
     Add, Commit, ExternalInit, GroupContextExtensions, GroupSecrets, MlsMessage, MlsMessageBody,
     PreSharedKey, RatchetTree, ReInit, Remove, Update, WireFormat,
 };

@@ -11,9 +11,9 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
-use meetkey::codec::{Reader, Writer};
+use crate::codec::{Reader, Writer};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

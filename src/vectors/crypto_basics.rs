@@ -11,9 +11,9 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
-use meetkey::crypto::{
+use crate::crypto::{
     CipherSuite, HpkePrivateKey, HpkePublicKey, Secret, SignaturePrivateKey, SignaturePublicKey,
 };
 use serde::Deserialize;

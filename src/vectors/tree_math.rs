@@ -9,9 +9,9 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
-use meetkey::mls::tree::math::{NodeIndex, TreeSize};
+use crate::mls::tree::math::{NodeIndex, TreeSize};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -13,16 +13,14 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
-use meetkey::codec::{Decode, Encode};
-use meetkey::crypto::{CipherSuite, HpkePrivateKey, SignaturePrivateKey, Suite};
-use meetkey::mls::key_schedule::CommitSecret;
-use meetkey::mls::tree::math::{LeafIndex, NodeIndex};
-use meetkey::mls::tree::{
-    treekem, LeafTemplate, PathSecret, RatchetTree, TreeDiff, TreePrivateKeys,
-};
-use meetkey::mls::wire::{self, GroupContext, ProtocolVersion, UpdatePath};
+use crate::codec::{Decode, Encode};
+use crate::crypto::{CipherSuite, HpkePrivateKey, SignaturePrivateKey, Suite};
+use crate::mls::key_schedule::CommitSecret;
+use crate::mls::tree::math::{LeafIndex, NodeIndex};
+use crate::mls::tree::{treekem, LeafTemplate, PathSecret, RatchetTree, TreeDiff, TreePrivateKeys};
+use crate::mls::wire::{self, GroupContext, ProtocolVersion, UpdatePath};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -109,7 +107,7 @@ fn process(
     keys: &TreePrivateKeys,
     sender: u32,
     path: &UpdatePath,
-) -> meetkey::Result<(PathSecret, CommitSecret, Vec<u8>)> {
+) -> crate::Result<(PathSecret, CommitSecret, Vec<u8>)> {
     let mut diff = TreeDiff::new(tree);
     let fdp = treekem::merge_path(&mut diff, LeafIndex(sender), path)?;
     let root = diff.root_hash()?;

@@ -9,11 +9,11 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
-use meetkey::crypto::{CipherSuite, Secret};
-use meetkey::mls::key_schedule::{PskInput, PskSecret};
-use meetkey::mls::wire::{PreSharedKeyId, Psk};
+use crate::crypto::{CipherSuite, Secret};
+use crate::mls::key_schedule::{PskInput, PskSecret};
+use crate::mls::wire::{PreSharedKeyId, Psk};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

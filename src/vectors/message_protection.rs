@@ -16,19 +16,19 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
-use meetkey::codec::{Decode, Encode};
-use meetkey::crypto::{CipherSuite, SignaturePrivateKey, SignaturePublicKey, Suite};
-use meetkey::error::{ApiMisuse, Error, Stale};
-use meetkey::mls::framing::{
+use crate::codec::{Decode, Encode};
+use crate::crypto::{CipherSuite, SignaturePrivateKey, SignaturePublicKey, Suite};
+use crate::error::{ApiMisuse, Error, Stale};
+use crate::mls::framing::{
     protect_private, protect_public, sign_content, unprotect_private, unprotect_public,
     verify_content_signature,
 };
-use meetkey::mls::key_schedule::{EncryptionSecret, MembershipKey, SenderDataSecret};
-use meetkey::mls::secret_tree::{RatchetConfig, SecretTree};
-use meetkey::mls::tree::math::{LeafIndex, TreeSize};
-use meetkey::mls::wire::{
+use crate::mls::key_schedule::{EncryptionSecret, MembershipKey, SenderDataSecret};
+use crate::mls::secret_tree::{RatchetConfig, SecretTree};
+use crate::mls::tree::math::{LeafIndex, TreeSize};
+use crate::mls::wire::{
     AuthenticatedContent, Commit, FramedContent, FramedContentBody, GroupContext, MlsMessage,
     MlsMessageBody, PrivateMessage, Proposal, ProtocolVersion, PublicMessage, Sender, WireFormat,
 };

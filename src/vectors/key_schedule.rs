@@ -11,16 +11,16 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
-use meetkey::codec::Encode;
-use meetkey::crypto::{CipherSuite, Secret};
-use meetkey::mls::key_schedule::{
+use crate::codec::Encode;
+use crate::crypto::{CipherSuite, Secret};
+use crate::mls::key_schedule::{
     CommitSecret, ConfirmationKey, EncryptionSecret, EpochAuthenticator, ExporterSecret,
     ExternalSecret, InitSecret, JoinerSecret, MembershipKey, PskSecret, ResumptionPsk,
     SenderDataSecret, WelcomeSecret,
 };
-use meetkey::mls::wire::{GroupContext, ProtocolVersion};
+use crate::mls::wire::{GroupContext, ProtocolVersion};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -10,13 +10,13 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
-use meetkey::codec::Decode;
-use meetkey::crypto::CipherSuite;
-use meetkey::mls::tree::math::LeafIndex;
-use meetkey::mls::tree::{RatchetTree, TreeDiff};
-use meetkey::mls::wire::{self, Proposal};
+use crate::codec::Decode;
+use crate::crypto::CipherSuite;
+use crate::mls::tree::math::LeafIndex;
+use crate::mls::tree::{RatchetTree, TreeDiff};
+use crate::mls::wire::{self, Proposal};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

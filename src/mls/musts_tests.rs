@@ -21,25 +21,25 @@
     clippy::indexing_slicing
 )]
 
-use meetkey::codec::{Decode, Reader};
-use meetkey::crypto::{CipherSuite, Secret, SignaturePrivateKey, Suite};
-use meetkey::error::PeerMisbehaved;
-use meetkey::mls::framing;
-use meetkey::mls::group::{
+use crate::codec::{Decode, Reader};
+use crate::crypto::{CipherSuite, Secret, SignaturePrivateKey, Suite};
+use crate::error::PeerMisbehaved;
+use crate::mls::framing;
+use crate::mls::group::{
     CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage, StagedCommit,
     STATE_VERSION,
 };
-use meetkey::mls::key_schedule::MembershipKey;
-use meetkey::mls::tree::math::LeafIndex;
-use meetkey::mls::wire::{
+use crate::mls::key_schedule::MembershipKey;
+use crate::mls::tree::math::LeafIndex;
+use crate::mls::wire::{
     Add, Commit, Credential, ExternalInit, FramedContent, FramedContentBody, GroupContext,
     GroupContextExtensions, GroupInfo, KeyPackage, LeafNode, LeafNodeSource, Lifetime, MlsMessage,
     MlsMessageBody, PreSharedKey, PreSharedKeyId, Proposal, ProposalOrRef, ProtocolVersion, Psk,
     RatchetTree, ReInit, Remove, Sender, Update, Welcome, WireFormat,
 };
-use meetkey::Error;
+use crate::Error;
 
-mod common;
+use crate::test_support as common;
 use common::{assert_agree, rng, Rng};
 
 /// The clock of these tests (2027-01-15): time is an input, never read.
@@ -860,7 +860,7 @@ fn welcome_whose_tree_lacks_our_leaf_is_not_for_us() {
     let w = welcome_of(&out.welcome.unwrap());
     let mut readdressed = w.clone();
     readdressed.secrets[0].new_member =
-        meetkey::mls::welcome::key_package_ref(&suite(1), &laptop.key_package).unwrap();
+        crate::mls::welcome::key_package_ref(&suite(1), &laptop.key_package).unwrap();
     assert_eq!(
         Group::join_welcome(GroupConfig::default(), &readdressed, laptop, None, vec![]).map(|_| ()),
         Err(PeerMisbehaved::NotForUs.into())

@@ -12,13 +12,13 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
-use meetkey::codec::Decode;
-use meetkey::crypto::CipherSuite;
-use meetkey::mls::tree::math::NodeIndex;
-use meetkey::mls::tree::{verify, RatchetTree, TreeDiff};
-use meetkey::mls::wire::{self, Node};
+use crate::codec::Decode;
+use crate::crypto::CipherSuite;
+use crate::mls::tree::math::NodeIndex;
+use crate::mls::tree::{verify, RatchetTree, TreeDiff};
+use crate::mls::wire::{self, Node};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -67,7 +67,7 @@ fn tree_validation_vectors() {
         let bad = RatchetTree::from_wire(suite, &bad).unwrap();
         assert_eq!(
             verify::verify_leaf_signatures(&bad, &group_id),
-            Err(meetkey::Error::AuthenticationFailed)
+            Err(crate::Error::AuthenticationFailed)
         );
         // (The whole-tree check may fail earlier: the leaf's tree hash feeds parent hashes.)
         assert!(verify::verify_tree(&bad, &group_id).is_err());

@@ -21,12 +21,12 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
+use crate::crypto::{sframe_key_label, sframe_salt_label, Secret, SframeCipher};
+use crate::error::{Error, InvalidMessage};
+use crate::sframe::{BaseKey, CipherSuite, Decryptor, DerivedKeys, Encryptor, Header};
 use common::{hex, load, Tally};
-use meetkey::crypto::{sframe_key_label, sframe_salt_label, Secret, SframeCipher};
-use meetkey::error::{Error, InvalidMessage};
-use meetkey::sframe::{BaseKey, CipherSuite, Decryptor, DerivedKeys, Encryptor, Header};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

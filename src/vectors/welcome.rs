@@ -15,17 +15,17 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
-use meetkey::codec::{Decode, Encode};
-use meetkey::crypto::{CipherSuite, HpkePrivateKey, Mac, SignaturePublicKey};
-use meetkey::error::{Error, PeerMisbehaved};
-use meetkey::mls::key_schedule::PskSecret;
-use meetkey::mls::welcome::{
+use crate::codec::{Decode, Encode};
+use crate::crypto::{CipherSuite, HpkePrivateKey, Mac, SignaturePublicKey};
+use crate::error::{Error, PeerMisbehaved};
+use crate::mls::key_schedule::PskSecret;
+use crate::mls::welcome::{
     decrypt_group_info, decrypt_group_secrets, joiner_secret, key_package_ref,
     verify_group_info_signature,
 };
-use meetkey::mls::wire::{KeyPackage, MlsMessage, MlsMessageBody, Welcome};
+use crate::mls::wire::{KeyPackage, MlsMessage, MlsMessageBody, Welcome};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

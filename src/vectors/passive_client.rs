@@ -11,13 +11,13 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
-use meetkey::codec::Decode;
-use meetkey::crypto::{CipherSuite, HpkePrivateKey, Secret, SignaturePrivateKey};
-use meetkey::mls::group::{Group, GroupConfig, KeyPackageBundle, Limits, ProcessedMessage};
-use meetkey::mls::key_schedule::EpochAuthenticator;
-use meetkey::mls::wire::{MlsMessage, MlsMessageBody, RatchetTree};
+use crate::codec::Decode;
+use crate::crypto::{CipherSuite, HpkePrivateKey, Secret, SignaturePrivateKey};
+use crate::mls::group::{Group, GroupConfig, KeyPackageBundle, Limits, ProcessedMessage};
+use crate::mls::key_schedule::EpochAuthenticator;
+use crate::mls::wire::{MlsMessage, MlsMessageBody, RatchetTree};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

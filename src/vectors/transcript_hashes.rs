@@ -10,13 +10,13 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
-use meetkey::codec::{Decode, Encode};
-use meetkey::crypto::{CipherSuite, Mac};
-use meetkey::mls::key_schedule::ConfirmationKey;
-use meetkey::mls::transcript;
-use meetkey::mls::wire::AuthenticatedContent;
+use crate::codec::{Decode, Encode};
+use crate::crypto::{CipherSuite, Mac};
+use crate::mls::key_schedule::ConfirmationKey;
+use crate::mls::transcript;
+use crate::mls::wire::AuthenticatedContent;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

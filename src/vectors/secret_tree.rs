@@ -10,12 +10,12 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
-use meetkey::crypto::{AeadKey, AeadNonce, CipherSuite};
-use meetkey::mls::key_schedule::{EncryptionSecret, SenderDataSecret};
-use meetkey::mls::secret_tree::{RatchetConfig, RatchetKind, SecretTree};
-use meetkey::mls::tree::math::{LeafIndex, TreeSize};
+use crate::crypto::{AeadKey, AeadNonce, CipherSuite};
+use crate::mls::key_schedule::{EncryptionSecret, SenderDataSecret};
+use crate::mls::secret_tree::{RatchetConfig, RatchetKind, SecretTree};
+use crate::mls::tree::math::{LeafIndex, TreeSize};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -13,10 +13,10 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::test_support as common;
 
-use meetkey::crypto::hpke::{self, HpkeAead, Psk, ReceiverMode, SenderMode};
-use meetkey::crypto::{HpkePrivateKey, HpkePublicKey, Secret};
+use crate::crypto::hpke::{self, HpkeAead, Psk, ReceiverMode, SenderMode};
+use crate::crypto::{HpkePrivateKey, HpkePublicKey, Secret};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -152,8 +152,8 @@ fn hpke_vectors() {
             seals += 1;
         }
         if c.encryptions.is_empty() {
-            let refused = Err(meetkey::Error::ApiMisuse(
-                meetkey::error::ApiMisuse::ExportOnlyContext,
+            let refused = Err(crate::Error::ApiMisuse(
+                crate::error::ApiMisuse::ExportOnlyContext,
             ));
             assert_eq!(
                 s_ctx.seal(b"", b"x"),
