@@ -22,10 +22,10 @@
 )]
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
-use meetkey::mls::group::bench_support;
-use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
-use meetkey::mls::wire::{Add, Credential, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove};
+use meetkey::mls::bench_support;
+use meetkey::mls::{Add, Credential, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove};
+use meetkey::mls::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
+use meetkey::{CipherSuite, SignaturePrivateKey};
 use rand_core::SeedableRng;
 
 /// The clock of these tests (2027-01-15): time is an input, never read.

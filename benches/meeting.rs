@@ -15,10 +15,10 @@
 )]
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
 use meetkey::meeting::{Meeting, MeetingConfig};
-use meetkey::mls::wire::Lifetime;
+use meetkey::mls::Lifetime;
 use meetkey::routing::Policy;
+use meetkey::{CipherSuite, SignaturePrivateKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use std::hint::black_box;

@@ -13,11 +13,11 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use meetkey::crypto::SignaturePrivateKey;
 use meetkey::routing::{
     select, DirectoryIn, DirectoryVerifier, Health, Jurisdiction, Policy, Relay, SignedDirectory,
     Tier,
 };
+use meetkey::SignaturePrivateKey;
 
 const NOW: u64 = 1_800_000_000;
 const SIZES: [usize; 2] = [100, 10_000];

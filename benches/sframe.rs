@@ -43,7 +43,7 @@ const SUITES: [(&str, CipherSuite); 2] = [
 
 fn base_key(suite: CipherSuite) -> BaseKey {
     let len = suite.algorithm().unwrap().key_len();
-    BaseKey::from_slice(&vec![0x42; len]).unwrap()
+    BaseKey::from_bytes(&vec![0x42; len]).unwrap()
 }
 
 fn raw_seal(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, size: usize) {

@@ -53,7 +53,7 @@ fn main() {
     let header = [0x99u8, 0x01, 0x23, 0x45, 0x67];
     let key = LessSafeKey::new(UnboundKey::new(&AES_128_GCM, &[0x42; 16]).unwrap());
     let suite = CipherSuite::AES_128_GCM_SHA256_128;
-    let base = BaseKey::from_slice(&[0x42; 16]).unwrap();
+    let base = BaseKey::from_bytes(&[0x42; 16]).unwrap();
     println!("size  op       raw_ns    sframe_ns  median_ratio (sframe / raw, {BLOCKS} blocks)");
     for size in SIZES {
         let iters = u32::try_from((200_000 / size).clamp(20, 2_000)).unwrap();

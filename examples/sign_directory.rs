@@ -8,8 +8,8 @@
 //! its exact bytes under the directory label, and prints the signed JSON envelope and the
 //! public key to pin in clients.
 
-use meetkey::crypto::SignaturePrivateKey;
 use meetkey::routing::SignedDirectory;
+use meetkey::SignaturePrivateKey;
 
 fn seed_from_hex(s: &str) -> Result<Vec<u8>, String> {
     let digits = s.trim().as_bytes();

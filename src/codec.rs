@@ -18,13 +18,13 @@ mod codepoint;
 mod reader;
 mod writer;
 
-pub use reader::Reader;
-pub use writer::Writer;
+pub(crate) use reader::Reader;
+pub(crate) use writer::Writer;
 
 use crate::error::{InvalidMessage, Result};
 
 /// The largest value an MLS variable-length integer can carry (RFC 9420 §2.1.2): 2^30 - 1.
-pub const MAX_VARINT: u32 = (1 << 30) - 1;
+pub(crate) const MAX_VARINT: u32 = (1 << 30) - 1;
 
 /// A value that can be read from the wire.
 pub trait Decode: Sized {

@@ -17,7 +17,7 @@
 
 mod aead;
 mod digest;
-pub mod hpke;
+pub(crate) mod hpke;
 mod hpke_sealer;
 mod kdf;
 mod leak_check;
@@ -29,19 +29,23 @@ mod sha256;
 mod signature;
 mod suite;
 
-pub use aead::{AeadKey, AeadNonce};
-pub use digest::{Digest, Mac};
-pub use hpke::{HpkePrivateKey, HpkePublicKey};
-pub use hpke_sealer::LabeledSealer;
-pub use rng::{ForkSeed, ForkedRng};
-pub use secret::{Secret, MAX_SECRET_LEN};
-pub use sframe_aead::{SframeCipher, SFRAME_STACK_AAD_LEN};
-pub use sframe_kdf::{
-    sframe_key_label, sframe_salt_label, SframeAlgorithm, SFRAME_MAX_TAG_LEN, SFRAME_NONCE_LEN,
-};
-pub use sha256::sha256;
-pub use signature::{SignaturePrivateKey, SignaturePublicKey, SIGNATURE_LEN};
-pub use suite::{CipherSuite, Suite};
+pub(crate) use aead::{AeadKey, AeadNonce};
+pub(crate) use digest::{Digest, Mac};
+pub(crate) use hpke::{HpkePrivateKey, HpkePublicKey};
+pub(crate) use hpke_sealer::LabeledSealer;
+pub(crate) use rng::ForkSeed;
+pub use secret::Secret;
+pub(crate) use secret::MAX_SECRET_LEN;
+pub(crate) use sframe_aead::SframeCipher;
+pub(crate) use sframe_kdf::SframeAlgorithm;
+#[cfg(test)]
+pub(crate) use sframe_kdf::{sframe_key_label, sframe_salt_label};
+pub(crate) use sha256::sha256;
+pub use signature::SignaturePrivateKey;
+pub use signature::SignaturePublicKey;
+pub(crate) use signature::SIGNATURE_LEN;
+pub use suite::CipherSuite;
+pub(crate) use suite::Suite;
 
 /// A source of cryptographically secure randomness (an input, so tests can be seeded).
-pub use rand_core::CryptoRngCore as Rng;
+pub(crate) use rand_core::CryptoRngCore as Rng;

@@ -3,12 +3,15 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links, rustdoc::private_intra_doc_links)]
 
-pub mod codec;
-pub mod crypto;
+mod codec;
+mod crypto;
 pub mod error;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub mod internal_benches;
 pub mod meeting;
 pub mod mls;
 mod parallel;
@@ -19,4 +22,5 @@ mod test_support;
 #[cfg(test)]
 mod vectors;
 
+pub use crypto::{CipherSuite, Secret, SignaturePrivateKey, SignaturePublicKey};
 pub use error::{Error, Result};

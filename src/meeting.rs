@@ -35,7 +35,7 @@ mod tests;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::crypto::{Rng, SignaturePrivateKey, Suite};
+use crate::crypto::{Rng, Secret, SignaturePrivateKey, Suite};
 use crate::error::{ApiMisuse, PeerMisbehaved, Result};
 use crate::mls::group::{
     CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage, StagedCommit,
@@ -377,10 +377,32 @@ impl Meeting {
             .flatten()
     }
 
-    /// The underlying MLS group (read-only).
+    /// The underlying MLS group, for the adversary tests only (feature `adversary`): they
+    /// reload it as a rogue member. Never API.
+    #[cfg(feature = "adversary")]
+    #[doc(hidden)]
     #[must_use]
     pub const fn group(&self) -> &Group {
         &self.group
+    }
+
+    /// `MLS-Exporter(label, context, length)` of the current epoch (RFC 9420 §8.5), for an
+    /// application that derives keys of its own (chat, a native SFrame stack). Use a label
+    /// of your own: "SFrame 1.0 Base Key" is taken by the meeting's media.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::InvalidLength`] above 255 bytes; [`ApiMisuse::NotAMember`] once a
+    /// commit removed us.
+    pub fn export_secret(&self, label: &[u8], context: &[u8], length: usize) -> Result<Secret> {
+        self.group.export_secret(label, context, length)
+    }
+
+    /// The `epoch_authenticator` of the current epoch (RFC 9420 §8.7), as bytes: equal at
+    /// every member that is not being impersonated. [`Meeting::security_code`] is derived
+    /// from it.
+    #[must_use]
+    pub fn epoch_authenticator(&self) -> &[u8] {
+        self.group.epoch_authenticator()
     }
 
     /// Whether a commit of ours waits for the delivery service's confirmation.
@@ -792,7 +814,9 @@ impl Meeting {
     /// Whether key material of this meeting occurs in `haystack`: the SFrame base keys of
     /// the retained epochs, the current epoch's authenticator, and its MLS exporter output
     /// for a fixed audit label. Answers one bit without exposing a key; for audits of what
-    /// relays or logs captured (the relay test and the meeting example use it).
+    /// relays or logs captured (the relay test and the meeting example use it). Audit
+    /// support, not API.
+    #[doc(hidden)]
     #[must_use]
     pub fn key_material_occurs_in(&self, haystack: &[u8]) -> bool {
         let exported = self
@@ -801,7 +825,11 @@ impl Meeting {
             .is_ok_and(|s| s.occurs_in(haystack));
         exported
             || self.media.key_occurs_in(haystack)
-            || self.group.epoch_authenticator().0.occurs_in(haystack)
+            || self
+                .group
+                .epoch_authenticator_secret()
+                .0
+                .occurs_in(haystack)
     }
 
     /// The security code of the current epoch: participants read it aloud and compare

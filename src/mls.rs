@@ -7,14 +7,39 @@
 //!  welcome: GroupSecrets to each joiner's init key, GroupInfo under the welcome key
 //! ```
 
-pub mod framing;
-pub mod group;
-pub mod key_schedule;
+#[cfg(all(test, feature = "bench-internals"))]
+mod bench_support_tests;
+#[cfg(test)]
+mod external_tests;
+pub(crate) mod framing;
+pub(crate) mod group;
+#[cfg(test)]
+mod group_api_tests;
+#[cfg(test)]
+mod group_histories_tests;
+pub(crate) mod key_schedule;
 #[cfg(test)]
 mod musts_tests;
-pub mod secret_tree;
-pub mod transcript;
-pub mod tree;
-pub mod validate;
-pub mod welcome;
-pub mod wire;
+pub(crate) mod secret_tree;
+pub(crate) mod transcript;
+pub(crate) mod tree;
+pub(crate) mod validate;
+pub(crate) mod welcome;
+pub(crate) mod wire;
+
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub use group::bench_support;
+pub use group::{
+    CommitOptions, CommitOutput, ExternalProposer, Group, GroupConfig, KeyPackageBundle, Limits,
+    ProcessedMessage, StagedCommit,
+};
+pub use secret_tree::RatchetConfig;
+pub use tree::math::LeafIndex;
+pub use validate::CredentialValidator;
+pub use wire::{
+    Add, Credential, CredentialType, Extension, ExtensionType, ExternalInit, ExternalSender,
+    GroupContextExtensions, GroupInfo, KeyPackage, Lifetime, MlsMessage, MlsMessageBody,
+    PreSharedKey, PreSharedKeyId, Proposal, ProposalOrRef, ProtocolVersion, Psk, RatchetTree,
+    ReInit, Remove, ResumptionPskUsage, Sender, Update, Welcome,
+};

@@ -15,7 +15,7 @@
 //! ```
 //!
 //! ```
-//! use meetkey::crypto::SignaturePrivateKey;
+//! use meetkey::SignaturePrivateKey;
 //! use meetkey::routing::{select, DirectoryVerifier, Health, Jurisdiction, Policy, SignedDirectory};
 //!
 //! let operator = SignaturePrivateKey::from_seed(&[7; 32])?;

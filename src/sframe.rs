@@ -14,7 +14,7 @@
 //! ```
 //! use meetkey::sframe::{BaseKey, CipherSuite, Decryptor, Encryptor};
 //!
-//! let base_key = BaseKey::from_slice(&[7; 16])?;
+//! let base_key = BaseKey::from_bytes(&[7; 16])?;
 //! let suite = CipherSuite::AES_128_GCM_SHA256_128;
 //! let mut sender = Encryptor::new(suite, 0x42, &base_key)?;
 //! let mut receiver = Decryptor::new(suite)?;

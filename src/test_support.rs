@@ -13,6 +13,11 @@ use std::path::PathBuf;
 use rand_core::SeedableRng;
 use serde::de::DeserializeOwned;
 
+/// The clock of these tests (2027-01-15): time is an input, never read.
+const NOW: u64 = 1_800_000_000;
+/// How long the KeyPackages made here stay valid.
+const KP_LIFETIME: u64 = 28 * 24 * 3600;
+
 /// Parses `vectors/<rel>` as JSON.
 pub(crate) fn load<T: DeserializeOwned>(rel: &str) -> T {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -99,4 +104,19 @@ pub(crate) fn assert_agree(groups: &[&crate::mls::group::Group]) {
             first.export_secret(b"test", b"ctx", 32).expect("export")
         );
     }
+}
+
+/// A KeyPackage bundle with a basic credential `name`, valid for four weeks from `NOW`.
+pub(crate) fn bundle(suite: u16, name: &str, rng: &mut Rng) -> crate::mls::group::KeyPackageBundle {
+    crate::mls::group::KeyPackageBundle::new(
+        &crate::crypto::CipherSuite(suite).suite().expect("suite"),
+        crate::mls::wire::Credential::Basic {
+            identity: name.as_bytes().to_vec(),
+        },
+        crate::crypto::SignaturePrivateKey::generate(rng),
+        crate::mls::wire::Lifetime::starting_at(NOW, KP_LIFETIME),
+        &[],
+        rng,
+    )
+    .expect("KeyPackage bundle")
 }

@@ -14,15 +14,14 @@ mod adversary;
 use adversary::{
     assert_agree, assert_refused, commit_round, deliver, identities, kp, meeting, NOW,
 };
-use meetkey::codec::{Decode, Encode};
-use meetkey::crypto::SignaturePrivateKey;
 use meetkey::error::{Error, PeerMisbehaved, Stale};
 use meetkey::meeting::{Event, ExternalJoins, Meeting, MeetingConfig, ProposalSummary};
-use meetkey::mls::group::{ExternalProposer, Group, GroupConfig};
-use meetkey::mls::wire::{
+use meetkey::mls::{
     Credential, ExtensionType, ExternalSender, MlsMessage, MlsMessageBody, Proposal, Remove,
 };
+use meetkey::mls::{ExternalProposer, Group, GroupConfig};
 use meetkey::routing::{Denial, DirectoryVerifier, Health, Reason, SignedDirectory};
+use meetkey::SignaturePrivateKey;
 
 /// RFC 9420 §12.1.8 (unauthorized external proposals are invalid): the delivery service
 /// asks to join with its own KeyPackage (`new_member_proposal`, it only needs the group id
@@ -99,7 +98,7 @@ fn replayed_proposal_is_refused_unchanged() {
 #[test]
 fn server_proposals_cannot_freeze_the_group_or_commit_themselves() {
     let mut r = adversary::rng(4);
-    let suite = meetkey::crypto::CipherSuite(1).suite().unwrap();
+    let suite = meetkey::CipherSuite(1).suite().unwrap();
     let server = ExternalProposer::new(suite, SignaturePrivateKey::generate(&mut r), 0);
     let senders = ExternalSender::extension(&[server.external_sender(Credential::Basic {
         identity: b"server".to_vec(),
@@ -108,7 +107,7 @@ fn server_proposals_cannot_freeze_the_group_or_commit_themselves() {
     // The meeting lists the server (Carol's client commits the extension at the Group
     // level: Meeting has no call for it; her Meeting is not used afterwards).
     let (mut alice, mut bob, carol, _) = meeting(4, ExternalJoins::RejoinOnly);
-    let gce = Proposal::GroupContextExtensions(meetkey::mls::wire::GroupContextExtensions {
+    let gce = Proposal::GroupContextExtensions(meetkey::mls::GroupContextExtensions {
         extensions: alice
             .group()
             .context()
@@ -121,11 +120,7 @@ fn server_proposals_cannot_freeze_the_group_or_commit_themselves() {
     let mut carols_client =
         Group::from_bytes(GroupConfig::default(), &carol.group().to_bytes().unwrap()).unwrap();
     let out = carols_client
-        .commit(
-            vec![gce],
-            &meetkey::mls::group::CommitOptions::at(NOW),
-            &mut r,
-        )
+        .commit(vec![gce], &meetkey::mls::CommitOptions::at(NOW), &mut r)
         .unwrap();
     bob.process(&out.commit).unwrap();
     alice.process(&out.commit).unwrap();
@@ -195,7 +190,7 @@ fn proposal_flood_is_bounded_and_cannot_crowd_out_members() {
 /// An external join of Eve from Alice's GroupInfo as the server changed it with `tamper`.
 fn join_from_tampered_group_info(
     seed: u64,
-    tamper: impl FnOnce(&mut meetkey::mls::wire::GroupInfo),
+    tamper: impl FnOnce(&mut meetkey::mls::GroupInfo),
 ) -> meetkey::Result<()> {
     let (alice, _bob, _carol, mut r) = meeting(seed, ExternalJoins::Open);
     let gi = alice.group_info().unwrap();
@@ -227,10 +222,16 @@ fn huge_blank_tree_is_refused_before_expansion() {
             .iter_mut()
             .find(|e| e.extension_type == ExtensionType::RATCHET_TREE)
             .unwrap();
-        let tree = meetkey::mls::wire::RatchetTree::decode_exact(&ext.extension_data).unwrap();
-        let mut nodes = vec![None; 2 << 20];
-        nodes.push(tree.0[0].clone());
-        ext.extension_data = meetkey::mls::wire::RatchetTree(nodes).to_bytes().unwrap();
+        // `optional<Node> ratchet_tree<V>`: two million absent nodes (one 0x00 byte each)
+        // before the real ones, under a 4-byte varint length (RFC 9420 §2.1.2).
+        let data = &ext.extension_data;
+        let prefix = 1 << (data[0] >> 6);
+        let mut nodes = vec![0u8; 2 << 20];
+        nodes.extend_from_slice(&data[prefix..]);
+        let len = u32::try_from(nodes.len()).unwrap() | 0x8000_0000;
+        let mut padded = len.to_be_bytes().to_vec();
+        padded.extend_from_slice(&nodes);
+        ext.extension_data = padded;
     });
     assert_eq!(got, Err(PeerMisbehaved::LimitExceeded.into()));
 }
@@ -286,34 +287,24 @@ fn expired_directory_fails_closed_with_an_audit_record() {
 fn oversized_join_request_is_refused_unchanged() {
     let (mut alice, _bob, _carol, mut r) = meeting(10, ExternalJoins::RejoinOnly);
     let seed = [0x10; 32];
-    let suite = meetkey::crypto::CipherSuite(1).suite().unwrap();
-    let b = meetkey::mls::group::KeyPackageBundle::new(
+    let suite = meetkey::CipherSuite(1).suite().unwrap();
+    let b = meetkey::mls::KeyPackageBundle::new(
         &suite,
         Credential::Basic {
             identity: b"mallory".to_vec(),
         },
         SignaturePrivateKey::from_seed(&seed).unwrap(),
-        meetkey::mls::wire::Lifetime::starting_at(NOW, 86_400),
+        meetkey::mls::Lifetime::starting_at(NOW, 86_400),
         &[ExtensionType(0xF0F0)],
         &mut r,
     )
     .unwrap();
-    let mut key_package = b.key_package;
-    key_package.extensions.push(meetkey::mls::wire::Extension {
-        extension_type: ExtensionType(0xF0F0),
-        extension_data: vec![0x55; 1 << 20],
-    });
-    key_package.signature = SignaturePrivateKey::from_seed(&seed)
-        .unwrap()
-        .sign_with_label(b"KeyPackageTBS", &key_package.to_be_signed().unwrap())
-        .unwrap()
-        .to_vec();
-    let big = meetkey::mls::group::KeyPackageBundle::from_parts(
-        key_package,
-        meetkey::crypto::HpkePrivateKey::from_slice(&[1; 32]).unwrap(),
-        meetkey::crypto::HpkePrivateKey::from_slice(&[2; 32]).unwrap(),
-        SignaturePrivateKey::from_seed(&seed).unwrap(),
-    );
+    let big = b
+        .forge_extension(meetkey::mls::Extension {
+            extension_type: ExtensionType(0xF0F0),
+            extension_data: vec![0x55; 1 << 20],
+        })
+        .unwrap();
     let request = Meeting::join_request(&alice.group_info().unwrap(), &big).unwrap();
     assert_refused(&mut alice, PeerMisbehaved::LimitExceeded.into(), |m| {
         m.process(&request)

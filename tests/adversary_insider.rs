@@ -11,31 +11,29 @@
 
 mod adversary;
 
-use std::sync::Arc;
-
 use adversary::{
     assert_agree, assert_refused, commit_round, deliver, identities, kp_with_key, meeting, Rng, NOW,
 };
-use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
 use meetkey::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
 use meetkey::meeting::{
     Event, ExternalJoins, Governance, Meeting, ProposalSummary, GEOFENCE_EXTENSION,
 };
-use meetkey::mls::group::{CommitOptions, Group, GroupConfig, NoCommitRules};
-use meetkey::mls::wire::{
-    ExtensionType, GroupContextExtensions, KeyPackage, LeafNodeSource, Lifetime, MlsMessage,
-    Proposal, ProtocolVersion, ReInit,
+use meetkey::mls::{CommitOptions, Group, GroupConfig};
+use meetkey::mls::{
+    ExtensionType, GroupContextExtensions, KeyPackage, Lifetime, MlsMessage, Proposal,
+    ProtocolVersion, ReInit,
 };
 use meetkey::routing::{Jurisdiction, Policy};
+use meetkey::{CipherSuite, SignaturePrivateKey};
 
 /// `m`'s client without the meeting's rules: a rogue member.
 fn rogue(m: &Meeting) -> Group {
     let mut g = Group::from_bytes(GroupConfig::default(), &m.group().to_bytes().unwrap()).unwrap();
-    g.set_rules_for_forgery(Arc::new(NoCommitRules));
+    g.drop_rules_for_forgery();
     g
 }
 
-fn gce(m: &Meeting, f: impl FnOnce(&mut Vec<meetkey::mls::wire::Extension>)) -> Proposal {
+fn gce(m: &Meeting, f: impl FnOnce(&mut Vec<meetkey::mls::Extension>)) -> Proposal {
     let mut extensions = m.group().context().extensions.clone();
     f(&mut extensions);
     Proposal::GroupContextExtensions(GroupContextExtensions { extensions })
@@ -159,7 +157,7 @@ fn a_members_proposals_neither_commit_themselves_nor_block_its_removal() {
     let mut carols_client = rogue(&carol);
     let kick = carols_client
         .propose(
-            Proposal::Remove(meetkey::mls::wire::Remove { removed: 1 }),
+            Proposal::Remove(meetkey::mls::Remove { removed: 1 }),
             &mut r,
         )
         .unwrap();
@@ -250,15 +248,11 @@ fn keypackage_with_an_invalid_hpke_key_is_refused() {
             .to_vec();
         k
     };
-    let mut zero_init = kp.key_package.clone();
+    let mut zero_init = kp.key_package;
     zero_init.init_key = vec![0; 32];
     assert_refused(&mut alice, InvalidMessage::InvalidKey.into(), |m| {
         m.add(&[resign(zero_init)], NOW, &mut r)
     });
-    assert!(matches!(
-        kp.key_package.leaf_node.leaf_node_source,
-        LeafNodeSource::KeyPackage(_)
-    ));
 }
 
 /// RFC 9420 §12.1.7: after a ReInit commit the group is closed; nothing more is sent or
@@ -330,7 +324,7 @@ fn the_same_client_cannot_be_added_twice() {
         &mut r,
     );
     let add = |k: &KeyPackage| {
-        Proposal::Add(Box::new(meetkey::mls::wire::Add {
+        Proposal::Add(Box::new(meetkey::mls::Add {
             key_package: k.clone(),
         }))
     };

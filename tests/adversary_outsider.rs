@@ -13,15 +13,15 @@
 mod adversary;
 
 use adversary::{assert_agree, assert_all_refuse, deliver, kp, kp_with_key, meeting, NOW};
-use meetkey::crypto::SignaturePrivateKey;
 use meetkey::error::PeerMisbehaved;
 use meetkey::meeting::{Event, ExternalJoins, Meeting, MeetingConfig};
-use meetkey::mls::group::{Group, GroupConfig};
-use meetkey::mls::wire::{
+use meetkey::mls::{Group, GroupConfig};
+use meetkey::mls::{
     MlsMessage, MlsMessageBody, PreSharedKey, PreSharedKeyId, Proposal, ProposalOrRef, Psk, Remove,
 };
+use meetkey::SignaturePrivateKey;
 
-fn group_info(m: &Meeting) -> meetkey::mls::wire::GroupInfo {
+fn group_info(m: &Meeting) -> meetkey::mls::GroupInfo {
     match m.group_info().unwrap().body {
         MlsMessageBody::GroupInfo(gi) => *gi,
         _ => panic!("GroupInfo"),
@@ -127,7 +127,7 @@ fn external_commit_with_other_proposals_is_refused() {
     let dave = kp("dave", &mut r);
     let extras = [
         Proposal::Remove(Remove { removed: 2 }),
-        Proposal::Add(Box::new(meetkey::mls::wire::Add {
+        Proposal::Add(Box::new(meetkey::mls::Add {
             key_package: dave.key_package,
         })),
     ];
@@ -245,7 +245,7 @@ fn a_participant_rejoins_its_own_leaf() {
 #[test]
 fn external_commit_with_two_external_inits_is_refused() {
     let (mut alice, mut bob, _carol, mut r) = meeting(27, ExternalJoins::Open);
-    let second = Proposal::ExternalInit(meetkey::mls::wire::ExternalInit {
+    let second = Proposal::ExternalInit(meetkey::mls::ExternalInit {
         kem_output: vec![9; 32],
     });
     let key = SignaturePrivateKey::generate(&mut r);

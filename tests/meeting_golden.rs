@@ -8,10 +8,10 @@
 //! still restores. Regenerate deliberately with `MEETKEY_UPDATE_GOLDEN=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
 use meetkey::meeting::{Event, JoinMethod, Meeting, MeetingConfig, MEETING_STATE_VERSION};
-use meetkey::mls::wire::Lifetime;
+use meetkey::mls::Lifetime;
 use meetkey::routing::{Jurisdiction, Policy};
+use meetkey::{CipherSuite, SignaturePrivateKey};
 use rand_core::SeedableRng;
 
 /// The clock of these tests (2027-01-15): time is an input, never read.

@@ -13,11 +13,11 @@
     reason = "test helpers fail loudly"
 )]
 
-use meetkey::crypto::SignaturePrivateKey;
 use meetkey::routing::{
     select, Decision, Denial, Directory, DirectoryVerifier, Health, Jurisdiction, Policy, Reason,
     SignedDirectory, Tier,
 };
+use meetkey::SignaturePrivateKey;
 
 const NOW: u64 = 1_767_300_000;
 

@@ -18,11 +18,11 @@
 use std::cell::Cell;
 use std::collections::BTreeSet;
 
-use meetkey::crypto::SignaturePrivateKey;
 use meetkey::routing::{
     select, Denial, Directory, DirectoryIn, DirectoryVerifier, Health, HealthStatus, Jurisdiction,
     Observation, Policy, Reason, Relay, SignedDirectory, Tier,
 };
+use meetkey::SignaturePrivateKey;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 

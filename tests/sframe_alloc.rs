@@ -76,7 +76,7 @@ fn encrypt_and_decrypt_do_not_allocate() {
     assert_eq!(allocations(), start + 1);
     for suite in SUITES {
         let key_len = suite.algorithm().unwrap().key_len();
-        let base_key = BaseKey::from_slice(&vec![3; key_len]).unwrap();
+        let base_key = BaseKey::from_bytes(&vec![3; key_len]).unwrap();
         let mut enc = Encryptor::new(suite, 0x1234, &base_key).unwrap();
         let mut dec = Decryptor::new(suite).unwrap();
         dec.add_key(0x1234, &base_key).unwrap();
@@ -121,7 +121,7 @@ fn mls_key_store_path_does_not_allocate_once_warm() {
     let mut alice = KeyStore::new(suite, layout, 1, ReplayProtection::default()).unwrap();
     let mut bob = KeyStore::new(suite, layout, 2, ReplayProtection::default()).unwrap();
     for s in [&mut alice, &mut bob] {
-        s.add_epoch(7, BaseKey::from_slice(&[9; 16]).unwrap())
+        s.add_epoch(7, BaseKey::from_bytes(&[9; 16]).unwrap())
             .unwrap();
     }
     let mut enc = alice.encryptor(7, 0).unwrap();

@@ -24,13 +24,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
 use meetkey::meeting::{Event, Meeting, MeetingConfig};
-use meetkey::mls::wire::{Lifetime, MlsMessage};
+use meetkey::mls::{Lifetime, MlsMessage};
 use meetkey::routing::{
     Directory, DirectoryVerifier, Health, HealthStatus, Jurisdiction, Policy, Reason,
     SignedDirectory, Tier,
 };
+use meetkey::{CipherSuite, SignaturePrivateKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -405,7 +405,7 @@ fn key_package(
     name: &str,
     seed: [u8; 32],
     rng: &mut ChaCha20Rng,
-) -> Res<meetkey::mls::group::KeyPackageBundle> {
+) -> Res<meetkey::mls::KeyPackageBundle> {
     let suite = CipherSuite(1).suite()?;
     let lifetime = Lifetime::starting_at(START, KP_LIFETIME);
     Ok(Meeting::key_package(

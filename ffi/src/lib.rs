@@ -23,12 +23,11 @@ mod result;
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use meetkey::codec::{Decode, Encode};
-use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
 use meetkey::meeting::{Event, Meeting, MeetingConfig};
-use meetkey::mls::group::KeyPackageBundle;
-use meetkey::mls::wire::{Lifetime, MlsMessage, MlsMessageBody, ProtocolVersion};
+use meetkey::mls::KeyPackageBundle;
+use meetkey::mls::{Lifetime, MlsMessage, MlsMessageBody, ProtocolVersion};
 use meetkey::routing::{Jurisdiction, Policy};
+use meetkey::{CipherSuite, SignaturePrivateKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -199,7 +198,7 @@ unsafe fn take_key_package(kp: *mut *mut MeetkeyKeyPackage) -> Res<KeyPackageBun
 }
 
 fn decode_message(bytes: &[u8]) -> Res<MlsMessage> {
-    MlsMessage::decode_exact(bytes).map_err(R::from)
+    MlsMessage::from_bytes(bytes).map_err(R::from)
 }
 
 fn encode_message(msg: &MlsMessage) -> Res<Vec<u8>> {

@@ -32,15 +32,13 @@
     clippy::indexing_slicing
 )]
 
-use meetkey::codec::{Decode, Encode};
-use meetkey::crypto::{CipherSuite, Secret, SignaturePrivateKey};
-use meetkey::mls::group::{
-    CommitOptions, ExternalProposer, Group, GroupConfig, KeyPackageBundle, ProcessedMessage,
-};
-use meetkey::mls::key_schedule::EpochAuthenticator;
-use meetkey::mls::wire::{
+use meetkey::mls::{
     Add, Credential, ExternalSender, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove,
 };
+use meetkey::mls::{
+    CommitOptions, ExternalProposer, Group, GroupConfig, KeyPackageBundle, ProcessedMessage,
+};
+use meetkey::{CipherSuite, Secret, SignaturePrivateKey};
 use openmls::prelude as om;
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
@@ -82,7 +80,7 @@ fn encode_mk(m: &MlsMessage) -> Vec<u8> {
 
 /// Decodes OpenMLS bytes with meetkey's codec, and checks meetkey re-encodes them unchanged.
 fn decode_mk(bytes: &[u8]) -> MlsMessage {
-    let m = MlsMessage::decode_exact(bytes).unwrap();
+    let m = MlsMessage::from_bytes(bytes).unwrap();
     assert_eq!(
         m.to_bytes().unwrap(),
         bytes,
@@ -164,7 +162,7 @@ fn mk_bundle(suite: u16, name: &str, rng: &mut Rng) -> KeyPackageBundle {
 /// The KeyPackage of `bundle` as an MLSMessage, encoded by meetkey.
 fn mk_key_package_bytes(bundle: &KeyPackageBundle) -> Vec<u8> {
     encode_mk(&MlsMessage {
-        version: meetkey::mls::wire::ProtocolVersion::MLS10,
+        version: meetkey::mls::ProtocolVersion::MLS10,
         body: MlsMessageBody::KeyPackage(Box::new(bundle.key_package.clone())),
     })
 }
@@ -464,8 +462,8 @@ impl OmClient {
 fn assert_agree(g: &Group, o: &OmClient) {
     assert_eq!(g.epoch(), o.epoch(), "epoch");
     assert_eq!(
-        *g.epoch_authenticator(),
-        EpochAuthenticator::from_slice(&o.authenticator()).unwrap(),
+        g.epoch_authenticator(),
+        o.authenticator().as_slice(),
         "epoch_authenticator in epoch {}",
         g.epoch()
     );
@@ -829,19 +827,19 @@ fn om_capabilities(provider: &OpenMlsRustCrypto) -> om::Capabilities {
 
 /// `required_capabilities` requiring [`APP_EXTENSION`] and basic credentials, as meetkey
 /// bytes: three vectors of u16 with one-byte varint length prefixes.
-fn mk_required_capabilities() -> meetkey::mls::wire::Extension {
+fn mk_required_capabilities() -> meetkey::mls::Extension {
     let mut data = vec![2];
     data.extend_from_slice(&APP_EXTENSION.to_be_bytes());
     data.extend_from_slice(&[0, 2, 0, 1]);
-    meetkey::mls::wire::Extension {
-        extension_type: meetkey::mls::wire::ExtensionType(3),
+    meetkey::mls::Extension {
+        extension_type: meetkey::mls::ExtensionType(3),
         extension_data: data,
     }
 }
 
-fn mk_app_extension(data: &[u8]) -> meetkey::mls::wire::Extension {
-    meetkey::mls::wire::Extension {
-        extension_type: meetkey::mls::wire::ExtensionType(APP_EXTENSION),
+fn mk_app_extension(data: &[u8]) -> meetkey::mls::Extension {
+    meetkey::mls::Extension {
+        extension_type: meetkey::mls::ExtensionType(APP_EXTENSION),
         extension_data: data.to_vec(),
     }
 }
@@ -874,7 +872,7 @@ fn grease_required_capabilities_and_context_extensions() {
                 },
                 SignaturePrivateKey::generate(r),
                 Lifetime::starting_at(now(), KP_LIFETIME),
-                &[meetkey::mls::wire::ExtensionType(APP_EXTENSION)],
+                &[meetkey::mls::ExtensionType(APP_EXTENSION)],
                 r,
             )
             .unwrap()
@@ -971,10 +969,9 @@ fn grease_required_capabilities_and_context_extensions() {
         assert!(bob.context().extensions.contains(&mk_app_extension(b"v2")));
 
         // meetkey changes it; OpenMLS follows.
-        let proposal =
-            Proposal::GroupContextExtensions(meetkey::mls::wire::GroupContextExtensions {
-                extensions: vec![mk_required_capabilities(), mk_app_extension(b"v3")],
-            });
+        let proposal = Proposal::GroupContextExtensions(meetkey::mls::GroupContextExtensions {
+            extensions: vec![mk_required_capabilities(), mk_app_extension(b"v3")],
+        });
         let out = bob
             .commit(vec![proposal], &CommitOptions::at(now()), &mut r)
             .unwrap();
@@ -1093,8 +1090,8 @@ fn required_credential_types_both_ways() {
         let signer = SignaturePrivateKey::generate(&mut rng(451));
         let leaf = &mut bob_bundle.key_package.leaf_node;
         leaf.capabilities.credentials = vec![
-            meetkey::mls::wire::CredentialType::BASIC,
-            meetkey::mls::wire::CredentialType::X509,
+            meetkey::mls::CredentialType::BASIC,
+            meetkey::mls::CredentialType::X509,
         ];
         leaf.signature = signer
             .sign_with_label(b"LeafNodeTBS", &leaf.to_be_signed(&[], 0).unwrap())
@@ -1185,9 +1182,9 @@ fn om_commit_psk(
 fn mk_psk_proposal(r: &mut Rng) -> Proposal {
     let mut psk_nonce = vec![0; 32];
     r.fill_bytes(&mut psk_nonce);
-    Proposal::PreSharedKey(Box::new(meetkey::mls::wire::PreSharedKey {
-        psk: meetkey::mls::wire::PreSharedKeyId {
-            psk: meetkey::mls::wire::Psk::External {
+    Proposal::PreSharedKey(Box::new(meetkey::mls::PreSharedKey {
+        psk: meetkey::mls::PreSharedKeyId {
+            psk: meetkey::mls::Psk::External {
                 psk_id: PSK_ID.to_vec(),
             },
             psk_nonce,
@@ -1304,10 +1301,10 @@ fn resumption_psks_both_ways() {
 
         // meetkey: resumption PSK of epoch 3, by value.
         r.fill_bytes(&mut nonce);
-        let psk = Proposal::PreSharedKey(Box::new(meetkey::mls::wire::PreSharedKey {
-            psk: meetkey::mls::wire::PreSharedKeyId {
-                psk: meetkey::mls::wire::Psk::Resumption {
-                    usage: meetkey::mls::wire::ResumptionPskUsage::Application,
+        let psk = Proposal::PreSharedKey(Box::new(meetkey::mls::PreSharedKey {
+            psk: meetkey::mls::PreSharedKeyId {
+                psk: meetkey::mls::Psk::Resumption {
+                    usage: meetkey::mls::ResumptionPskUsage::Application,
                     psk_group_id: b"resumption".to_vec(),
                     psk_epoch: 3,
                 },
@@ -1343,9 +1340,9 @@ fn reinit_commit_from_meetkey() {
         let mut bob = OmClient::new("bob", suite, hs);
         let (_, welcome) = mk_commit(&mut alice, &[bob.key_package()], &[], true, &mut r);
         bob.join_welcome(&welcome.unwrap());
-        let reinit = Proposal::ReInit(Box::new(meetkey::mls::wire::ReInit {
+        let reinit = Proposal::ReInit(Box::new(meetkey::mls::ReInit {
             group_id: b"new group".to_vec(),
-            version: meetkey::mls::wire::ProtocolVersion::MLS10,
+            version: meetkey::mls::ProtocolVersion::MLS10,
             cipher_suite: CipherSuite(suite),
             extensions: vec![],
         }));
@@ -1392,7 +1389,7 @@ fn tree_out_of_band_aad_and_out_of_order_messages() {
             .export_ratchet_tree()
             .tls_serialize_detached()
             .unwrap();
-        let tree = meetkey::mls::wire::RatchetTree::decode_exact(&tree_bytes).unwrap();
+        let tree = meetkey::mls::RatchetTree::from_bytes(&tree_bytes).unwrap();
         assert_eq!(tree.to_bytes().unwrap(), tree_bytes);
         let MlsMessageBody::Welcome(w) = decode_mk(&welcome.unwrap()).body else {
             panic!("not a Welcome")
@@ -1413,9 +1410,8 @@ fn tree_out_of_band_aad_and_out_of_order_messages() {
         let mut carol = OmClient::new("carol", suite, hs);
         let (commit, welcome) = mk_commit(&mut bob, &[carol.key_package()], &[], true, &mut r);
         alice.process(&commit);
-        let tree =
-            om::RatchetTreeIn::tls_deserialize_exact(bob.tree().to_wire().to_bytes().unwrap())
-                .unwrap();
+        let tree = om::RatchetTreeIn::tls_deserialize_exact(bob.ratchet_tree().to_bytes().unwrap())
+            .unwrap();
         let om::MlsMessageBodyIn::Welcome(w) = decode_om(&welcome.unwrap()).extract() else {
             panic!("not a Welcome")
         };
@@ -1438,14 +1434,13 @@ fn tree_out_of_band_aad_and_out_of_order_messages() {
         assert!(!info
             .extensions
             .iter()
-            .any(|e| e.extension_type == meetkey::mls::wire::ExtensionType::RATCHET_TREE));
+            .any(|e| e.extension_type == meetkey::mls::ExtensionType::RATCHET_TREE));
         let mut dave = OmClient::new("dave", suite, hs);
         let om::MlsMessageBodyIn::GroupInfo(vgi) = decode_om(&encode_mk(&gi)).extract() else {
             panic!("not a GroupInfo")
         };
-        let tree =
-            om::RatchetTreeIn::tls_deserialize_exact(bob.tree().to_wire().to_bytes().unwrap())
-                .unwrap();
+        let tree = om::RatchetTreeIn::tls_deserialize_exact(bob.ratchet_tree().to_bytes().unwrap())
+            .unwrap();
         let (group, bundle) = om::MlsGroup::external_commit_builder()
             .with_ratchet_tree(tree)
             .with_config(hs.om_join_config())
@@ -1486,7 +1481,7 @@ fn tree_out_of_band_aad_and_out_of_order_messages() {
             .export_ratchet_tree()
             .tls_serialize_detached()
             .unwrap();
-        let tree = meetkey::mls::wire::RatchetTree::decode_exact(&tree_bytes).unwrap();
+        let tree = meetkey::mls::RatchetTree::from_bytes(&tree_bytes).unwrap();
         let (mut erin, commit) = Group::join_external(
             no_tree,
             &info,
@@ -1574,8 +1569,8 @@ fn mk_bundle_with_application_id(
     .unwrap();
     let signer = SignaturePrivateKey::generate(&mut rng(seed));
     let leaf = &mut b.key_package.leaf_node;
-    leaf.extensions = vec![meetkey::mls::wire::Extension {
-        extension_type: meetkey::mls::wire::ExtensionType::APPLICATION_ID,
+    leaf.extensions = vec![meetkey::mls::Extension {
+        extension_type: meetkey::mls::ExtensionType::APPLICATION_ID,
         extension_data: vec![5, b'p', b'h', b'o', b'n', b'e'],
     }];
     leaf.signature = signer
@@ -1713,7 +1708,7 @@ fn new_member_proposal_from_openmls() {
             ProcessedMessage::Proposal {
                 sender, reference, ..
             } => {
-                assert_eq!(sender, meetkey::mls::wire::Sender::NewMemberProposal);
+                assert_eq!(sender, meetkey::mls::Sender::NewMemberProposal);
                 // A join request is committed only once the application admits it.
                 alice.admit_proposal(&reference).unwrap();
             }
@@ -1842,7 +1837,7 @@ fn external_remove_proposals_both_ways() {
         for g in [&mut alice, &mut carol] {
             match g.process_message(&decode_mk(&proposal)).unwrap() {
                 ProcessedMessage::Proposal { sender, .. } => {
-                    assert_eq!(sender, meetkey::mls::wire::Sender::External(0));
+                    assert_eq!(sender, meetkey::mls::Sender::External(0));
                 }
                 other => panic!("{other:?}"),
             }
@@ -1852,7 +1847,7 @@ fn external_remove_proposals_both_ways() {
         let (commit, _) = bob.commit(&[], &[], false);
         match alice.process_message(&decode_mk(&commit)).unwrap() {
             ProcessedMessage::Commit(staged) => {
-                assert_eq!(staged.removed(), &[meetkey::mls::tree::math::LeafIndex(2)]);
+                assert_eq!(staged.removed(), &[meetkey::mls::LeafIndex(2)]);
                 alice.merge_staged_commit(*staged).unwrap();
             }
             other => panic!("{other:?}"),
@@ -1878,7 +1873,7 @@ fn external_remove_proposals_both_ways() {
             ProcessedMessage::Proposal {
                 sender, reference, ..
             } => {
-                assert_eq!(sender, meetkey::mls::wire::Sender::External(1));
+                assert_eq!(sender, meetkey::mls::Sender::External(1));
                 // The server's proposal is committed only once the application admits it.
                 alice.admit_proposal(&reference).unwrap();
             }
@@ -2143,8 +2138,8 @@ fn assert_all_agree(members: &[Member], epoch: u64) {
             Member::Mk(g) => {
                 assert_eq!(g.epoch(), epoch);
                 assert_eq!(
-                    *g.epoch_authenticator(),
-                    EpochAuthenticator::from_slice(&auth).unwrap(),
+                    g.epoch_authenticator(),
+                    auth.as_slice(),
                     "meetkey leaf {} epoch {epoch}",
                     g.own_leaf().0
                 );

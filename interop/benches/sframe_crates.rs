@@ -32,7 +32,7 @@ fn compare(c: &mut Criterion) {
         let mut out = vec![0u8; size + 128];
 
         // meetkey
-        let base = BaseKey::from_slice(&SECRET).unwrap();
+        let base = BaseKey::from_bytes(&SECRET).unwrap();
         let suite = CipherSuite::AES_128_GCM_SHA256_128;
         let mut enc = Encryptor::new(suite, KID, &base).unwrap();
         g.bench_with_input(BenchmarkId::new("meetkey_encrypt", size), &size, |b, _| {

@@ -44,7 +44,7 @@ fn main() {
         return;
     }
     let suite = CipherSuite::AES_128_GCM_SHA256_128;
-    let base = BaseKey::from_slice(&SECRET).unwrap();
+    let base = BaseKey::from_bytes(&SECRET).unwrap();
     let cs = sframe::CipherSuite::AesGcm128Sha256;
     let ekey = EncryptionKey::derive_from(cs, KID, SECRET).unwrap();
     let dkey = DecryptionKey::derive_from(cs, KID, SECRET).unwrap();

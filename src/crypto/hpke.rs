@@ -200,7 +200,7 @@ fn is_low_order_u(u: &[u8; NPK]) -> bool {
 ///
 /// # Errors
 /// Never for X25519; the `Result` guards the key conversion.
-pub fn derive_key_pair(ikm: &Secret) -> Result<(HpkePrivateKey, HpkePublicKey)> {
+pub(crate) fn derive_key_pair(ikm: &Secret) -> Result<(HpkePrivateKey, HpkePublicKey)> {
     let (sk, pk) = Kem::derive_keypair(ikm.expose());
     let sk = HpkePrivateKey(Secret::from_array(<[u8; NPK]>::from(sk.to_bytes())));
     Ok((sk, HpkePublicKey(<[u8; NPK]>::from(pk.to_bytes()))))
@@ -208,7 +208,7 @@ pub fn derive_key_pair(ikm: &Secret) -> Result<(HpkePrivateKey, HpkePublicKey)> 
 
 /// A pre-shared key and its identifier (modes `psk` and `auth_psk`).
 #[derive(Clone, Copy)]
-pub struct Psk<'a> {
+pub(crate) struct Psk<'a> {
     /// The PSK bytes (secret).
     pub psk: &'a [u8],
     /// The PSK identifier.
@@ -225,7 +225,9 @@ impl core::fmt::Debug for Psk<'_> {
 
 /// The sender's mode (RFC 9180 §5): what it authenticates with.
 #[derive(Debug, Clone, Copy)]
-pub enum SenderMode<'a> {
+// The PSK and auth modes serve the RFC 9180 vector tests only; MLS uses mode_base.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) enum SenderMode<'a> {
     /// `mode_base`.
     Base,
     /// `mode_psk`.
@@ -238,7 +240,8 @@ pub enum SenderMode<'a> {
 
 /// The receiver's mode (RFC 9180 §5): what it expects the sender to authenticate with.
 #[derive(Debug, Clone, Copy)]
-pub enum ReceiverMode<'a> {
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) enum ReceiverMode<'a> {
     /// `mode_base`.
     Base,
     /// `mode_psk`.
@@ -305,12 +308,12 @@ fn map_open(e: HpkeError) -> Error {
 macro_rules! contexts {
     ($($variant:ident => $aead:ty),*) => {
         /// An HPKE sender context: seals with increasing sequence numbers and exports.
-        pub enum SenderContext {
+        pub(crate) enum SenderContext {
             $( #[doc = stringify!($aead)] $variant(Box<AeadCtxS<$aead, HkdfSha256, Kem>>), )*
         }
 
         /// An HPKE receiver context: opens with increasing sequence numbers and exports.
-        pub enum ReceiverContext {
+        pub(crate) enum ReceiverContext {
             $( #[doc = stringify!($aead)] $variant(Box<AeadCtxR<$aead, HkdfSha256, Kem>>), )*
         }
 
@@ -319,7 +322,7 @@ macro_rules! contexts {
         /// # Errors
         /// [`InvalidMessage::InvalidKey`] for a bad key; [`ApiMisuse::InvalidLength`] for an
         /// empty PSK or PSK id.
-        pub fn setup_sender(
+        pub(crate) fn setup_sender(
             aead: HpkeAead,
             mode: SenderMode<'_>,
             pk_r: &HpkePublicKey,
@@ -342,7 +345,7 @@ macro_rules! contexts {
         /// # Errors
         /// [`Error::AuthenticationFailed`] when decapsulation fails;
         /// [`InvalidMessage::InvalidKey`] for a malformed `enc` or key.
-        pub fn setup_receiver(
+        pub(crate) fn setup_receiver(
             aead: HpkeAead,
             mode: ReceiverMode<'_>,
             enc: &[u8],
@@ -367,7 +370,7 @@ macro_rules! contexts {
             /// # Errors
             /// [`ApiMisuse::CounterExhausted`] when the sequence number is exhausted;
             /// [`ApiMisuse::ExportOnlyContext`] for the export-only AEAD, which cannot seal.
-            pub fn seal(&mut self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+            pub(crate) fn seal(&mut self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
                 // The hpke crate panics when an export-only context seals: refuse first.
                 if matches!(self, Self::ExportOnly(_)) {
                     return Err(ApiMisuse::ExportOnlyContext.into());
@@ -379,7 +382,7 @@ macro_rules! contexts {
             ///
             /// # Errors
             /// [`ApiMisuse::InvalidLength`] above 64 bytes.
-            pub fn export(&self, exporter_context: &[u8], length: usize) -> Result<Secret> {
+            pub(crate) fn export(&self, exporter_context: &[u8], length: usize) -> Result<Secret> {
                 let mut out = Secret::zero(length)?;
                 match self { $( Self::$variant(c) => c.export(exporter_context, out.expose_mut()).map_err(map_seal)?, )* }
                 Ok(out)
@@ -392,7 +395,7 @@ macro_rules! contexts {
             /// # Errors
             /// [`Error::AuthenticationFailed`] when the ciphertext does not verify;
             /// [`ApiMisuse::ExportOnlyContext`] for the export-only AEAD.
-            pub fn open(&mut self, aad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>> {
+            pub(crate) fn open(&mut self, aad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>> {
                 if matches!(self, Self::ExportOnly(_)) {
                     return Err(ApiMisuse::ExportOnlyContext.into());
                 }
@@ -403,7 +406,7 @@ macro_rules! contexts {
             ///
             /// # Errors
             /// [`ApiMisuse::InvalidLength`] above 64 bytes.
-            pub fn export(&self, exporter_context: &[u8], length: usize) -> Result<Secret> {
+            pub(crate) fn export(&self, exporter_context: &[u8], length: usize) -> Result<Secret> {
                 let mut out = Secret::zero(length)?;
                 match self { $( Self::$variant(c) => c.export(exporter_context, out.expose_mut()).map_err(map_seal)?, )* }
                 Ok(out)

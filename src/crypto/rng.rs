@@ -8,23 +8,16 @@ use super::Rng;
 
 /// A ChaCha20 stream seeded with 32 bytes from the caller's RNG.
 #[derive(Debug)]
-pub struct ForkedRng(ChaCha20Rng);
-
-impl ForkedRng {
-    /// A new stream seeded from `rng`.
-    pub fn fork(rng: &mut impl Rng) -> Self {
-        ForkSeed::draw(rng).start()
-    }
-}
+pub(crate) struct ForkedRng(ChaCha20Rng);
 
 /// 32 bytes drawn from the caller's RNG, to start a [`ForkedRng`] on another thread.
 /// Zeroized on drop.
 #[derive(zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
-pub struct ForkSeed([u8; 32]);
+pub(crate) struct ForkSeed([u8; 32]);
 
 impl ForkSeed {
     /// Draws a seed from `rng`.
-    pub fn draw(rng: &mut impl Rng) -> Self {
+    pub(crate) fn draw(rng: &mut impl Rng) -> Self {
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
         Self(seed)
@@ -32,7 +25,7 @@ impl ForkSeed {
 
     /// The stream this seed starts.
     #[must_use]
-    pub fn start(&self) -> ForkedRng {
+    pub(crate) fn start(&self) -> ForkedRng {
         ForkedRng(ChaCha20Rng::from_seed(self.0))
     }
 }

@@ -6,7 +6,7 @@ use zeroize::Zeroize;
 use crate::error::{ApiMisuse, Result};
 
 /// The largest secret meetkey holds: `Nh` of SHA-512 (64 bytes).
-pub const MAX_SECRET_LEN: usize = 64;
+pub(crate) const MAX_SECRET_LEN: usize = 64;
 
 /// Secret bytes of at most [`MAX_SECRET_LEN`].
 ///
@@ -32,7 +32,7 @@ impl Secret {
     ///
     /// # Errors
     /// [`ApiMisuse::InvalidLength`] when `len` exceeds [`MAX_SECRET_LEN`].
-    pub fn zero(len: usize) -> Result<Self> {
+    pub(crate) fn zero(len: usize) -> Result<Self> {
         let len = u8::try_from(len)
             .ok()
             .filter(|&l| usize::from(l) <= MAX_SECRET_LEN)
@@ -47,7 +47,7 @@ impl Secret {
     ///
     /// # Errors
     /// [`ApiMisuse::InvalidLength`] when `len` exceeds [`MAX_SECRET_LEN`].
-    pub fn random(len: usize, rng: &mut impl super::Rng) -> Result<Self> {
+    pub(crate) fn random(len: usize, rng: &mut impl super::Rng) -> Result<Self> {
         let mut s = Self::zero(len)?;
         rng.fill_bytes(s.expose_mut());
         Ok(s)
@@ -97,6 +97,14 @@ impl Secret {
     /// outside `crypto`. The caller must encrypt the encoding and then drop it.
     pub(crate) fn write_opaque_to(&self, w: &mut crate::codec::Writer) {
         w.write_opaque(self.expose());
+    }
+
+    /// The secret's bytes, for an application that derives its own keys from an MLS
+    /// exporter output. A copy taken out of this type is no longer zeroized on drop: keep
+    /// it in a buffer that is.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.expose()
     }
 
     pub(in crate::crypto) fn expose(&self) -> &[u8] {
@@ -155,20 +163,16 @@ macro_rules! secret_role {
             /// # Errors
             /// [`ApiMisuse::InvalidLength`]($crate::error::ApiMisuse::InvalidLength) when
             /// longer than 64 bytes.
-            pub fn from_slice(bytes: &[u8]) -> $crate::error::Result<Self> {
+            #[allow(dead_code)] // used by some secrets only (BaseKey, tests)
+            pub(crate) fn from_slice(bytes: &[u8]) -> $crate::error::Result<Self> {
                 $crate::crypto::Secret::from_slice(bytes).map(Self)
             }
 
             /// The length in bytes.
             #[must_use]
-            pub const fn len(&self) -> usize {
+            #[allow(dead_code)] // used by some secrets only
+            pub(crate) const fn len(&self) -> usize {
                 self.0.len()
-            }
-
-            /// Whether the secret is empty.
-            #[must_use]
-            pub const fn is_empty(&self) -> bool {
-                self.0.is_empty()
             }
         }
 

@@ -25,7 +25,7 @@ use crate::error::{ApiMisuse, Error, Result};
 
 /// Header and metadata up to this many bytes are joined on the stack for the AES-GCM AAD;
 /// longer metadata costs one temporary heap buffer (ring takes the AAD as one slice).
-pub const SFRAME_STACK_AAD_LEN: usize = 512;
+pub(crate) const SFRAME_STACK_AAD_LEN: usize = 512;
 
 /// The AEAD key of one SFrame KID: the expanded cipher and the salt, ready for every frame.
 ///
@@ -36,7 +36,7 @@ pub const SFRAME_STACK_AAD_LEN: usize = 512;
 /// The salt is zeroized on drop and the AES-CTR key schedule is too (`aes` with `zeroize`).
 /// Neither ring's expanded AES-GCM key nor the keyed HMAC state offers zeroization; the
 /// `sframe_key` they came from is a [`Secret`] and is zeroized by its owner.
-pub struct SframeCipher {
+pub(crate) struct SframeCipher {
     alg: SframeAlgorithm,
     salt: [u8; SFRAME_NONCE_LEN],
     inner: Inner,
@@ -66,7 +66,7 @@ impl SframeCipher {
     ///
     /// # Errors
     /// [`ApiMisuse::InvalidLength`] when the key or salt has the wrong length.
-    pub fn new(alg: SframeAlgorithm, key: &Secret, salt: &Secret) -> Result<Self> {
+    pub(crate) fn new(alg: SframeAlgorithm, key: &Secret, salt: &Secret) -> Result<Self> {
         let salt = <[u8; SFRAME_NONCE_LEN]>::try_from(salt.expose())
             .map_err(|_| ApiMisuse::InvalidLength)?;
         if key.len() != alg.key_len() {
@@ -102,20 +102,14 @@ impl SframeCipher {
     ///
     /// # Errors
     /// [`ApiMisuse::InvalidLength`] never for the registered suites (a bug otherwise).
-    pub fn derive(alg: SframeAlgorithm, base_key: &Secret, kid: u64) -> Result<Self> {
+    pub(crate) fn derive(alg: SframeAlgorithm, base_key: &Secret, kid: u64) -> Result<Self> {
         let (key, salt) = alg.derive_key_salt(base_key, kid)?;
         Self::new(alg, &key, &salt)
     }
 
-    /// The algorithm of this key.
-    #[must_use]
-    pub const fn algorithm(&self) -> SframeAlgorithm {
-        self.alg
-    }
-
     /// `AEAD.Nt` in bytes.
     #[must_use]
-    pub const fn tag_len(&self) -> usize {
+    pub(crate) const fn tag_len(&self) -> usize {
         self.alg.tag_len()
     }
 
@@ -135,7 +129,7 @@ impl SframeCipher {
     /// [`ApiMisuse::BufferTooSmall`] when `tag` is not exactly `AEAD.Nt` bytes, and
     /// [`ApiMisuse::InvalidLength`] for a payload longer than the cipher can take
     /// (2^36 bytes). `in_out` is untouched on error.
-    pub fn seal_in_place(
+    pub(crate) fn seal_in_place(
         &self,
         ctr: u64,
         header: &[u8],
@@ -181,7 +175,7 @@ impl SframeCipher {
     /// # Errors
     /// [`Error::AuthenticationFailed`] (no detail) when the tag does not verify or has the
     /// wrong length.
-    pub fn open_in_place(
+    pub(crate) fn open_in_place(
         &self,
         ctr: u64,
         header: &[u8],

@@ -32,10 +32,7 @@ pub enum SframeAlgorithm {
 }
 
 /// `AEAD.Nn` of every SFrame suite: 12 bytes.
-pub const SFRAME_NONCE_LEN: usize = 12;
-
-/// The longest `AEAD.Nt` of the SFrame suites: 16 bytes.
-pub const SFRAME_MAX_TAG_LEN: usize = 16;
+pub(crate) const SFRAME_NONCE_LEN: usize = 12;
 
 impl SframeAlgorithm {
     /// The IANA code point of the suite (RFC 9605 §8.1), used in the derivation labels.
@@ -147,13 +144,13 @@ const SALT_LABEL: &[u8; 23] = b"SFrame 1.0 Secret salt ";
 
 /// `"SFrame 1.0 Secret key " + KID + cipher_suite`, KID as 8 and the suite as 2 big-endian bytes.
 #[must_use]
-pub fn sframe_key_label(kid: u64, suite_id: u16) -> [u8; 32] {
+pub(crate) fn sframe_key_label(kid: u64, suite_id: u16) -> [u8; 32] {
     label(KEY_LABEL, kid, suite_id)
 }
 
 /// `"SFrame 1.0 Secret salt " + KID + cipher_suite`.
 #[must_use]
-pub fn sframe_salt_label(kid: u64, suite_id: u16) -> [u8; 33] {
+pub(crate) fn sframe_salt_label(kid: u64, suite_id: u16) -> [u8; 33] {
     label(SALT_LABEL, kid, suite_id)
 }
 

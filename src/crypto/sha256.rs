@@ -11,7 +11,7 @@ use super::Digest;
 /// MLS code uses [`Suite::hash`](super::Suite::hash) instead, so that the hash follows the
 /// cipher suite.
 #[must_use]
-pub fn sha256(data: &[u8]) -> Digest {
+pub(crate) fn sha256(data: &[u8]) -> Digest {
     Digest::from_array(<[u8; 32]>::from(Sha256::digest(data)))
 }
 

@@ -7,7 +7,7 @@ use crate::codec::Writer;
 use crate::error::{Error, InvalidMessage, Result};
 
 /// The length of an Ed25519 signature in bytes.
-pub const SIGNATURE_LEN: usize = 64;
+pub(crate) const SIGNATURE_LEN: usize = 64;
 
 /// An Ed25519 signing key. Zeroized on drop; never printed.
 pub struct SignaturePrivateKey(SigningKey);
@@ -83,7 +83,7 @@ impl SignaturePublicKey {
 
     /// The 32 encoded bytes.
     #[must_use]
-    pub fn to_bytes(&self) -> [u8; 32] {
+    pub fn to_bytes(self) -> [u8; 32] {
         self.0.to_bytes()
     }
 

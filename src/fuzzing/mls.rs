@@ -1,6 +1,6 @@
 //! MLS decoders.
 
-use crate::codec::{Decode, Encode, Reader};
+use crate::codec::{Decode, Reader};
 use crate::mls::wire::MlsMessage;
 
 /// Decodes `data` as an MLSMessage (RFC 9420 §6); when that succeeds, re-encoding must give

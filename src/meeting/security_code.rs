@@ -47,7 +47,9 @@ impl SecurityCode {
         w.write_u64(group.epoch());
         w.write_opaque(group.group_id());
         let input = w.into_bytes()?;
-        let mac = group.suite().mac(&group.epoch_authenticator().0, &input);
+        let mac = group
+            .suite()
+            .mac(&group.epoch_authenticator_secret().0, &input);
         let bytes = mac.as_bytes();
         let mut groups = [0u32; SECURITY_CODE_GROUPS];
         for (i, g) in groups.iter_mut().enumerate() {

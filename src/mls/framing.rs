@@ -30,9 +30,11 @@ mod content;
 mod private;
 mod public;
 
-pub use content::{proposal_ref, sign_content, verify_content_signature};
-pub use private::{protect_private, unprotect_private, unprotect_private_with};
-pub use public::{protect_public, unprotect_public};
+pub(crate) use content::{proposal_ref, sign_content, verify_content_signature};
+#[cfg(any(test, feature = "bench-internals"))]
+pub(crate) use private::unprotect_private;
+pub(crate) use private::{protect_private, unprotect_private_with};
+pub(crate) use public::{protect_public, unprotect_public};
 
 use super::secret_tree::RatchetKind;
 use super::wire::{ContentType, FramedContentAuthData, FramedContentBody, Sender};

@@ -13,6 +13,7 @@
 
 mod apply;
 #[cfg(feature = "bench-internals")]
+#[doc(hidden)]
 pub mod bench_support;
 mod commit;
 mod create;
@@ -44,13 +45,13 @@ use super::validate::{AcceptBasicCredentials, CredentialValidator};
 use super::wire::{Credential, GroupContext, Proposal, Sender};
 
 pub use commit::{CommitOptions, CommitOutput};
-pub use epoch::MAX_EXPORT_LEN;
+pub(crate) use epoch::MAX_EXPORT_LEN;
 pub use external::ExternalProposer;
 pub use key_package::KeyPackageBundle;
-pub use persist::STATE_VERSION;
+#[cfg(test)]
+pub(crate) use persist::STATE_VERSION;
 pub use process::{ProcessedMessage, StagedCommit};
-pub use proposals::ProposalInfo;
-pub use rules::{CommitCheck, CommitRules, NoCommitRules};
+pub(crate) use rules::{CommitCheck, CommitRules, NoCommitRules};
 
 use epoch::{EpochKeys, PastEpochs};
 
@@ -110,6 +111,9 @@ pub struct GroupConfig {
     pub credentials: Arc<dyn CredentialValidator>,
     /// The application's rules for commits, run on every commit this member sends and every
     /// commit it receives (the same function both ways, so honest members never disagree).
+    // Set by `Meeting` (its governance); hidden until the rule interface is public.
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
     pub rules: Arc<dyn CommitRules>,
     /// Bounds on untrusted input.
     pub limits: Limits,
@@ -198,8 +202,15 @@ impl Group {
 
     /// The public ratchet tree.
     #[must_use]
-    pub const fn tree(&self) -> &RatchetTree {
+    pub(crate) const fn tree(&self) -> &RatchetTree {
         &self.tree
+    }
+
+    /// The public ratchet tree in its wire form (RFC 9420 §12.4.3.3), for a joiner that
+    /// gets the tree out of band.
+    #[must_use]
+    pub fn ratchet_tree(&self) -> super::wire::RatchetTree {
+        self.tree.to_wire()
     }
 
     /// Our leaf.
@@ -233,8 +244,15 @@ impl Group {
 
     /// The `epoch_authenticator` of the current epoch (RFC 9420 §8.7): equal at every member
     /// that is not being impersonated.
+    /// Not secret from the members: the application may show or compare it.
     #[must_use]
-    pub const fn epoch_authenticator(&self) -> &EpochAuthenticator {
+    pub fn epoch_authenticator(&self) -> &[u8] {
+        self.epoch.epoch_authenticator.0.as_bytes()
+    }
+
+    /// The `epoch_authenticator` as a secret, for derivations inside the crate.
+    #[must_use]
+    pub(crate) const fn epoch_authenticator_secret(&self) -> &EpochAuthenticator {
         &self.epoch.epoch_authenticator
     }
 

@@ -30,45 +30,45 @@ use super::wire::PreSharedKeyId;
 
 crate::secret_role! {
     /// `init_secret`: carried from one epoch to the next.
-    pub struct InitSecret;
+    pub(crate) struct InitSecret;
     /// `commit_secret`: from the UpdatePath of a Commit, or zero.
-    pub struct CommitSecret;
+    pub(crate) struct CommitSecret;
     /// `joiner_secret`: what a Welcome gives new members.
-    pub struct JoinerSecret;
+    pub(crate) struct JoinerSecret;
     /// `psk_secret`: the combined pre-shared keys of a Commit, or zero.
-    pub struct PskSecret;
+    pub(crate) struct PskSecret;
     /// `welcome_secret`: keys the GroupInfo of a Welcome.
-    pub struct WelcomeSecret;
+    pub(crate) struct WelcomeSecret;
     /// `epoch_secret`: the root of an epoch's secrets.
-    pub struct EpochSecret;
+    pub(crate) struct EpochSecret;
     /// `sender_data_secret`: keys the sender data of PrivateMessages.
-    pub struct SenderDataSecret;
+    pub(crate) struct SenderDataSecret;
     /// `encryption_secret`: the root of the secret tree.
-    pub struct EncryptionSecret;
+    pub(crate) struct EncryptionSecret;
     /// `exporter_secret`: the root of `MLS-Exporter`.
-    pub struct ExporterSecret;
+    pub(crate) struct ExporterSecret;
     /// `external_secret`: derives the group's external HPKE key pair.
-    pub struct ExternalSecret;
+    pub(crate) struct ExternalSecret;
     /// `confirmation_key`: MACs the confirmed transcript hash.
-    pub struct ConfirmationKey;
+    pub(crate) struct ConfirmationKey;
     /// `membership_key`: MACs PublicMessages from members.
-    pub struct MembershipKey;
+    pub(crate) struct MembershipKey;
     /// `resumption_psk`: proves membership in this epoch later.
-    pub struct ResumptionPsk;
+    pub(crate) struct ResumptionPsk;
     /// `epoch_authenticator`: compared out of band to detect impersonation.
-    pub struct EpochAuthenticator;
+    pub(crate) struct EpochAuthenticator;
 }
 
 /// The secret between the joiner secret and the epoch secret: `Extract(joiner, psk)`.
 #[derive(Debug)]
-pub struct IntermediateSecret(Secret);
+pub(crate) struct IntermediateSecret(Secret);
 
 impl InitSecret {
     /// A fresh random init secret for a new group (RFC 9420 §11).
     ///
     /// # Errors
     /// Never for the implemented suites.
-    pub fn random(suite: &Suite, rng: &mut impl crate::crypto::Rng) -> Result<Self> {
+    pub(crate) fn random(suite: &Suite, rng: &mut impl crate::crypto::Rng) -> Result<Self> {
         Secret::random(suite.hash_len(), rng).map(Self)
     }
 
@@ -77,7 +77,7 @@ impl InitSecret {
     ///
     /// # Errors
     /// Only on an encoding overflow of an absurd GroupContext.
-    pub fn joiner_secret(
+    pub(crate) fn joiner_secret(
         self,
         suite: &Suite,
         commit_secret: &CommitSecret,
@@ -95,7 +95,7 @@ impl CommitSecret {
     ///
     /// # Errors
     /// Never for the implemented suites.
-    pub fn zero(suite: &Suite) -> Result<Self> {
+    pub(crate) fn zero(suite: &Suite) -> Result<Self> {
         Secret::zero(suite.hash_len()).map(Self)
     }
 }
@@ -103,7 +103,11 @@ impl CommitSecret {
 impl JoinerSecret {
     /// `Extract(joiner_secret, psk_secret)`. Consumes the joiner secret.
     #[must_use]
-    pub fn into_intermediate(self, suite: &Suite, psk_secret: &PskSecret) -> IntermediateSecret {
+    pub(crate) fn into_intermediate(
+        self,
+        suite: &Suite,
+        psk_secret: &PskSecret,
+    ) -> IntermediateSecret {
         IntermediateSecret(suite.extract(&self.0, &psk_secret.0))
     }
 }
@@ -113,7 +117,7 @@ impl IntermediateSecret {
     ///
     /// # Errors
     /// Never for well-formed secrets.
-    pub fn welcome_secret(&self, suite: &Suite) -> Result<WelcomeSecret> {
+    pub(crate) fn welcome_secret(&self, suite: &Suite) -> Result<WelcomeSecret> {
         suite.derive_secret(&self.0, b"welcome").map(WelcomeSecret)
     }
 
@@ -121,7 +125,7 @@ impl IntermediateSecret {
     ///
     /// # Errors
     /// Only on an encoding overflow of an absurd GroupContext.
-    pub fn epoch_secret(self, suite: &Suite, group_context: &[u8]) -> Result<EpochSecret> {
+    pub(crate) fn epoch_secret(self, suite: &Suite, group_context: &[u8]) -> Result<EpochSecret> {
         suite
             .expand_with_label(&self.0, b"epoch", group_context, suite.hash_len())
             .map(EpochSecret)
@@ -133,7 +137,7 @@ impl WelcomeSecret {
     ///
     /// # Errors
     /// Never for the implemented suites.
-    pub fn key_and_nonce(&self, suite: &Suite) -> Result<(AeadKey, AeadNonce)> {
+    pub(crate) fn key_and_nonce(&self, suite: &Suite) -> Result<(AeadKey, AeadNonce)> {
         let key = suite.expand_with_label(&self.0, b"key", &[], suite.aead_key_len())?;
         let nonce = suite.expand_with_label(&self.0, b"nonce", &[], suite.aead_nonce_len())?;
         Ok((AeadKey(key), AeadNonce(nonce)))
@@ -143,7 +147,7 @@ impl WelcomeSecret {
 /// The secrets of one epoch (RFC 9420 §8, table "Epoch-Derived Secrets").
 #[derive(Debug)]
 #[non_exhaustive]
-pub struct EpochSecrets {
+pub(crate) struct EpochSecrets {
     /// `sender_data_secret`.
     pub sender_data_secret: SenderDataSecret,
     /// `encryption_secret`.
@@ -168,7 +172,7 @@ impl EpochSecret {
     ///
     /// # Errors
     /// Never for well-formed secrets.
-    pub fn derive(self, suite: &Suite) -> Result<(EpochSecrets, InitSecret)> {
+    pub(crate) fn derive(self, suite: &Suite) -> Result<(EpochSecrets, InitSecret)> {
         let d = |label: &[u8]| suite.derive_secret(&self.0, label);
         let secrets = EpochSecrets {
             sender_data_secret: SenderDataSecret(d(b"sender data")?),
@@ -190,7 +194,7 @@ impl ExporterSecret {
     ///
     /// # Errors
     /// [`ApiMisuse::InvalidLength`] when `length` exceeds 64.
-    pub fn export(
+    pub(crate) fn export(
         &self,
         suite: &Suite,
         label: &[u8],
@@ -212,7 +216,7 @@ impl ExternalSecret {
     ///
     /// # Errors
     /// Never for the implemented suites.
-    pub fn key_pair(&self, suite: &Suite) -> Result<(HpkePrivateKey, HpkePublicKey)> {
+    pub(crate) fn key_pair(&self, suite: &Suite) -> Result<(HpkePrivateKey, HpkePublicKey)> {
         suite.derive_key_pair(&self.0)
     }
 }
@@ -220,7 +224,7 @@ impl ExternalSecret {
 impl ConfirmationKey {
     /// `confirmation_tag = MAC(confirmation_key, confirmed_transcript_hash)` (§6.1).
     #[must_use]
-    pub fn confirmation_tag(
+    pub(crate) fn confirmation_tag(
         &self,
         suite: &Suite,
         confirmed_transcript_hash: &[u8],
@@ -232,7 +236,7 @@ impl ConfirmationKey {
     ///
     /// # Errors
     /// [`Error::AuthenticationFailed`](crate::error::Error::AuthenticationFailed) on mismatch.
-    pub fn verify(
+    pub(crate) fn verify(
         &self,
         suite: &Suite,
         confirmed_transcript_hash: &[u8],
@@ -245,7 +249,7 @@ impl ConfirmationKey {
 impl MembershipKey {
     /// `membership_tag = MAC(membership_key, AuthenticatedContentTBM)` (§6.2).
     #[must_use]
-    pub fn membership_tag(&self, suite: &Suite, tbm: &[u8]) -> crate::crypto::Mac {
+    pub(crate) fn membership_tag(&self, suite: &Suite, tbm: &[u8]) -> crate::crypto::Mac {
         suite.mac(&self.0, tbm)
     }
 
@@ -253,7 +257,7 @@ impl MembershipKey {
     ///
     /// # Errors
     /// [`Error::AuthenticationFailed`](crate::error::Error::AuthenticationFailed) on mismatch.
-    pub fn verify(&self, suite: &Suite, tbm: &[u8], tag: &crate::crypto::Mac) -> Result<()> {
+    pub(crate) fn verify(&self, suite: &Suite, tbm: &[u8], tag: &crate::crypto::Mac) -> Result<()> {
         suite.verify_mac(&self.0, tbm, tag)
     }
 }
@@ -265,7 +269,11 @@ impl SenderDataSecret {
     ///
     /// # Errors
     /// Never for the implemented suites.
-    pub fn key_and_nonce(&self, suite: &Suite, ciphertext: &[u8]) -> Result<(AeadKey, AeadNonce)> {
+    pub(crate) fn key_and_nonce(
+        &self,
+        suite: &Suite,
+        ciphertext: &[u8],
+    ) -> Result<(AeadKey, AeadNonce)> {
         let sample = ciphertext.get(..suite.hash_len()).unwrap_or(ciphertext);
         let key = suite.expand_with_label(&self.0, b"key", sample, suite.aead_key_len())?;
         let nonce = suite.expand_with_label(&self.0, b"nonce", sample, suite.aead_nonce_len())?;
@@ -275,7 +283,7 @@ impl SenderDataSecret {
 
 /// One pre-shared key to inject: its identifier and its value.
 #[derive(Debug)]
-pub struct PskInput<'a> {
+pub(crate) struct PskInput<'a> {
     /// The identifier, as carried in the PreSharedKey proposal or GroupSecrets.
     pub id: &'a PreSharedKeyId,
     /// The PSK value (an external PSK, or a `resumption_psk` of an earlier epoch).
@@ -287,7 +295,7 @@ impl PskSecret {
     ///
     /// # Errors
     /// Never for the implemented suites.
-    pub fn zero(suite: &Suite) -> Result<Self> {
+    pub(crate) fn zero(suite: &Suite) -> Result<Self> {
         Secret::zero(suite.hash_len()).map(Self)
     }
 
@@ -302,7 +310,7 @@ impl PskSecret {
     ///
     /// # Errors
     /// [`ApiMisuse::InvalidLength`] for more than 65 535 PSKs.
-    pub fn from_psks(suite: &Suite, psks: &[PskInput<'_>]) -> Result<Self> {
+    pub(crate) fn from_psks(suite: &Suite, psks: &[PskInput<'_>]) -> Result<Self> {
         let count = u16::try_from(psks.len()).map_err(|_| ApiMisuse::InvalidLength)?;
         let zero = Secret::zero(suite.hash_len())?;
         let mut psk_secret = Secret::zero(suite.hash_len())?;

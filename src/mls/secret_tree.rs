@@ -29,7 +29,7 @@ use super::tree::math::{LeafIndex, NodeIndex, TreeSize};
 
 /// Which of a sender's two ratchets (RFC 9420 §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RatchetKind {
+pub(crate) enum RatchetKind {
     /// Proposals and Commits.
     Handshake,
     /// Application messages.
@@ -160,7 +160,7 @@ struct PathUpdate {
 
 /// The secret tree of one epoch.
 #[derive(Debug)]
-pub struct SecretTree {
+pub(crate) struct SecretTree {
     suite: Suite,
     size: TreeSize,
     config: RatchetConfig,
@@ -173,7 +173,7 @@ pub struct SecretTree {
 impl SecretTree {
     /// A secret tree of `size` leaves rooted at `encryption_secret` (which it consumes).
     #[must_use]
-    pub fn new(
+    pub(crate) fn new(
         suite: Suite,
         encryption_secret: EncryptionSecret,
         size: TreeSize,
@@ -208,7 +208,7 @@ impl SecretTree {
     /// # Errors
     /// [`ApiMisuse::IndexOutOfRange`] for a leaf outside the tree;
     /// [`ApiMisuse::CounterExhausted`] after 2^32 - 1 messages.
-    pub fn next_sending_key(
+    pub(crate) fn next_sending_key(
         &mut self,
         leaf: LeafIndex,
         kind: RatchetKind,
@@ -233,7 +233,7 @@ impl SecretTree {
     /// [`Stale::GenerationConsumed`] for a generation already used or no longer kept;
     /// [`Stale::GenerationTooFarAhead`] beyond the forward distance;
     /// [`ApiMisuse::IndexOutOfRange`] for a leaf outside the tree; whatever `open` returns.
-    pub fn open_with<T>(
+    pub(crate) fn open_with<T>(
         &mut self,
         leaf: LeafIndex,
         kind: RatchetKind,
@@ -361,13 +361,14 @@ impl SecretTree {
 
     /// The number of leaves of the tree (to check a sender's leaf index against it).
     #[must_use]
-    pub const fn size(&self) -> TreeSize {
+    pub(crate) const fn size(&self) -> TreeSize {
         self.size
     }
 
     /// How many node secrets the tree holds (for tests of the deletion schedule).
     #[must_use]
-    pub fn held_node_secrets(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn held_node_secrets(&self) -> usize {
         self.nodes.len()
     }
 }

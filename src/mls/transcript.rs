@@ -17,7 +17,7 @@ use crate::error::Result;
 /// `confirmed_transcript_hash = Hash(interim_transcript_hash_before || confirmed_input)`,
 /// where `confirmed_input` is the encoded `ConfirmedTranscriptHashInput`.
 #[must_use]
-pub fn confirmed_transcript_hash(
+pub(crate) fn confirmed_transcript_hash(
     suite: &Suite,
     interim_before: &[u8],
     confirmed_input: &[u8],
@@ -30,7 +30,7 @@ pub fn confirmed_transcript_hash(
 ///
 /// # Errors
 /// Never for tags of the implemented suites.
-pub fn interim_transcript_hash(
+pub(crate) fn interim_transcript_hash(
     suite: &Suite,
     confirmed: &[u8],
     confirmation_tag: &Mac,

@@ -2,13 +2,13 @@
 //! and staged diffs, validation of received trees, and TreeKEM.
 
 mod hashes;
-pub mod math;
-pub mod ratchet_tree;
-pub mod treekem;
-pub mod verify;
+pub(crate) mod math;
+pub(crate) mod ratchet_tree;
+pub(crate) mod treekem;
+pub(crate) mod verify;
 
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use ratchet_tree::{RatchetTree, TreeChanges, TreeDiff};
-pub use treekem::{DecryptedPath, LeafTemplate, PathSecret, PreparedPath, TreePrivateKeys};
+pub(crate) use ratchet_tree::{RatchetTree, TreeChanges, TreeDiff};
+pub(crate) use treekem::{LeafTemplate, PathSecret, TreePrivateKeys};

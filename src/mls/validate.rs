@@ -59,7 +59,7 @@ pub trait CredentialValidator: core::fmt::Debug + Send + Sync {
 /// A validator that accepts every basic credential whose identity is not empty (for tests
 /// and closed deployments that authenticate members out of band).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct AcceptBasicCredentials;
+pub(crate) struct AcceptBasicCredentials;
 
 impl CredentialValidator for AcceptBasicCredentials {
     fn validate(&self, credential: &Credential, _signature_key: &[u8]) -> Result<()> {
@@ -72,7 +72,7 @@ impl CredentialValidator for AcceptBasicCredentials {
 
 /// Where a LeafNode appears, which decides its required source and signature context.
 #[derive(Debug, Clone, Copy)]
-pub enum LeafContext<'a> {
+pub(crate) enum LeafContext<'a> {
     /// In a KeyPackage: source `key_package`, lifetime checked against `now` if given.
     KeyPackage {
         /// The current time (seconds since the Unix epoch), if the lifetime is to be checked.
@@ -96,7 +96,7 @@ pub enum LeafContext<'a> {
 
 /// The group parameters a leaf must be compatible with.
 #[derive(Debug, Clone, Copy)]
-pub struct GroupParams<'a> {
+pub(crate) struct GroupParams<'a> {
     /// The group's cipher suite.
     pub suite: &'a Suite,
     /// The extension types every member must support (`required_capabilities`), if any.
@@ -118,7 +118,7 @@ pub struct GroupParams<'a> {
 /// # Errors
 /// [`Error::AuthenticationFailed`] for a bad signature; [`PeerMisbehaved`] details for
 /// every other rule.
-pub fn validate_leaf_node(
+pub(crate) fn validate_leaf_node(
     leaf: &LeafNode,
     context: LeafContext<'_>,
     params: &GroupParams<'_>,
@@ -209,14 +209,14 @@ pub fn validate_leaf_node(
 /// The credential types of a set of members (RFC 9420 §7.3): the types every one of them
 /// supports, and the types they use. Built once in O(n), then each leaf checks in O(1).
 #[derive(Debug, Clone, Default)]
-pub struct CredentialTypes {
+pub(crate) struct CredentialTypes {
     supported_by_all: Option<Vec<CredentialType>>,
     in_use: Vec<CredentialType>,
 }
 
 impl CredentialTypes {
     /// The credential types of `members`.
-    pub fn of<'a>(members: impl IntoIterator<Item = &'a LeafNode>) -> Self {
+    pub(crate) fn of<'a>(members: impl IntoIterator<Item = &'a LeafNode>) -> Self {
         let mut t = Self::default();
         for m in members {
             t.add(m);
@@ -225,7 +225,7 @@ impl CredentialTypes {
     }
 
     /// Adds a member.
-    pub fn add(&mut self, leaf: &LeafNode) {
+    pub(crate) fn add(&mut self, leaf: &LeafNode) {
         let supported = &leaf.capabilities.credentials;
         match &mut self.supported_by_all {
             Some(all) => all.retain(|c| supported.contains(c)),
@@ -242,7 +242,7 @@ impl CredentialTypes {
     ///
     /// # Errors
     /// [`PeerMisbehaved::UnsupportedCapability`] when either fails.
-    pub fn check(&self, leaf: &LeafNode) -> Result<()> {
+    pub(crate) fn check(&self, leaf: &LeafNode) -> Result<()> {
         let own = leaf.credential.credential_type();
         let supported = self
             .supported_by_all
@@ -266,7 +266,7 @@ impl CredentialTypes {
 /// As [`validate_leaf_node`], plus [`PeerMisbehaved::KeyPackageMismatch`] for a wrong
 /// version or suite or an `init_key` equal to the leaf's encryption key, and
 /// [`Error::AuthenticationFailed`] for a bad KeyPackage signature.
-pub fn validate_key_package(
+pub(crate) fn validate_key_package(
     kp: &KeyPackage,
     params: &GroupParams<'_>,
     now: Option<u64>,
@@ -320,7 +320,7 @@ pub fn validate_key_package(
 ///
 /// # Errors
 /// [`InvalidMessage`](crate::error::InvalidMessage) when the extension does not decode.
-pub fn required_capabilities(
+pub(crate) fn required_capabilities(
     extensions: &[super::wire::Extension],
 ) -> Result<(Vec<ExtensionType>, Vec<ProposalType>, Vec<CredentialType>)> {
     let Some(ext) = extensions
@@ -341,7 +341,7 @@ pub fn required_capabilities(
 /// "Ext" column of the proposal type registry, §17.4): `add`, `remove`, `psk`, `reinit`
 /// and `group_context_extensions`; not `update` or `external_init`.
 #[must_use]
-pub const fn external_sender_may_propose(t: ProposalType) -> bool {
+pub(crate) const fn external_sender_may_propose(t: ProposalType) -> bool {
     matches!(
         t,
         ProposalType::ADD
@@ -363,7 +363,7 @@ pub const fn external_sender_may_propose(t: ProposalType) -> bool {
 /// [`InvalidMessage`](crate::error::InvalidMessage) when the extension does not decode or a
 /// signature key is not a valid key; [`PeerMisbehaved::CredentialRejected`] when the
 /// application rejects a credential.
-pub fn external_senders(
+pub(crate) fn external_senders(
     extensions: &[super::wire::Extension],
     credentials: &dyn CredentialValidator,
 ) -> Result<Option<Vec<super::wire::ExternalSender>>> {

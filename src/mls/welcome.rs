@@ -24,10 +24,8 @@ use crate::crypto::{
 };
 use crate::error::{PeerMisbehaved, Result};
 
-use super::key_schedule::{JoinerSecret, WelcomeSecret};
+use super::key_schedule::WelcomeSecret;
 use super::wire::{GroupInfo, GroupSecrets, HpkeCiphertext, KeyPackage, Welcome};
-
-pub use super::framing::proposal_ref;
 
 /// The label of `EncryptWithLabel` for GroupSecrets.
 const WELCOME_LABEL: &[u8] = b"Welcome";
@@ -45,7 +43,7 @@ const KEY_PACKAGE_REF_LABEL: &[u8] = b"MLS 1.0 KeyPackage Reference";
 /// [`PeerMisbehaved::CipherSuiteMismatch`] when the KeyPackage names another suite than
 /// `suite`; [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow) for
 /// an absurdly large KeyPackage.
-pub fn key_package_ref(suite: &Suite, key_package: &KeyPackage) -> Result<Vec<u8>> {
+pub(crate) fn key_package_ref(suite: &Suite, key_package: &KeyPackage) -> Result<Vec<u8>> {
     if key_package.cipher_suite != suite.id() {
         return Err(PeerMisbehaved::CipherSuiteMismatch.into());
     }
@@ -64,7 +62,10 @@ pub fn key_package_ref(suite: &Suite, key_package: &KeyPackage) -> Result<Vec<u8
 /// # Errors
 /// [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow) for an
 /// encrypted GroupInfo over 2^30 − 1 bytes.
-pub fn group_secrets_sealer(suite: &Suite, encrypted_group_info: &[u8]) -> Result<LabeledSealer> {
+pub(crate) fn group_secrets_sealer(
+    suite: &Suite,
+    encrypted_group_info: &[u8],
+) -> Result<LabeledSealer> {
     suite.labeled_sealer(WELCOME_LABEL, encrypted_group_info)
 }
 
@@ -82,7 +83,7 @@ pub fn group_secrets_sealer(suite: &Suite, encrypted_group_info: &[u8]) -> Resul
 /// [`InvalidMessage::InvalidKey`](crate::error::InvalidMessage::InvalidKey) for an invalid
 /// `init_key`; [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow)
 /// for an absurd PSK list.
-pub fn encrypt_group_secrets(
+pub(crate) fn encrypt_group_secrets(
     sealer: &LabeledSealer,
     init_key: &HpkePublicKey,
     secrets: &GroupSecrets,
@@ -117,7 +118,8 @@ pub fn encrypt_group_secrets(
 ///   entry does not decrypt;
 /// - [`InvalidMessage`](crate::error::InvalidMessage) when the plaintext is not exactly a
 ///   GroupSecrets, or the `kem_output` is malformed.
-pub fn decrypt_group_secrets(
+#[cfg(test)]
+pub(crate) fn decrypt_group_secrets(
     suite: &Suite,
     init_priv: &HpkePrivateKey,
     welcome: &Welcome,
@@ -133,7 +135,7 @@ pub fn decrypt_group_secrets(
 ///
 /// # Errors
 /// As [`decrypt_group_secrets`].
-pub fn decrypt_group_secrets_with_public(
+pub(crate) fn decrypt_group_secrets_with_public(
     suite: &Suite,
     init_priv: &HpkePrivateKey,
     init_key: &HpkePublicKey,
@@ -164,8 +166,9 @@ pub fn decrypt_group_secrets_with_public(
 /// The joiner secret of decrypted GroupSecrets, typed for the key schedule (a copy: the
 /// GroupSecrets keep theirs until dropped).
 #[must_use]
-pub fn joiner_secret(secrets: &GroupSecrets) -> JoinerSecret {
-    JoinerSecret(secrets.joiner_secret.duplicate())
+#[cfg(test)]
+pub(crate) fn joiner_secret(secrets: &GroupSecrets) -> super::key_schedule::JoinerSecret {
+    super::key_schedule::JoinerSecret(secrets.joiner_secret.duplicate())
 }
 
 /// Encrypts a signed GroupInfo for a Welcome (RFC 9420 §12.4.3.1) with
@@ -179,7 +182,7 @@ pub fn joiner_secret(secrets: &GroupSecrets) -> JoinerSecret {
 /// # Errors
 /// [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow) for an absurdly
 /// large GroupInfo.
-pub fn encrypt_group_info(
+pub(crate) fn encrypt_group_info(
     suite: &Suite,
     welcome_secret: &WelcomeSecret,
     group_info: &GroupInfo,
@@ -198,7 +201,7 @@ pub fn encrypt_group_info(
 /// - [`InvalidMessage`](crate::error::InvalidMessage) when the plaintext is not exactly a
 ///   GroupInfo;
 /// - [`PeerMisbehaved::CipherSuiteMismatch`] when the GroupInfo names another suite.
-pub fn decrypt_group_info(
+pub(crate) fn decrypt_group_info(
     suite: &Suite,
     welcome_secret: &WelcomeSecret,
     encrypted_group_info: &[u8],
@@ -219,7 +222,7 @@ pub fn decrypt_group_info(
 /// # Errors
 /// [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow) for an absurdly
 /// large GroupInfo.
-pub fn sign_group_info(
+pub(crate) fn sign_group_info(
     suite: &Suite,
     signer: &SignaturePrivateKey,
     mut group_info: GroupInfo,
@@ -237,7 +240,7 @@ pub fn sign_group_info(
 /// # Errors
 /// [`Error::AuthenticationFailed`](crate::error::Error::AuthenticationFailed) when the
 /// signature does not verify.
-pub fn verify_group_info_signature(
+pub(crate) fn verify_group_info_signature(
     suite: &Suite,
     key: &SignaturePublicKey,
     group_info: &GroupInfo,

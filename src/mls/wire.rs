@@ -43,33 +43,39 @@ mod welcome;
 #[cfg(test)]
 mod testing;
 
-pub use authenticated_content::{
-    AuthenticatedContent, ConfirmedTranscriptHashInput, InterimTranscriptHashInput,
-};
-pub use commit::Commit;
-pub use credential::{Certificate, Credential, CredentialType};
+pub(crate) use authenticated_content::AuthenticatedContent;
+pub(crate) use commit::Commit;
+#[cfg(test)]
+pub(crate) use credential::Certificate;
+pub use credential::{Credential, CredentialType};
 pub use extension::{Extension, ExtensionType, ExternalSender};
-pub use framing::{
-    ContentType, FramedContent, FramedContentAuthData, FramedContentBody, Sender, WireFormat,
+pub use framing::Sender;
+pub(crate) use framing::{
+    ContentType, FramedContent, FramedContentAuthData, FramedContentBody, WireFormat,
 };
-pub use group_context::{GroupContext, ProtocolVersion};
+pub(crate) use group_context::GroupContext;
+pub use group_context::ProtocolVersion;
 pub use key_package::KeyPackage;
-pub use leaf_node::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
+pub use leaf_node::Lifetime;
+pub(crate) use leaf_node::{Capabilities, LeafNode, LeafNodeSource};
 pub use message::{MlsMessage, MlsMessageBody};
-pub use private_message::{PrivateMessage, PrivateMessageContent, SenderData};
+pub(crate) use private_message::{PrivateMessage, PrivateMessageContent, SenderData};
+pub(crate) use proposal::ProposalType;
 pub use proposal::{
-    Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ProposalOrRef, ProposalType,
-    ReInit, Remove, Update,
+    Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ProposalOrRef, ReInit,
+    Remove, Update,
 };
 pub use psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
-pub use public_message::PublicMessage;
-pub use tree::{Node, ParentNode, RatchetTree};
-pub use update_path::{HpkeCiphertext, UpdatePath, UpdatePathNode};
-pub use welcome::{EncryptedGroupSecrets, GroupInfo, GroupSecrets, PathSecret, Welcome};
+pub(crate) use public_message::PublicMessage;
+pub use tree::RatchetTree;
+pub(crate) use tree::{Node, ParentNode};
+pub(crate) use update_path::{HpkeCiphertext, UpdatePath, UpdatePathNode};
+pub(crate) use welcome::{EncryptedGroupSecrets, GroupSecrets, PathSecret};
+pub use welcome::{GroupInfo, Welcome};
 
 /// The largest vector meetkey accepts on the wire: 16 MiB. MLS allows 2^30 - 1; nothing a
 /// meeting sends comes near 16 MiB, and the bound caps what a hostile peer can make us hold.
-pub const MAX_VEC_LEN: usize = 16 << 20;
+pub(crate) const MAX_VEC_LEN: usize = 16 << 20;
 
 #[cfg(test)]
 mod tests {
@@ -100,3 +106,39 @@ mod tests {
         }
     }
 }
+
+/// `from_bytes` / `to_bytes` for the wire types an application exchanges, so that users
+/// never need the internal codec traits.
+macro_rules! public_bytes {
+    ($($t:ident),* $(,)?) => {$(
+        impl $t {
+            /// Decodes its TLS presentation-language encoding (RFC 9420 §2.1); every byte of
+            /// `bytes` must belong to it.
+            ///
+            /// # Errors
+            /// [`Error::InvalidMessage`](crate::error::Error::InvalidMessage) when `bytes`
+            /// does not encode one value of this type.
+            pub fn from_bytes(bytes: &[u8]) -> crate::error::Result<Self> {
+                <Self as crate::codec::Decode>::decode_exact(bytes)
+            }
+
+            /// Its TLS presentation-language encoding.
+            ///
+            /// # Errors
+            /// [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow)
+            /// when a vector inside is longer than an MLS varint can describe.
+            pub fn to_bytes(&self) -> crate::error::Result<Vec<u8>> {
+                crate::codec::Encode::to_bytes(self)
+            }
+        }
+    )*};
+}
+public_bytes!(
+    MlsMessage,
+    KeyPackage,
+    Welcome,
+    GroupInfo,
+    Extension,
+    Proposal,
+    RatchetTree
+);

@@ -65,6 +65,15 @@ impl BaseKey {
     pub const fn from_secret(secret: Secret) -> Self {
         Self(secret)
     }
+
+    /// Copies a `base_key` from bytes (a key-management layer other than meetkey's MLS).
+    ///
+    /// # Errors
+    /// [`ApiMisuse::InvalidLength`](crate::error::ApiMisuse::InvalidLength) when longer than
+    /// 64 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Secret::from_slice(bytes).map(Self)
+    }
 }
 
 /// The derived key material of one KID (RFC 9605 §4.4.2), exposed for inspection against test

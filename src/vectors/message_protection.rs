@@ -18,7 +18,7 @@
 
 use crate::test_support as common;
 
-use crate::codec::{Decode, Encode};
+use crate::codec::Decode;
 use crate::crypto::{CipherSuite, SignaturePrivateKey, SignaturePublicKey, Suite};
 use crate::error::{ApiMisuse, Error, Stale};
 use crate::mls::framing::{

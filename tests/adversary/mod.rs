@@ -4,11 +4,11 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
 use meetkey::meeting::{Event, ExternalJoins, Governance, Meeting, MeetingConfig, Outgoing};
-use meetkey::mls::group::KeyPackageBundle;
-use meetkey::mls::wire::{Lifetime, MlsMessage};
+use meetkey::mls::KeyPackageBundle;
+use meetkey::mls::{Lifetime, MlsMessage};
 use meetkey::routing::{Jurisdiction, Policy};
+use meetkey::{CipherSuite, SignaturePrivateKey};
 use meetkey::{Error, Result};
 use rand_core::SeedableRng;
 

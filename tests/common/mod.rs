@@ -95,14 +95,14 @@ pub(crate) fn bundle(
     suite: u16,
     name: &str,
     rng: &mut Rng,
-) -> meetkey::mls::group::KeyPackageBundle {
-    meetkey::mls::group::KeyPackageBundle::new(
-        &meetkey::crypto::CipherSuite(suite).suite().expect("suite"),
-        meetkey::mls::wire::Credential::Basic {
+) -> meetkey::mls::KeyPackageBundle {
+    meetkey::mls::KeyPackageBundle::new(
+        &meetkey::CipherSuite(suite).suite().expect("suite"),
+        meetkey::mls::Credential::Basic {
             identity: name.as_bytes().to_vec(),
         },
-        meetkey::crypto::SignaturePrivateKey::generate(rng),
-        meetkey::mls::wire::Lifetime::starting_at(NOW, KP_LIFETIME),
+        meetkey::SignaturePrivateKey::generate(rng),
+        meetkey::mls::Lifetime::starting_at(NOW, KP_LIFETIME),
         &[],
         rng,
     )
@@ -111,7 +111,7 @@ pub(crate) fn bundle(
 
 /// Members that agree on the epoch, tree hash, group context, `epoch_authenticator` and an
 /// exported secret.
-pub(crate) fn assert_agree(groups: &[&meetkey::mls::group::Group]) {
+pub(crate) fn assert_agree(groups: &[&meetkey::mls::Group]) {
     let first = groups[0];
     for g in &groups[1..] {
         assert_eq!(g.epoch(), first.epoch());

@@ -5,13 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use meetkey::codec::{Decode, Encode};
-use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
-use meetkey::mls::group::bench_support;
-use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
-use meetkey::mls::wire::{
+use meetkey::mls::bench_support;
+use meetkey::mls::{
     Add, Credential, KeyPackage, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove,
 };
+use meetkey::mls::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
+use meetkey::{CipherSuite, SignaturePrivateKey};
 use rand_core::SeedableRng;
 
 use super::report::MemoryCell;
@@ -48,7 +47,7 @@ fn config() -> GroupConfig {
 }
 
 fn join(welcome: &[u8], bundle: KeyPackageBundle) -> Group {
-    let MlsMessageBody::Welcome(w) = MlsMessage::decode_exact(welcome).unwrap().body else {
+    let MlsMessageBody::Welcome(w) = MlsMessage::from_bytes(welcome).unwrap().body else {
         panic!("not a Welcome")
     };
     Group::join_welcome(config(), &w, bundle, None, vec![]).unwrap()
@@ -119,7 +118,7 @@ impl Pair for MkPair {
     }
 
     fn process(&mut self, commit: &[u8]) {
-        let m = MlsMessage::decode_exact(commit).unwrap();
+        let m = MlsMessage::from_bytes(commit).unwrap();
         match self.b.process_message(&m).unwrap() {
             ProcessedMessage::Commit(staged) => self.b.merge_staged_commit(*staged).unwrap(),
             _ => panic!("not a commit"),
@@ -141,7 +140,7 @@ impl Pair for MkPair {
             .unwrap()
             .to_bytes()
             .unwrap();
-        let m = MlsMessage::decode_exact(&m).unwrap();
+        let m = MlsMessage::from_bytes(&m).unwrap();
         match self.b.process_message(&m).unwrap() {
             ProcessedMessage::Application { data, .. } => assert_eq!(data, payload),
             _ => panic!("not application data"),
@@ -166,7 +165,7 @@ impl Library for Meetkey {
             .iter()
             .map(|kp| {
                 Proposal::Add(Box::new(Add {
-                    key_package: KeyPackage::decode_exact(kp).unwrap(),
+                    key_package: KeyPackage::from_bytes(kp).unwrap(),
                 }))
             })
             .collect();
@@ -234,7 +233,7 @@ impl Library for Meetkey {
     fn populated_method(&self) -> &'static str {
         "the sparse tree (one commit adding n−1), then every member commits once (an empty \
          commit with path, through the ordinary commit API, signed with the member's own key) \
-         in bit-reversed leaf order: `meetkey::mls::group::bench_support::populate` (cargo \
+         in bit-reversed leaf order: `meetkey::mls::bench_support::populate` (cargo \
          feature `bench-internals`, O(n log n) setup), where one throwaway state acts as each \
          unmeasured member with that member's real private keys; A (leaf 0) and B (leaf n−1) \
          process every commit. The same shape as the peers' trees: every parent node set, no \

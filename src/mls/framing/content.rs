@@ -27,7 +27,7 @@ const PROPOSAL_REF_LABEL: &[u8] = b"MLS 1.0 Proposal Reference";
 ///
 /// # Errors
 /// [`ApiMisuse::EncodingOverflow`] when a field is longer than an MLS varint can describe.
-pub fn sign_content(
+pub(crate) fn sign_content(
     suite: &Suite,
     signer: &SignaturePrivateKey,
     wire_format: WireFormat,
@@ -55,7 +55,7 @@ pub fn sign_content(
 /// # Errors
 /// [`Error::AuthenticationFailed`](crate::error::Error::AuthenticationFailed) when the
 /// signature does not verify; [`ApiMisuse::EncodingOverflow`] for absurdly large content.
-pub fn verify_content_signature(
+pub(crate) fn verify_content_signature(
     suite: &Suite,
     key: &SignaturePublicKey,
     auth: &AuthenticatedContent,
@@ -73,7 +73,7 @@ pub fn verify_content_signature(
 /// # Errors
 /// [`ApiMisuse::UnexpectedContentType`] when the content is not a proposal;
 /// [`ApiMisuse::EncodingOverflow`] for absurdly large content.
-pub fn proposal_ref(suite: &Suite, auth: &AuthenticatedContent) -> Result<Vec<u8>> {
+pub(crate) fn proposal_ref(suite: &Suite, auth: &AuthenticatedContent) -> Result<Vec<u8>> {
     if auth.content.content_type() != ContentType::Proposal {
         return Err(ApiMisuse::UnexpectedContentType.into());
     }

@@ -46,7 +46,7 @@ use super::{confirmation_tag_consistent, ratchet_kind};
 ///   receivers accept ([`MAX_VEC_LEN`]);
 /// - [`ApiMisuse::IndexOutOfRange`] for a leaf outside the tree;
 /// - [`ApiMisuse::CounterExhausted`] when the ratchet has no generation left.
-pub fn protect_private(
+pub(crate) fn protect_private(
     suite: &Suite,
     auth: &AuthenticatedContent,
     secret_tree: &mut SecretTree,
@@ -153,7 +153,8 @@ fn encode_plaintext(auth: &AuthenticatedContent, padding: usize) -> Result<Vec<u
 /// - [`Stale::GenerationConsumed`](crate::error::Stale::GenerationConsumed) for a replayed
 ///   or expired generation, [`Stale::GenerationTooFarAhead`](crate::error::Stale) beyond
 ///   the forward window.
-pub fn unprotect_private(
+#[cfg(any(test, feature = "bench-internals"))]
+pub(crate) fn unprotect_private(
     suite: &Suite,
     msg: &PrivateMessage,
     secret_tree: &mut SecretTree,
@@ -176,7 +177,7 @@ pub fn unprotect_private(
 ///
 /// # Errors
 /// As [`unprotect_private`], and whatever `accept` returns.
-pub fn unprotect_private_with<T>(
+pub(crate) fn unprotect_private_with<T>(
     suite: &Suite,
     msg: &PrivateMessage,
     secret_tree: &mut SecretTree,

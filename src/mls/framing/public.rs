@@ -28,7 +28,7 @@ use super::{confirmation_tag_consistent, sender_may_send};
 ///   other content has one;
 /// - [`ApiMisuse::MissingKey`] for a member sender without `membership_key`;
 /// - [`ApiMisuse::EncodingOverflow`] for absurdly large content.
-pub fn protect_public(
+pub(crate) fn protect_public(
     suite: &Suite,
     auth: AuthenticatedContent,
     membership_key: Option<&MembershipKey>,
@@ -79,7 +79,7 @@ pub fn protect_public(
 /// - [`PeerMisbehaved::MembershipTagPresence`] for a missing or unexpected membership tag;
 /// - [`Error::AuthenticationFailed`] when the membership tag does not verify;
 /// - [`ApiMisuse::MissingKey`] for a member's message without `membership_key`.
-pub fn unprotect_public(
+pub(crate) fn unprotect_public(
     suite: &Suite,
     msg: &PublicMessage,
     membership_key: Option<&MembershipKey>,

@@ -13,7 +13,7 @@ use crate::mls::secret_tree::{RatchetConfig, SecretTree};
 use crate::mls::tree::math::{LeafIndex, TreeSize};
 
 /// The largest `MLS-Exporter` output meetkey produces, in bytes.
-pub const MAX_EXPORT_LEN: usize = 64;
+pub(crate) const MAX_EXPORT_LEN: usize = 64;
 
 /// Everything derived from one epoch secret.
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use crate::mls::tree::math::LeafIndex;
 use crate::mls::wire::{GroupInfo, MlsMessage, ProposalOrRef};
 
 use super::join::Joiner;
-use super::{CommitRules, Group, GroupConfig, KeyPackageBundle};
+use super::{Group, GroupConfig, KeyPackageBundle};
 
 impl Group {
     /// An external commit from `bundle` into the group of `group_info` that removes
@@ -31,9 +31,25 @@ impl Group {
         Self::external_commit(config, group_info, None, bundle, joiner, rng).map(|(_, m)| m)
     }
 
-    /// This member's state with other commit rules: a rogue member that skips the
-    /// application's rules (e.g. a meeting's) when it commits.
-    pub fn set_rules_for_forgery(&mut self, rules: std::sync::Arc<dyn CommitRules>) {
-        self.config.rules = rules;
+    /// This member's state without the application's commit rules: a rogue member that
+    /// skips them (e.g. a meeting's) when it commits.
+    pub fn drop_rules_for_forgery(&mut self) {
+        self.config.rules = std::sync::Arc::new(super::NoCommitRules);
+    }
+}
+
+impl KeyPackageBundle {
+    /// This bundle's KeyPackage with one more extension, validly re-signed: a join
+    /// request of any size the adversary likes.
+    ///
+    /// # Errors
+    /// Only on an encoding overflow.
+    pub fn forge_extension(mut self, extension: crate::mls::wire::Extension) -> Result<Self> {
+        self.key_package.extensions.push(extension);
+        self.key_package.signature = self
+            .signer
+            .sign_with_label(b"KeyPackageTBS", &self.key_package.to_be_signed()?)?
+            .to_vec();
+        Ok(self)
     }
 }

@@ -36,7 +36,7 @@ use super::{Group, GroupConfig, PendingProposal};
 
 const MAGIC: &[u8; 4] = b"MKGS";
 /// The current version of the saved-state format.
-pub const STATE_VERSION: u16 = 2;
+pub(crate) const STATE_VERSION: u16 = 2;
 
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)

@@ -11,7 +11,9 @@ use crate::mls::wire::{Extension, GroupContext, LeafNode, Proposal, Sender};
 /// here depends on who evaluates it, so every member computes the same verdict.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
-pub struct CommitCheck<'a> {
+// The rule interface offers the whole commit; the meeting's rules read part of it.
+#[allow(dead_code)]
+pub(crate) struct CommitCheck<'a> {
     /// The GroupContext of the epoch the commit leaves.
     pub context: &'a GroupContext,
     /// The ratchet tree of that epoch.
@@ -36,7 +38,7 @@ pub struct CommitCheck<'a> {
 /// MUST be deterministic functions of the [`CommitCheck`] (no clock, no local setting that
 /// members could set differently): a commit one member's rules accept and another's refuse
 /// splits the group.
-pub trait CommitRules: core::fmt::Debug + Send + Sync {
+pub(crate) trait CommitRules: core::fmt::Debug + Send + Sync {
     /// Accepts or refuses a commit.
     ///
     /// # Errors
@@ -46,7 +48,7 @@ pub trait CommitRules: core::fmt::Debug + Send + Sync {
 
 /// No rules beyond RFC 9420's.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct NoCommitRules;
+pub(crate) struct NoCommitRules;
 
 impl CommitRules for NoCommitRules {
     fn check_commit(&self, _commit: &CommitCheck<'_>) -> Result<()> {

@@ -24,7 +24,7 @@ pub struct NodeIndex(pub u32);
 
 /// The number of leaves of a full tree: a power of two, at least 1, at most 2^30.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TreeSize(u32);
+pub(crate) struct TreeSize(u32);
 
 /// The largest tree meetkey handles: 2^30 leaves, so node indices fit in `u32`.
 const MAX_LEAVES: u32 = 1 << 30;
@@ -90,13 +90,13 @@ impl NodeIndex {
 
 impl TreeSize {
     /// The one-leaf tree.
-    pub const MIN: Self = Self(1);
+    pub(crate) const MIN: Self = Self(1);
 
     /// A tree of `n_leaves` leaves.
     ///
     /// # Errors
     /// [`ApiMisuse::InvalidLength`] unless `n_leaves` is a power of two no larger than 2^30.
-    pub const fn new(n_leaves: u32) -> Result<Self> {
+    pub(crate) const fn new(n_leaves: u32) -> Result<Self> {
         if n_leaves.is_power_of_two() && n_leaves <= MAX_LEAVES {
             Ok(Self(n_leaves))
         } else {
@@ -108,7 +108,7 @@ impl TreeSize {
     ///
     /// # Errors
     /// [`ApiMisuse::InvalidLength`] above 2^30 leaves.
-    pub fn at_least(n: u32) -> Result<Self> {
+    pub(crate) fn at_least(n: u32) -> Result<Self> {
         Self::new(
             n.max(1)
                 .checked_next_power_of_two()
@@ -118,31 +118,31 @@ impl TreeSize {
 
     /// The number of leaves.
     #[must_use]
-    pub const fn leaves(self) -> u32 {
+    pub(crate) const fn leaves(self) -> u32 {
         self.0
     }
 
     /// The number of nodes in the array: `2n - 1`.
     #[must_use]
-    pub const fn width(self) -> u32 {
+    pub(crate) const fn width(self) -> u32 {
         2 * self.0 - 1
     }
 
     /// The root node.
     #[must_use]
-    pub const fn root(self) -> NodeIndex {
+    pub(crate) const fn root(self) -> NodeIndex {
         NodeIndex(self.0 - 1)
     }
 
     /// Whether `x` lies inside the tree.
     #[must_use]
-    pub const fn contains(self, x: NodeIndex) -> bool {
+    pub(crate) const fn contains(self, x: NodeIndex) -> bool {
         x.0 < self.width()
     }
 
     /// Whether leaf `l` lies inside the tree.
     #[must_use]
-    pub const fn contains_leaf(self, l: LeafIndex) -> bool {
+    pub(crate) const fn contains_leaf(self, l: LeafIndex) -> bool {
         l.0 < self.0
     }
 
@@ -158,7 +158,7 @@ impl TreeSize {
     ///
     /// # Errors
     /// [`ApiMisuse::IndexOutOfRange`] when `x` is outside the tree.
-    pub fn parent(self, x: NodeIndex) -> Result<Option<NodeIndex>> {
+    pub(crate) fn parent(self, x: NodeIndex) -> Result<Option<NodeIndex>> {
         self.check(x)?;
         if x == self.root() {
             return Ok(None);
@@ -172,7 +172,7 @@ impl TreeSize {
     ///
     /// # Errors
     /// [`ApiMisuse::IndexOutOfRange`] when `x` is outside the tree.
-    pub fn sibling(self, x: NodeIndex) -> Result<Option<NodeIndex>> {
+    pub(crate) fn sibling(self, x: NodeIndex) -> Result<Option<NodeIndex>> {
         Ok(self
             .parent(x)?
             .and_then(|p| if x < p { p.right() } else { p.left() }))
@@ -182,7 +182,7 @@ impl TreeSize {
     ///
     /// # Errors
     /// [`ApiMisuse::IndexOutOfRange`] when `x` is outside the tree.
-    pub fn direct_path(self, x: NodeIndex) -> Result<Vec<NodeIndex>> {
+    pub(crate) fn direct_path(self, x: NodeIndex) -> Result<Vec<NodeIndex>> {
         let mut out = Vec::with_capacity(self.0.trailing_zeros() as usize);
         let mut cur = x;
         while let Some(p) = self.parent(cur)? {
@@ -197,7 +197,8 @@ impl TreeSize {
     ///
     /// # Errors
     /// [`ApiMisuse::IndexOutOfRange`] when `x` is outside the tree.
-    pub fn copath(self, x: NodeIndex) -> Result<Vec<NodeIndex>> {
+    #[cfg(test)]
+    pub(crate) fn copath(self, x: NodeIndex) -> Result<Vec<NodeIndex>> {
         let mut out = Vec::with_capacity(self.0.trailing_zeros() as usize);
         let mut cur = x;
         while let Some(s) = self.sibling(cur)? {
@@ -211,7 +212,7 @@ impl TreeSize {
     ///
     /// # Errors
     /// [`ApiMisuse::IndexOutOfRange`] when either node is outside the tree.
-    pub fn common_ancestor(self, x: NodeIndex, y: NodeIndex) -> Result<NodeIndex> {
+    pub(crate) fn common_ancestor(self, x: NodeIndex, y: NodeIndex) -> Result<NodeIndex> {
         self.check(x)?;
         self.check(y)?;
         let (lx, ly) = (x.level() + 1, y.level() + 1);

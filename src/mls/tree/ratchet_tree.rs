@@ -23,7 +23,7 @@ use super::math::{LeafIndex, NodeIndex, TreeSize};
 
 /// The public state of a group's ratchet tree.
 #[derive(Debug, Clone)]
-pub struct RatchetTree {
+pub(crate) struct RatchetTree {
     suite: Suite,
     size: TreeSize,
     /// One entry per node of the full tree (`size.width()`); `None` is blank.
@@ -49,7 +49,7 @@ impl RatchetTree {
     ///
     /// # Errors
     /// Only on an encoding overflow of an absurd leaf.
-    pub fn new(suite: Suite, leaf: LeafNode) -> Result<Self> {
+    pub(crate) fn new(suite: Suite, leaf: LeafNode) -> Result<Self> {
         Self::from_nodes(suite, vec![Some(Node::Leaf(Box::new(leaf)))])
     }
 
@@ -58,7 +58,7 @@ impl RatchetTree {
     ///
     /// # Errors
     /// [`InvalidMessage::InvalidValue`] for an empty tree or a leaf where a parent belongs.
-    pub fn from_wire(suite: Suite, tree: &wire::RatchetTree) -> Result<Self> {
+    pub(crate) fn from_wire(suite: Suite, tree: &wire::RatchetTree) -> Result<Self> {
         Self::from_nodes(suite, tree.0.clone())
     }
 
@@ -99,7 +99,7 @@ impl RatchetTree {
 
     /// The tree as sent on the wire: array order, trailing blank nodes removed.
     #[must_use]
-    pub fn to_wire(&self) -> wire::RatchetTree {
+    pub(crate) fn to_wire(&self) -> wire::RatchetTree {
         let end = self
             .nodes
             .iter()
@@ -110,25 +110,25 @@ impl RatchetTree {
 
     /// The cipher suite.
     #[must_use]
-    pub const fn suite(&self) -> &Suite {
+    pub(crate) const fn suite(&self) -> &Suite {
         &self.suite
     }
 
     /// The number of leaves (a power of two; some may be blank).
     #[must_use]
-    pub const fn size(&self) -> TreeSize {
+    pub(crate) const fn size(&self) -> TreeSize {
         self.size
     }
 
     /// The node at `i`, or `None` when blank or outside the tree.
     #[must_use]
-    pub fn node(&self, i: NodeIndex) -> Option<&Node> {
+    pub(crate) fn node(&self, i: NodeIndex) -> Option<&Node> {
         self.nodes.get(i.0 as usize).and_then(Option::as_ref)
     }
 
     /// The leaf node of leaf `l`, if it is occupied.
     #[must_use]
-    pub fn leaf(&self, l: LeafIndex) -> Option<&LeafNode> {
+    pub(crate) fn leaf(&self, l: LeafIndex) -> Option<&LeafNode> {
         match self.node(l.node()) {
             Some(Node::Leaf(leaf)) => Some(leaf),
             _ => None,
@@ -136,19 +136,19 @@ impl RatchetTree {
     }
 
     /// The occupied leaves, in order.
-    pub fn leaves(&self) -> impl Iterator<Item = (LeafIndex, &LeafNode)> + '_ {
+    pub(crate) fn leaves(&self) -> impl Iterator<Item = (LeafIndex, &LeafNode)> + '_ {
         (0..self.size.leaves()).filter_map(|i| self.leaf(LeafIndex(i)).map(|l| (LeafIndex(i), l)))
     }
 
     /// The tree hash of the root.
     #[must_use]
-    pub fn root_hash(&self) -> Digest {
+    pub(crate) fn root_hash(&self) -> Digest {
         self.hash(self.size.root())
     }
 
     /// The cached tree hash of node `i` (a zero-length digest outside the tree).
     #[must_use]
-    pub fn hash(&self, i: NodeIndex) -> Digest {
+    pub(crate) fn hash(&self, i: NodeIndex) -> Digest {
         self.hashes
             .get(i.0 as usize)
             .copied()
@@ -160,7 +160,7 @@ impl RatchetTree {
     ///
     /// # Errors
     /// `Internal` if the changes were made against a tree of another shape.
-    pub fn merge(&mut self, changes: TreeChanges) -> Result<()> {
+    pub(crate) fn merge(&mut self, changes: TreeChanges) -> Result<()> {
         let TreeChanges {
             size,
             nodes,
@@ -254,7 +254,7 @@ const fn empty_digest() -> Digest {
 /// Staged changes to a [`RatchetTree`], detached from it so a staged commit can outlive the
 /// borrow; merged with [`RatchetTree::merge`].
 #[derive(Debug, Clone)]
-pub struct TreeChanges {
+pub(crate) struct TreeChanges {
     size: TreeSize,
     /// No leaf below this one is blank (a hint that keeps n Adds O(n), not O(n^2)).
     first_free_hint: u32,
@@ -266,19 +266,19 @@ pub struct TreeChanges {
 impl TreeChanges {
     /// The number of leaves after the changes.
     #[must_use]
-    pub const fn size(&self) -> TreeSize {
+    pub(crate) const fn size(&self) -> TreeSize {
         self.size
     }
 
     /// The node the changes set at `n`: `None` if they do not touch it, `Some(None)` if they
     /// blank it.
     #[must_use]
-    pub fn node(&self, n: NodeIndex) -> Option<Option<&Node>> {
+    pub(crate) fn node(&self, n: NodeIndex) -> Option<Option<&Node>> {
         self.nodes.get(&n).map(Option::as_ref)
     }
 
     /// The nodes the changes set (including blanked ones).
-    pub fn changed_nodes(&self) -> impl Iterator<Item = NodeIndex> + '_ {
+    pub(crate) fn changed_nodes(&self) -> impl Iterator<Item = NodeIndex> + '_ {
         self.nodes.keys().copied()
     }
 }
@@ -286,7 +286,7 @@ impl TreeChanges {
 /// A view of a tree with staged changes on top: every read sees the changes, every write
 /// goes to the overlay, and the base is untouched until [`RatchetTree::merge`].
 #[derive(Debug)]
-pub struct TreeDiff<'a> {
+pub(crate) struct TreeDiff<'a> {
     base: &'a RatchetTree,
     changes: TreeChanges,
 }
@@ -294,7 +294,7 @@ pub struct TreeDiff<'a> {
 impl<'a> TreeDiff<'a> {
     /// An empty diff over `base`.
     #[must_use]
-    pub fn new(base: &'a RatchetTree) -> Self {
+    pub(crate) fn new(base: &'a RatchetTree) -> Self {
         Self {
             base,
             changes: TreeChanges {
@@ -309,31 +309,25 @@ impl<'a> TreeDiff<'a> {
 
     /// The staged changes, to merge later.
     #[must_use]
-    pub fn into_changes(self) -> TreeChanges {
+    pub(crate) fn into_changes(self) -> TreeChanges {
         self.changes
-    }
-
-    /// The base tree.
-    #[must_use]
-    pub const fn base(&self) -> &'a RatchetTree {
-        self.base
     }
 
     /// The cipher suite.
     #[must_use]
-    pub const fn suite(&self) -> &'a Suite {
+    pub(crate) const fn suite(&self) -> &'a Suite {
         &self.base.suite
     }
 
     /// The number of leaves after the staged changes.
     #[must_use]
-    pub const fn size(&self) -> TreeSize {
+    pub(crate) const fn size(&self) -> TreeSize {
         self.changes.size
     }
 
     /// The node at `i` after the staged changes.
     #[must_use]
-    pub fn node(&self, i: NodeIndex) -> Option<&Node> {
+    pub(crate) fn node(&self, i: NodeIndex) -> Option<&Node> {
         if !self.changes.size.contains(i) {
             return None;
         }
@@ -345,7 +339,7 @@ impl<'a> TreeDiff<'a> {
 
     /// The leaf node of `l` after the staged changes.
     #[must_use]
-    pub fn leaf(&self, l: LeafIndex) -> Option<&LeafNode> {
+    pub(crate) fn leaf(&self, l: LeafIndex) -> Option<&LeafNode> {
         match self.node(l.node()) {
             Some(Node::Leaf(leaf)) => Some(leaf),
             _ => None,
@@ -354,7 +348,7 @@ impl<'a> TreeDiff<'a> {
 
     /// The parent node at `i` after the staged changes.
     #[must_use]
-    pub fn parent(&self, i: NodeIndex) -> Option<&ParentNode> {
+    pub(crate) fn parent(&self, i: NodeIndex) -> Option<&ParentNode> {
         match self.node(i) {
             Some(Node::Parent(p)) => Some(p),
             _ => None,
@@ -363,7 +357,7 @@ impl<'a> TreeDiff<'a> {
 
     /// The tree after the staged changes as sent on the wire (trailing blanks removed).
     #[must_use]
-    pub fn to_wire(&self) -> wire::RatchetTree {
+    pub(crate) fn to_wire(&self) -> wire::RatchetTree {
         let width = self.size().width();
         let end = (0..width)
             .rev()
@@ -374,7 +368,7 @@ impl<'a> TreeDiff<'a> {
 
     /// The node whose encryption key is `key` after the staged changes, if any.
     #[must_use]
-    pub fn find_encryption_key(&self, key: &[u8]) -> Option<NodeIndex> {
+    pub(crate) fn find_encryption_key(&self, key: &[u8]) -> Option<NodeIndex> {
         if let Some(&n) = self.base.encryption_keys.get(key) {
             if !self.changes.nodes.contains_key(&n) && self.changes.size.contains(n) {
                 return Some(n);
@@ -394,7 +388,7 @@ impl<'a> TreeDiff<'a> {
 
     /// The leaf whose signature key is `key` after the staged changes, if any.
     #[must_use]
-    pub fn find_signature_key(&self, key: &[u8]) -> Option<LeafIndex> {
+    pub(crate) fn find_signature_key(&self, key: &[u8]) -> Option<LeafIndex> {
         if let Some(&l) = self.base.signature_keys.get(key) {
             if !self.changes.nodes.contains_key(&l.node()) && self.changes.size.contains_leaf(l) {
                 return Some(l);
@@ -411,7 +405,7 @@ impl<'a> TreeDiff<'a> {
     }
 
     /// The occupied leaves after the staged changes.
-    pub fn leaves(&self) -> impl Iterator<Item = (LeafIndex, &LeafNode)> + '_ {
+    pub(crate) fn leaves(&self) -> impl Iterator<Item = (LeafIndex, &LeafNode)> + '_ {
         (0..self.size().leaves()).filter_map(|i| self.leaf(LeafIndex(i)).map(|l| (LeafIndex(i), l)))
     }
 
@@ -419,7 +413,7 @@ impl<'a> TreeDiff<'a> {
     ///
     /// # Errors
     /// [`ApiMisuse::IndexOutOfRange`] outside the tree.
-    pub fn set(&mut self, i: NodeIndex, node: Option<Node>) -> Result<()> {
+    pub(crate) fn set(&mut self, i: NodeIndex, node: Option<Node>) -> Result<()> {
         let size = self.changes.size;
         if !size.contains(i) {
             return Err(ApiMisuse::IndexOutOfRange.into());
@@ -443,7 +437,7 @@ impl<'a> TreeDiff<'a> {
     ///
     /// # Errors
     /// [`ApiMisuse::IndexOutOfRange`] outside the tree.
-    pub fn blank_direct_path(&mut self, l: LeafIndex) -> Result<()> {
+    pub(crate) fn blank_direct_path(&mut self, l: LeafIndex) -> Result<()> {
         for n in self.size().direct_path(l.node())? {
             if self.node(n).is_some() {
                 self.set(n, None)?;
@@ -457,7 +451,7 @@ impl<'a> TreeDiff<'a> {
     ///
     /// # Errors
     /// [`ApiMisuse::InvalidLength`] when the tree would exceed 2^30 leaves.
-    pub fn add_leaf(&mut self, leaf: LeafNode) -> Result<LeafIndex> {
+    pub(crate) fn add_leaf(&mut self, leaf: LeafNode) -> Result<LeafIndex> {
         let l = match (0..self.size().leaves())
             .map(LeafIndex)
             .find(|&l| self.leaf(l).is_none())
@@ -488,7 +482,7 @@ impl<'a> TreeDiff<'a> {
     ///
     /// # Errors
     /// [`ApiMisuse::IndexOutOfRange`] for a blank or missing leaf.
-    pub fn update_leaf(&mut self, l: LeafIndex, leaf: LeafNode) -> Result<()> {
+    pub(crate) fn update_leaf(&mut self, l: LeafIndex, leaf: LeafNode) -> Result<()> {
         if self.leaf(l).is_none() {
             return Err(ApiMisuse::IndexOutOfRange.into());
         }
@@ -501,7 +495,7 @@ impl<'a> TreeDiff<'a> {
     ///
     /// # Errors
     /// [`ApiMisuse::IndexOutOfRange`] for a blank or missing leaf.
-    pub fn remove_leaf(&mut self, l: LeafIndex) -> Result<()> {
+    pub(crate) fn remove_leaf(&mut self, l: LeafIndex) -> Result<()> {
         if self.leaf(l).is_none() {
             return Err(ApiMisuse::IndexOutOfRange.into());
         }
@@ -553,7 +547,7 @@ impl<'a> TreeDiff<'a> {
     ///
     /// # Errors
     /// Only on an encoding overflow of an absurd node.
-    pub fn tree_hash(&mut self, i: NodeIndex) -> Result<Digest> {
+    pub(crate) fn tree_hash(&mut self, i: NodeIndex) -> Result<Digest> {
         if !self.changes.dirty.contains(&i) && self.base.size.contains(i) {
             return Ok(self.base.hash(i));
         }
@@ -571,7 +565,7 @@ impl<'a> TreeDiff<'a> {
     ///
     /// # Errors
     /// As [`TreeDiff::tree_hash`].
-    pub fn root_hash(&mut self) -> Result<Digest> {
+    pub(crate) fn root_hash(&mut self) -> Result<Digest> {
         self.tree_hash(self.size().root())
     }
 
@@ -580,7 +574,7 @@ impl<'a> TreeDiff<'a> {
     ///
     /// # Errors
     /// [`ApiMisuse::IndexOutOfRange`] outside the tree.
-    pub fn resolution(&self, i: NodeIndex) -> Result<Vec<NodeIndex>> {
+    pub(crate) fn resolution(&self, i: NodeIndex) -> Result<Vec<NodeIndex>> {
         if !self.size().contains(i) {
             return Err(ApiMisuse::IndexOutOfRange.into());
         }
@@ -621,7 +615,7 @@ impl<'a> TreeDiff<'a> {
     ///
     /// # Errors
     /// [`ApiMisuse::IndexOutOfRange`] outside the tree.
-    pub fn filtered_direct_path(&self, l: LeafIndex) -> Result<Vec<(NodeIndex, NodeIndex)>> {
+    pub(crate) fn filtered_direct_path(&self, l: LeafIndex) -> Result<Vec<(NodeIndex, NodeIndex)>> {
         let size = self.size();
         let mut out = Vec::new();
         let mut child = l.node();

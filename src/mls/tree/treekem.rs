@@ -35,7 +35,7 @@ const UPDATE_PATH_NODE_LABEL: &[u8] = b"UpdatePathNode";
 
 crate::secret_role! {
     /// `path_secret[i]`: the secret of one node of a filtered direct path.
-    pub struct PathSecret;
+    pub(crate) struct PathSecret;
 }
 
 impl PathSecret {
@@ -48,7 +48,7 @@ impl PathSecret {
     ///
     /// # Errors
     /// Never for the implemented suites.
-    pub fn key_pair(&self, suite: &Suite) -> Result<(HpkePrivateKey, HpkePublicKey)> {
+    pub(crate) fn key_pair(&self, suite: &Suite) -> Result<(HpkePrivateKey, HpkePublicKey)> {
         suite.derive_key_pair(&suite.derive_secret(&self.0, b"node")?)
     }
 }
@@ -56,7 +56,7 @@ impl PathSecret {
 /// The HPKE private keys a member holds in the tree: its leaf and the nodes above it whose
 /// path secrets it received.
 #[derive(Debug)]
-pub struct TreePrivateKeys {
+pub(crate) struct TreePrivateKeys {
     own_leaf: LeafIndex,
     keys: HashMap<NodeIndex, HpkePrivateKey>,
     /// Leaf key pairs of our Update proposals not yet committed (public key, private key).
@@ -66,7 +66,7 @@ pub struct TreePrivateKeys {
 impl TreePrivateKeys {
     /// The keys of a member at `own_leaf` holding only its leaf key.
     #[must_use]
-    pub fn new(own_leaf: LeafIndex, leaf_key: HpkePrivateKey) -> Self {
+    pub(crate) fn new(own_leaf: LeafIndex, leaf_key: HpkePrivateKey) -> Self {
         let mut keys = HashMap::new();
         keys.insert(own_leaf.node(), leaf_key);
         Self {
@@ -81,7 +81,7 @@ impl TreePrivateKeys {
     ///
     /// # Errors
     /// `Internal` if `keys` lacks the leaf key.
-    pub fn from_path(
+    pub(crate) fn from_path(
         own_leaf: LeafIndex,
         changes: &TreeChanges,
         keys: Vec<(NodeIndex, HpkePrivateKey)>,
@@ -100,7 +100,7 @@ impl TreePrivateKeys {
 
     /// The held keys, ordered by node (for saving a group's state).
     #[must_use]
-    pub fn nodes(&self) -> Vec<(NodeIndex, &HpkePrivateKey)> {
+    pub(crate) fn nodes(&self) -> Vec<(NodeIndex, &HpkePrivateKey)> {
         let mut v: Vec<_> = self.keys.iter().map(|(n, k)| (*n, k)).collect();
         v.sort_by_key(|(n, _)| *n);
         v
@@ -108,7 +108,7 @@ impl TreePrivateKeys {
 
     /// Keys restored from a saved state.
     #[must_use]
-    pub fn from_nodes(
+    pub(crate) fn from_nodes(
         own_leaf: LeafIndex,
         keys: Vec<(NodeIndex, HpkePrivateKey)>,
         pending: Vec<(Vec<u8>, HpkePrivateKey)>,
@@ -122,13 +122,13 @@ impl TreePrivateKeys {
 
     /// The leaf key pairs of our uncommitted Update proposals.
     #[must_use]
-    pub fn pending(&self) -> &[(Vec<u8>, HpkePrivateKey)] {
+    pub(crate) fn pending(&self) -> &[(Vec<u8>, HpkePrivateKey)] {
         &self.pending
     }
 
     /// Keeps the key pair of an Update proposal of ours until a commit applies it (then our
     /// leaf carries `public`, and path secrets are encrypted to it).
-    pub fn add_pending_leaf_key(&mut self, public: Vec<u8>, key: HpkePrivateKey) {
+    pub(crate) fn add_pending_leaf_key(&mut self, public: Vec<u8>, key: HpkePrivateKey) {
         self.pending.push((public, key));
     }
 
@@ -151,26 +151,22 @@ impl TreePrivateKeys {
 
     /// The member's leaf.
     #[must_use]
-    pub const fn own_leaf(&self) -> LeafIndex {
+    pub(crate) const fn own_leaf(&self) -> LeafIndex {
         self.own_leaf
     }
 
     /// The private key of node `n`, if held.
     #[must_use]
-    pub fn key(&self, n: NodeIndex) -> Option<&HpkePrivateKey> {
+    #[cfg(test)]
+    pub(crate) fn key(&self, n: NodeIndex) -> Option<&HpkePrivateKey> {
         self.keys.get(&n)
     }
 
     /// How many node keys are held.
     #[must_use]
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.keys.len()
-    }
-
-    /// Whether no key is held (never, in a consistent state: the leaf key is always there).
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
     }
 
     /// Installs the key of node `n` derived from its path secret (e.g. from a Welcome), and
@@ -178,7 +174,7 @@ impl TreePrivateKeys {
     ///
     /// # Errors
     /// Never for the implemented suites.
-    pub fn insert_path_secret(
+    pub(crate) fn insert_path_secret(
         &mut self,
         suite: &Suite,
         n: NodeIndex,
@@ -192,7 +188,7 @@ impl TreePrivateKeys {
     /// Before `changes` are merged into `base`: drops the keys of nodes whose key pair the
     /// changes replace or blank (not those that only gain unmerged leaves), and of nodes
     /// beyond a truncation, then installs `new` keys (from an UpdatePath just applied).
-    pub fn apply(
+    pub(crate) fn apply(
         &mut self,
         base: &RatchetTree,
         changes: &TreeChanges,
@@ -241,7 +237,7 @@ struct PathNode {
 /// What the sender of an UpdatePath keeps: the new private keys, the path secrets (a Welcome
 /// sends one of them to each new member) and the commit secret.
 #[derive(Debug)]
-pub struct PreparedPath {
+pub(crate) struct PreparedPath {
     suite: Suite,
     sender: LeafIndex,
     leaf_node: LeafNode,
@@ -253,7 +249,7 @@ pub struct PreparedPath {
 /// Everything the owner of a new leaf chooses (credential, capabilities, extensions,
 /// signature key) as a template; the encryption key, source and signature are replaced.
 #[derive(Debug, Clone, Copy)]
-pub struct LeafTemplate<'a> {
+pub(crate) struct LeafTemplate<'a> {
     /// The leaf whose credential, capabilities, extensions and signature key are kept.
     pub leaf: &'a LeafNode,
     /// The key that signs the new leaf (matching `leaf.signature_key`).
@@ -269,7 +265,7 @@ pub struct LeafTemplate<'a> {
 ///
 /// # Errors
 /// `ApiMisuse::IndexOutOfRange` if `sender` is outside the tree; encoding overflows.
-pub fn prepare_path(
+pub(crate) fn prepare_path(
     diff: &mut TreeDiff<'_>,
     sender: LeafIndex,
     template: LeafTemplate<'_>,
@@ -377,7 +373,7 @@ impl PreparedPath {
     /// # Errors
     /// [`InvalidMessage::InvalidKey`](crate::error::InvalidMessage::InvalidKey) for a
     /// malformed key in the tree.
-    pub fn encrypt(
+    pub(crate) fn encrypt(
         &self,
         diff: &TreeDiff<'_>,
         group_context: &[u8],
@@ -427,20 +423,15 @@ impl PreparedPath {
 
     /// The commit secret, `path_secret[n]` one step past the root.
     #[must_use]
-    pub const fn commit_secret(&self) -> &CommitSecret {
+    #[cfg(test)]
+    pub(crate) const fn commit_secret(&self) -> &CommitSecret {
         &self.commit_secret
-    }
-
-    /// The sender's new leaf node.
-    #[must_use]
-    pub const fn leaf_node(&self) -> &LeafNode {
-        &self.leaf_node
     }
 
     /// The path secret of `node`, for a Welcome to a member whose lowest common ancestor
     /// with the sender is `node`.
     #[must_use]
-    pub fn path_secret(&self, node: NodeIndex) -> Option<&PathSecret> {
+    pub(crate) fn path_secret(&self, node: NodeIndex) -> Option<&PathSecret> {
         self.nodes
             .iter()
             .find(|n| n.node == node)
@@ -450,7 +441,7 @@ impl PreparedPath {
     /// The commit secret and the new private keys: the leaf and every node of the filtered
     /// direct path (the path secrets are dropped, hence zeroized).
     #[must_use]
-    pub fn into_keys(self) -> (CommitSecret, Vec<(NodeIndex, HpkePrivateKey)>) {
+    pub(crate) fn into_keys(self) -> (CommitSecret, Vec<(NodeIndex, HpkePrivateKey)>) {
         let mut keys = Vec::with_capacity(self.nodes.len() + 1);
         keys.push((self.sender.node(), self.leaf_key));
         keys.extend(self.nodes.into_iter().map(|n| (n.node, n.private)));
@@ -469,7 +460,7 @@ impl PreparedPath {
 /// [`PeerMisbehaved::UpdatePathLength`] when the path has the wrong number of nodes;
 /// [`PeerMisbehaved::ParentHashInvalid`] when the leaf's parent hash does not match;
 /// [`PeerMisbehaved::UnexpectedLeafSource`] unless the leaf's source is `commit`.
-pub fn merge_path(
+pub(crate) fn merge_path(
     diff: &mut TreeDiff<'_>,
     sender: LeafIndex,
     path: &UpdatePath,
@@ -503,8 +494,9 @@ pub fn merge_path(
 
 /// The secrets a receiver gets from an UpdatePath.
 #[derive(Debug)]
-pub struct DecryptedPath {
+pub(crate) struct DecryptedPath {
     /// The path secret decrypted (for the lowest node of the path above the receiver).
+    #[cfg_attr(not(test), allow(dead_code))] // read by the TreeKEM vector tests
     pub path_secret: PathSecret,
     /// The commit secret.
     pub commit_secret: CommitSecret,
@@ -522,7 +514,7 @@ pub struct DecryptedPath {
 /// [`PeerMisbehaved::NoPathSecretForUs`] when none is addressed to a key we hold;
 /// [`Error::AuthenticationFailed`] when the ciphertext does not open;
 /// [`PeerMisbehaved::PathKeyMismatch`] when a derived key differs from the path's.
-pub fn decrypt_path(
+pub(crate) fn decrypt_path(
     diff: &TreeDiff<'_>,
     keys: &TreePrivateKeys,
     path: &UpdatePath,

@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 
-use crate::crypto::{Digest, SignaturePublicKey};
+use crate::crypto::Digest;
 use crate::error::{InvalidMessage, PeerMisbehaved, Result};
 use crate::mls::wire::{LeafNodeSource, Node, ParentNode};
 
@@ -32,7 +32,7 @@ pub(crate) const fn in_subtree(head: NodeIndex, x: NodeIndex) -> bool {
 ///
 /// # Errors
 /// [`PeerMisbehaved::ParentHashInvalid`] for the first parent that is not.
-pub fn verify_parent_hashes(tree: &RatchetTree) -> Result<()> {
+pub(crate) fn verify_parent_hashes(tree: &RatchetTree) -> Result<()> {
     let view = TreeDiff::new(tree);
     for x in (1..tree.size().width()).step_by(2) {
         let p = NodeIndex(x);
@@ -126,9 +126,10 @@ fn original_tree_hash(
 /// # Errors
 /// [`Error::AuthenticationFailed`](crate::error::Error::AuthenticationFailed) for a bad
 /// signature; [`InvalidMessage::InvalidKey`] for a malformed signature key.
-pub fn verify_leaf_signatures(tree: &RatchetTree, group_id: &[u8]) -> Result<()> {
+#[cfg(test)]
+pub(crate) fn verify_leaf_signatures(tree: &RatchetTree, group_id: &[u8]) -> Result<()> {
     for (l, leaf) in tree.leaves() {
-        let key = SignaturePublicKey::from_bytes(&leaf.signature_key)?;
+        let key = crate::crypto::SignaturePublicKey::from_bytes(&leaf.signature_key)?;
         let tbs = leaf.to_be_signed(group_id, l.0)?;
         key.verify_with_label(LEAF_NODE_LABEL, &tbs, &leaf.signature)?;
     }
@@ -142,7 +143,7 @@ pub fn verify_leaf_signatures(tree: &RatchetTree, group_id: &[u8]) -> Result<()>
 ///
 /// # Errors
 /// [`PeerMisbehaved::InvalidUnmergedLeaf`] or [`PeerMisbehaved::DuplicateKey`].
-pub fn verify_structure(tree: &RatchetTree) -> Result<()> {
+pub(crate) fn verify_structure(tree: &RatchetTree) -> Result<()> {
     let size = tree.size();
     let mut encryption_keys: HashSet<&[u8]> = HashSet::new();
     let mut signature_keys: HashSet<&[u8]> = HashSet::new();
@@ -203,7 +204,8 @@ pub fn verify_structure(tree: &RatchetTree) -> Result<()> {
 ///
 /// # Errors
 /// As [`verify_structure`], [`verify_parent_hashes`] and [`verify_leaf_signatures`].
-pub fn verify_tree(tree: &RatchetTree, group_id: &[u8]) -> Result<()> {
+#[cfg(test)]
+pub(crate) fn verify_tree(tree: &RatchetTree, group_id: &[u8]) -> Result<()> {
     verify_structure(tree)?;
     verify_parent_hashes(tree)?;
     verify_leaf_signatures(tree, group_id)

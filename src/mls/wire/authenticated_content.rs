@@ -18,7 +18,7 @@ use super::{ContentType, FramedContent, FramedContentAuthData, WireFormat};
 /// } AuthenticatedContent;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthenticatedContent {
+pub(crate) struct AuthenticatedContent {
     /// How the content was (or will be) sent.
     pub wire_format: WireFormat,
     /// The content.
@@ -32,7 +32,9 @@ impl AuthenticatedContent {
     ///
     /// # Errors
     /// [`PeerMisbehaved::UnexpectedContentType`] when the content is not a commit.
-    pub fn confirmed_transcript_hash_input(&self) -> Result<ConfirmedTranscriptHashInput<'_>> {
+    pub(crate) fn confirmed_transcript_hash_input(
+        &self,
+    ) -> Result<ConfirmedTranscriptHashInput<'_>> {
         if self.content.content_type() != ContentType::Commit {
             return Err(PeerMisbehaved::UnexpectedContentType.into());
         }
@@ -48,7 +50,8 @@ impl AuthenticatedContent {
     /// # Errors
     /// [`PeerMisbehaved::UnexpectedContentType`] when the content is not a commit (so it
     /// has no confirmation tag).
-    pub fn interim_transcript_hash_input(&self) -> Result<InterimTranscriptHashInput<'_>> {
+    #[cfg(test)]
+    pub(crate) fn interim_transcript_hash_input(&self) -> Result<InterimTranscriptHashInput<'_>> {
         match (&self.auth.confirmation_tag, self.content.content_type()) {
             (Some(tag), ContentType::Commit) => Ok(InterimTranscriptHashInput {
                 confirmation_tag: tag,
@@ -91,7 +94,7 @@ impl Encode for AuthenticatedContent {
 /// } ConfirmedTranscriptHashInput;
 /// ```
 #[derive(Debug, Clone, Copy)]
-pub struct ConfirmedTranscriptHashInput<'a> {
+pub(crate) struct ConfirmedTranscriptHashInput<'a> {
     /// How the commit was sent.
     pub wire_format: WireFormat,
     /// The commit's content.
@@ -117,11 +120,13 @@ impl Encode for ConfirmedTranscriptHashInput<'_> {
 /// } InterimTranscriptHashInput;
 /// ```
 #[derive(Debug, Clone, Copy)]
-pub struct InterimTranscriptHashInput<'a> {
+#[cfg(test)]
+pub(crate) struct InterimTranscriptHashInput<'a> {
     /// The confirmation tag.
     pub confirmation_tag: &'a [u8],
 }
 
+#[cfg(test)]
 impl Encode for InterimTranscriptHashInput<'_> {
     fn encode(&self, w: &mut Writer) {
         w.write_opaque(self.confirmation_tag);

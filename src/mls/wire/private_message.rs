@@ -113,7 +113,7 @@ impl Encode for PrivateMessage {
 /// } SenderData;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SenderData {
+pub(crate) struct SenderData {
     /// The sender's leaf index.
     pub leaf_index: u32,
     /// The generation of the sender's ratchet that keyed the content.
@@ -159,7 +159,7 @@ impl Encode for SenderData {
 /// } PrivateMessageContent;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrivateMessageContent {
+pub(crate) struct PrivateMessageContent {
     /// The content.
     pub body: FramedContentBody,
     /// Its signature and, for a commit, confirmation tag.
@@ -176,7 +176,7 @@ impl PrivateMessageContent {
     /// # Errors
     /// [`InvalidMessage::NonZeroPadding`] when a padding byte is not zero; other
     /// [`InvalidMessage`] details when the content or auth data do not decode.
-    pub fn decode_plaintext(plaintext: &[u8], content_type: ContentType) -> Result<Self> {
+    pub(crate) fn decode_plaintext(plaintext: &[u8], content_type: ContentType) -> Result<Self> {
         let mut r = Reader::new(plaintext);
         let body = FramedContentBody::decode_as(&mut r, content_type)?;
         let auth = FramedContentAuthData::decode_for(&mut r, content_type)?;

@@ -18,7 +18,7 @@ use super::{LeafNode, MAX_VEC_LEN};
 /// } ParentNode;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParentNode {
+pub(crate) struct ParentNode {
     /// `HPKEPublicKey encryption_key` (`opaque <V>`).
     pub encryption_key: Vec<u8>,
     /// The parent hash of this node's parent (§7.9).
@@ -62,7 +62,7 @@ impl Encode for ParentNode {
 /// } Node;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node {
+pub(crate) enum Node {
     /// `leaf(1)`.
     Leaf(Box<LeafNode>),
     /// `parent(2)`.
@@ -106,7 +106,7 @@ impl Encode for Node {
 /// optional<Node> ratchet_tree<V>;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RatchetTree(pub Vec<Option<Node>>);
+pub struct RatchetTree(pub(crate) Vec<Option<Node>>);
 
 impl RatchetTree {
     /// Decodes a whole `ratchet_tree` value of at most `max_nodes` nodes, refusing a longer

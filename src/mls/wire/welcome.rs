@@ -22,7 +22,7 @@ fn read_secret(r: &mut Reader<'_>) -> Result<Secret> {
 /// } PathSecret;
 /// ```
 #[derive(Debug, PartialEq, Eq)]
-pub struct PathSecret {
+pub(crate) struct PathSecret {
     /// The path secret (at most 64 bytes).
     pub path_secret: Secret,
 }
@@ -55,7 +55,7 @@ impl Encode for PathSecret {
 /// } GroupSecrets;
 /// ```
 #[derive(Debug, PartialEq, Eq)]
-pub struct GroupSecrets {
+pub(crate) struct GroupSecrets {
     /// The joiner secret of the new epoch.
     pub joiner_secret: Secret,
     /// The path secret, when the joiner shares a path node with the committer's update.

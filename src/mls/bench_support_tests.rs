@@ -8,11 +8,11 @@
     clippy::indexing_slicing
 )]
 
-use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
-use meetkey::mls::group::bench_support::populate;
-use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
-use meetkey::mls::tree::math::{LeafIndex, NodeIndex};
-use meetkey::mls::wire::{Add, Credential, Lifetime, MlsMessage, MlsMessageBody, Node, Proposal};
+use crate::crypto::{CipherSuite, SignaturePrivateKey};
+use crate::mls::bench_support::populate;
+use crate::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
+use crate::mls::tree::math::{LeafIndex, NodeIndex};
+use crate::mls::wire::{Add, Credential, Lifetime, MlsMessage, MlsMessageBody, Node, Proposal};
 use rand_core::SeedableRng;
 
 /// The clock of these tests (2027-01-15): time is an input, never read.

@@ -11,10 +11,10 @@
     clippy::indexing_slicing
 )]
 
-use meetkey::codec::{Decode, Encode};
-use meetkey::crypto::{CipherSuite, SignaturePrivateKey};
-use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
-use meetkey::mls::wire::{Add, Credential, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove};
+use crate::codec::Decode;
+use crate::crypto::{CipherSuite, SignaturePrivateKey};
+use crate::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
+use crate::mls::wire::{Add, Credential, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove};
 use rand_core::{RngCore, SeedableRng};
 
 /// The clock of these tests (2027-01-15): time is an input, never read.

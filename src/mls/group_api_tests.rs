@@ -9,16 +9,16 @@
     clippy::indexing_slicing
 )]
 
-use meetkey::crypto::{CipherSuite, Secret, SignaturePrivateKey};
-use meetkey::error::{ApiMisuse, PeerMisbehaved, Stale};
-use meetkey::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
-use meetkey::mls::wire::{
+use crate::crypto::{CipherSuite, Secret, SignaturePrivateKey};
+use crate::error::{ApiMisuse, PeerMisbehaved, Stale};
+use crate::mls::group::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
+use crate::mls::wire::{
     Add, Credential, CredentialType, Extension, ExtensionType, Lifetime, MlsMessage,
     MlsMessageBody, PreSharedKey, PreSharedKeyId, Proposal, Psk, Remove,
 };
-use meetkey::Error;
+use crate::Error;
 
-mod common;
+use crate::test_support as common;
 use common::{assert_agree, bundle, rng, Rng};
 
 /// The clock of these tests (2027-01-15): time is an input, never read.
@@ -32,7 +32,7 @@ fn add(b: &KeyPackageBundle) -> Proposal {
     }))
 }
 
-fn welcome_of(m: &MlsMessage) -> &meetkey::mls::wire::Welcome {
+fn welcome_of(m: &MlsMessage) -> &crate::mls::wire::Welcome {
     match &m.body {
         MlsMessageBody::Welcome(w) => w,
         _ => panic!("not a welcome"),
@@ -264,12 +264,12 @@ fn rejected_messages_leave_the_group_unchanged() {
     let before = bob.to_bytes().unwrap();
 
     // Tampered commit bytes, each byte flipped in turn (every 7th byte, to keep it quick).
-    let bytes = meetkey::codec::Encode::to_bytes(&out.commit).unwrap();
+    let bytes = crate::codec::Encode::to_bytes(&out.commit).unwrap();
     let mut rejected = 0;
     for i in (0..bytes.len()).step_by(7) {
         let mut bad = bytes.clone();
         bad[i] ^= 0x01;
-        if let Ok(msg) = <MlsMessage as meetkey::codec::Decode>::decode_exact(&bad) {
+        if let Ok(msg) = <MlsMessage as crate::codec::Decode>::decode_exact(&bad) {
             if bob.process_message(&msg).is_err() {
                 rejected += 1;
             }
@@ -772,7 +772,7 @@ fn group_context_extensions_cannot_require_what_members_lack() {
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let gce = |ext: Extension| {
-        Proposal::GroupContextExtensions(meetkey::mls::wire::GroupContextExtensions {
+        Proposal::GroupContextExtensions(crate::mls::wire::GroupContextExtensions {
             extensions: vec![ext],
         })
     };

@@ -10,22 +10,22 @@
     clippy::indexing_slicing
 )]
 
-use meetkey::crypto::{CipherSuite, Secret, SignaturePrivateKey};
-use meetkey::error::{ApiMisuse, PeerMisbehaved, Stale};
-use meetkey::mls::framing;
-use meetkey::mls::group::{
+use crate::crypto::{CipherSuite, Secret, SignaturePrivateKey};
+use crate::error::{ApiMisuse, PeerMisbehaved, Stale};
+use crate::mls::framing;
+use crate::mls::group::{
     CommitOptions, ExternalProposer, Group, GroupConfig, KeyPackageBundle, ProcessedMessage,
 };
-use meetkey::mls::tree::math::LeafIndex;
-use meetkey::mls::wire::{
+use crate::mls::tree::math::LeafIndex;
+use crate::mls::wire::{
     Add, Commit, Credential, Extension, ExternalInit, ExternalSender, FramedContent,
     FramedContentBody, GroupContextExtensions, MlsMessage, MlsMessageBody, PreSharedKey,
     PreSharedKeyId, Proposal, ProposalOrRef, ProtocolVersion, Psk, PublicMessage, Remove, Sender,
     Update, WireFormat,
 };
-use meetkey::Error;
+use crate::Error;
 
-mod common;
+use crate::test_support as common;
 use common::{assert_agree, bundle, rng, Rng};
 
 /// The clock of these tests (2027-01-15): time is an input, never read.
@@ -43,7 +43,7 @@ fn add(b: &KeyPackageBundle) -> Proposal {
     }))
 }
 
-fn welcome_of(m: &MlsMessage) -> &meetkey::mls::wire::Welcome {
+fn welcome_of(m: &MlsMessage) -> &crate::mls::wire::Welcome {
     match &m.body {
         MlsMessageBody::Welcome(w) => w,
         _ => panic!("not a welcome"),
@@ -274,7 +274,7 @@ fn invalid_external_proposals_are_refused_and_commits_validate_extensions() {
     let (server, [mut alice, ..], mut r) = setup(1, 13, true);
     let rejected = ExternalSender::extension(&[server.external_sender(basic(""))]).unwrap();
     let malformed = Extension {
-        extension_type: meetkey::mls::wire::ExtensionType::EXTERNAL_SENDERS,
+        extension_type: crate::mls::wire::ExtensionType::EXTERNAL_SENDERS,
         extension_data: vec![0x05, 0x01, 0x02],
     };
     for (ext, err) in [
@@ -284,7 +284,7 @@ fn invalid_external_proposals_are_refused_and_commits_validate_extensions() {
         ),
         (
             malformed,
-            Error::InvalidMessage(meetkey::error::InvalidMessage::Truncated),
+            Error::InvalidMessage(crate::error::InvalidMessage::Truncated),
         ),
     ] {
         let gce = Proposal::GroupContextExtensions(GroupContextExtensions {
@@ -499,8 +499,8 @@ fn rejected_external_messages_leave_the_group_unchanged() {
         // Through the wire encoding too. A membership tag of a non-member sender cannot
         // even be encoded so that it decodes (§6.2: the field exists only for members):
         // its bytes are left over.
-        let bytes = meetkey::codec::Encode::to_bytes(msg).unwrap();
-        match <MlsMessage as meetkey::codec::Decode>::decode_exact(&bytes) {
+        let bytes = crate::codec::Encode::to_bytes(msg).unwrap();
+        match <MlsMessage as crate::codec::Decode>::decode_exact(&bytes) {
             Ok(decoded) => {
                 assert_eq!(
                     bob.process_message(&decoded).map(|_| ()),
@@ -512,7 +512,7 @@ fn rejected_external_messages_leave_the_group_unchanged() {
                 assert_eq!(*what, "membership tag");
                 assert_eq!(
                     e,
-                    Error::InvalidMessage(meetkey::error::InvalidMessage::TrailingBytes)
+                    Error::InvalidMessage(crate::error::InvalidMessage::TrailingBytes)
                 );
             }
         }
@@ -527,8 +527,8 @@ fn rejected_external_messages_leave_the_group_unchanged() {
 #[derive(Debug)]
 struct NoServers;
 
-impl meetkey::mls::validate::CredentialValidator for NoServers {
-    fn validate(&self, credential: &Credential, _signature_key: &[u8]) -> meetkey::Result<()> {
+impl crate::mls::validate::CredentialValidator for NoServers {
+    fn validate(&self, credential: &Credential, _signature_key: &[u8]) -> crate::Result<()> {
         match credential {
             Credential::Basic { identity } if !identity.is_empty() && identity != b"server" => {
                 Ok(())
