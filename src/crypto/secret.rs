@@ -8,10 +8,10 @@ use crate::error::{ApiMisuse, Result};
 /// The largest secret meetkey holds: `Nh` of SHA-512 (64 bytes).
 pub(crate) const MAX_SECRET_LEN: usize = 64;
 
-/// Secret bytes of at most [`MAX_SECRET_LEN`].
+/// Secret bytes of at most 64 (a PSK, an MLS exporter output).
 ///
 /// Zeroized on drop, printed as `Secret { .. }`, compared in constant time, and neither
-/// `Clone` nor `Deref`: the bytes are readable only inside [`crate::crypto`].
+/// `Clone` nor `Deref`: the bytes are read only through [`Secret::as_bytes`].
 pub struct Secret {
     buf: [u8; MAX_SECRET_LEN],
     len: u8,
@@ -21,7 +21,7 @@ impl Secret {
     /// Imports secret bytes (e.g. an external PSK, or a value from a test vector).
     ///
     /// # Errors
-    /// [`ApiMisuse::InvalidLength`] when `bytes` is longer than [`MAX_SECRET_LEN`].
+    /// [`ApiMisuse::InvalidLength`] when `bytes` is longer than 64.
     pub fn from_slice(bytes: &[u8]) -> Result<Self> {
         let mut s = Self::zero(bytes.len())?;
         s.expose_mut().copy_from_slice(bytes);

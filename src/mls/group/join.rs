@@ -284,7 +284,7 @@ impl Group {
     /// # Errors
     /// [`PeerMisbehaved::InvalidExternalCommit`] when the GroupInfo lacks `external_pub`; the
     /// tree-validation rule a bad tree breaks; `AuthenticationFailed` for a bad signature;
-    /// what the configured [`CommitRules`](super::CommitRules) refuse.
+    /// what the meeting's commit rules refuse.
     pub fn join_external(
         config: GroupConfig,
         group_info: &GroupInfo,

@@ -116,7 +116,7 @@ impl RatchetTree {
     /// # Errors
     /// [`PeerMisbehaved::LimitExceeded`](crate::error::PeerMisbehaved::LimitExceeded) for
     /// too many nodes; as [`Decode::decode_exact`] otherwise.
-    pub fn decode_bounded(bytes: &[u8], max_nodes: usize) -> Result<Self> {
+    pub(crate) fn decode_bounded(bytes: &[u8], max_nodes: usize) -> Result<Self> {
         let mut r = Reader::new(bytes);
         let mut body = r.sub(MAX_VEC_LEN)?;
         r.finish()?;
