@@ -51,11 +51,11 @@ pub enum InvalidMessage {
     /// RFC 9605 §4.3: an SFrame KID or CTR was not encoded in the minimum number of bytes
     /// (a value below 8 in the extended form, or a leading zero byte).
     NonMinimalHeaderValue,
-    /// DESIGN.md "Routing": a relay directory or geofence policy is malformed.
+    /// docs/ARCHITECTURE.md "Routing": a relay directory or geofence policy is malformed.
     Routing(RoutingDocument),
 }
 
-/// What is wrong with a relay directory or a geofence policy (DESIGN.md "Routing").
+/// What is wrong with a relay directory or a geofence policy (docs/ARCHITECTURE.md "Routing").
 ///
 /// Each is a reason to reject the whole document: a directory is used all or nothing.
 #[non_exhaustive]
@@ -205,15 +205,15 @@ pub enum Stale {
     WrongEpoch,
     /// A staged or pending commit was made for an epoch the group has left.
     CommitForOldEpoch,
-    /// DESIGN.md "Routing": the relay directory's `expires_at` has passed.
+    /// docs/ARCHITECTURE.md "Routing": the relay directory's `expires_at` has passed.
     DirectoryExpired,
-    /// DESIGN.md "Routing": the relay directory's `issued_at` lies beyond the allowed clock
+    /// docs/ARCHITECTURE.md "Routing": the relay directory's `issued_at` lies beyond the allowed clock
     /// skew in the future.
     DirectoryNotYetValid,
-    /// DESIGN.md "Routing": the relay directory's version is below the last one accepted
+    /// docs/ARCHITECTURE.md "Routing": the relay directory's version is below the last one accepted
     /// (rollback).
     DirectoryRollback,
-    /// DESIGN.md "Routing": a relay directory repeats the last accepted version with
+    /// docs/ARCHITECTURE.md "Routing": a relay directory repeats the last accepted version with
     /// different contents (the operator key signed two documents for one version).
     DirectoryEquivocation,
     /// A proposal with this ProposalRef is already stored this epoch (a replay).

@@ -48,11 +48,12 @@ use crate::routing::{select, Decision, Directory, Health, Policy};
 use crate::sframe::{self, ReplayProtection};
 
 pub use events::{Event, JoinMethod, ProposalSummary};
-pub use governance::{ExternalJoins, Governance, GOVERNANCE_EXTENSION, MAX_ADMINS};
+pub use governance::{ExternalJoins, Governance, GOVERNANCE_EXTENSION};
 pub use media::FrameInfo;
-pub use persist::{MEETING_STATE_MAGIC, MEETING_STATE_VERSION};
-pub use policy_ext::{policy_extensions, GEOFENCE_EXTENSION};
-pub use security_code::{SecurityCode, SECURITY_CODE_GROUPS, SECURITY_CODE_LABEL};
+pub use persist::MEETING_STATE_VERSION;
+use policy_ext::policy_extensions;
+pub use policy_ext::GEOFENCE_EXTENSION;
+pub use security_code::SecurityCode;
 
 /// How a meeting behaves: the MLS group configuration and the media keying.
 #[derive(Debug, Clone)]
@@ -391,7 +392,7 @@ impl Meeting {
     /// of your own: "SFrame 1.0 Base Key" is taken by the meeting's media.
     ///
     /// # Errors
-    /// [`ApiMisuse::InvalidLength`] above 255 bytes; [`ApiMisuse::NotAMember`] once a
+    /// [`ApiMisuse::InvalidLength`] above 64 bytes; [`ApiMisuse::NotAMember`] once a
     /// commit removed us.
     pub fn export_secret(&self, label: &[u8], context: &[u8], length: usize) -> Result<Secret> {
         self.group.export_secret(label, context, length)

@@ -1,4 +1,4 @@
-//! Geofenced relay routing that falls back safely and fails closed (DESIGN.md "Routing").
+//! Geofenced relay routing that falls back safely and fails closed (docs/ARCHITECTURE.md "Routing").
 //!
 //! A client connects to relays that forward a meeting's encrypted media and handshake
 //! messages. Under load it tries several primaries in its home region, then falls back to
@@ -45,17 +45,18 @@ mod select;
 mod verify;
 
 pub use audit::{AuditRecord, Denial, Reason, Verdict};
-pub use directory::{
-    Directory, DirectoryIn, Relay, Tier, MAX_DIRECTORY_BYTES, MAX_ENDPOINT_LEN, MAX_LABEL_LEN,
-    MAX_RELAYS,
-};
+pub use directory::{Directory, DirectoryIn, Relay, Tier};
 pub use health::{Health, HealthStatus, HealthThresholds, Observation};
 pub use jurisdiction::{Jurisdiction, JurisdictionSet};
-pub use policy::{Policy, MAX_HOME_REGIONS};
+pub use policy::Policy;
 pub use select::{select, Decision, Hop, Outcome, Route};
-pub use verify::{
-    Accepted, DirectoryVerifier, SignedDirectory, DEFAULT_MAX_CLOCK_SKEW, DIRECTORY_SIGNATURE_LABEL,
-};
+pub use verify::{Accepted, DirectoryVerifier, SignedDirectory};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+use directory::{MAX_DIRECTORY_BYTES, MAX_RELAYS};
+#[cfg(any(test, fuzzing))]
+pub(crate) use verify::DEFAULT_MAX_CLOCK_SKEW;
+#[cfg(test)]
+use verify::DIRECTORY_SIGNATURE_LABEL;

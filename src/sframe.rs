@@ -37,7 +37,10 @@ mod suite;
 mod tests;
 
 pub use context::{Decrypted, Decryptor, Encryptor};
-pub use header::{Header, MAX_HEADER_LEN};
-pub use mls::{KeyStore, KidLayout, EXPORTER_LABEL, MAX_EPOCH_BITS};
-pub use replay::{ReplayProtection, MAX_REPLAY_WINDOW};
-pub use suite::{BaseKey, CipherSuite, DerivedKeys};
+pub use header::Header;
+pub(crate) use mls::EXPORTER_LABEL;
+pub use mls::{KeyStore, KidLayout};
+pub use replay::ReplayProtection;
+#[cfg(test)]
+pub(crate) use suite::DerivedKeys;
+pub use suite::{BaseKey, CipherSuite};

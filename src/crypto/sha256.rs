@@ -1,5 +1,5 @@
 //! SHA-256 on its own, for hashes that belong to no cipher suite (the routing directory and
-//! policy fingerprints of DESIGN.md "Routing").
+//! policy fingerprints of docs/ARCHITECTURE.md "Routing").
 
 use sha2::{Digest as _, Sha256};
 

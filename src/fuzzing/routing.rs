@@ -39,7 +39,7 @@ pub(super) const VERIFY_NOW: u64 = 1_780_000_000;
 /// The seed of the pinned operator key of [`routing_directory_verify`].
 pub(super) const OPERATOR_SEED: [u8; 32] = [3; 32];
 
-/// Relay directory verification (DESIGN.md "Routing"), both ways a fuzzer can reach it:
+/// Relay directory verification (docs/ARCHITECTURE.md "Routing"), both ways a fuzzer can reach it:
 ///
 /// 1. `data` as a signed document for a verifier pinned to the operator key: nothing the
 ///    fuzzer forges may verify unless it carries a genuine signature over a payload that

@@ -35,7 +35,7 @@ pub const GOVERNANCE_EXTENSION: ExtensionType = ExtensionType(0xF0A2);
 
 const ENCODING_VERSION: u8 = 1;
 /// The most admins a meeting lists.
-pub const MAX_ADMINS: usize = 256;
+pub(crate) const MAX_ADMINS: usize = 256;
 const MAX_IDENTITY_LEN: usize = 1024;
 
 /// Who may join a meeting by external commit (RFC 9420 §12.4.3.2), as a meeting rule.
@@ -63,7 +63,7 @@ impl Governance {
     /// Governance with `admins` (credential identities) and the given external-join rule.
     ///
     /// # Errors
-    /// [`InvalidMessage::LengthTooLarge`] for more than [`MAX_ADMINS`] admins or an identity
+    /// [`InvalidMessage::LengthTooLarge`] for more than 256 admins or an identity
     /// over 1 024 bytes; [`InvalidMessage::InvalidValue`] for an empty identity.
     pub fn new<I: AsRef<[u8]>>(
         admins: impl IntoIterator<Item = I>,

@@ -24,7 +24,7 @@ use crate::mls::group::Group;
 use super::{events::Event, events::JoinMethod, media::Media, Meeting, MeetingConfig};
 
 /// The magic bytes in front of a saved meeting.
-pub const MEETING_STATE_MAGIC: &[u8; 4] = b"MKMT";
+pub(crate) const MEETING_STATE_MAGIC: &[u8; 4] = b"MKMT";
 
 /// The current version of the saved-meeting format. Version 2 holds a version-2 group state
 /// (stored proposals carry whether they were admitted); version 1 is still read.

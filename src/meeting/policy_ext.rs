@@ -41,7 +41,7 @@ fn required_capabilities(with_governance: bool) -> Extension {
 
 /// The GroupContext extensions of a new meeting with `policy` and `governance`.
 #[must_use]
-pub fn policy_extensions(policy: &Policy, governance: &super::Governance) -> Vec<Extension> {
+pub(crate) fn policy_extensions(policy: &Policy, governance: &super::Governance) -> Vec<Extension> {
     vec![
         required_capabilities(true),
         Extension {

@@ -24,10 +24,10 @@ use crate::error::{Error, Result};
 use crate::mls::group::Group;
 
 /// The MAC label of the code (see the module docs).
-pub const SECURITY_CODE_LABEL: &[u8] = b"meetkey security code v1";
+pub(crate) const SECURITY_CODE_LABEL: &[u8] = b"meetkey security code v1";
 
 /// The number of 5-digit groups.
-pub const SECURITY_CODE_GROUPS: usize = 8;
+pub(crate) const SECURITY_CODE_GROUPS: usize = 8;
 
 /// A security code: 8 groups of 5 decimal digits. Not secret (it is read aloud), but only
 /// meaningful to compare between participants of the same epoch.

@@ -259,7 +259,7 @@ impl Group {
     /// `MLS-Exporter(label, context, length)` of the current epoch (RFC 9420 §8.5).
     ///
     /// # Errors
-    /// [`ApiMisuse::InvalidLength`] above 255 bytes; [`ApiMisuse::NotAMember`]
+    /// [`ApiMisuse::InvalidLength`] above 64 bytes; [`ApiMisuse::NotAMember`]
     /// once a commit removed us (the epoch's secrets are gone then).
     pub fn export_secret(&self, label: &[u8], context: &[u8], length: usize) -> Result<Secret> {
         if !self.active {

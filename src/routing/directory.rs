@@ -23,16 +23,16 @@ use crate::crypto::Digest;
 use crate::error::{Error, Result, RoutingDocument};
 
 /// The largest directory document (signed envelope or payload) accepted, in bytes.
-pub const MAX_DIRECTORY_BYTES: usize = 8 << 20;
+pub(crate) const MAX_DIRECTORY_BYTES: usize = 8 << 20;
 
 /// The most relays one directory may list.
-pub const MAX_RELAYS: usize = 100_000;
+pub(crate) const MAX_RELAYS: usize = 100_000;
 
 /// The longest relay `id` or `region`, in bytes.
-pub const MAX_LABEL_LEN: usize = 64;
+pub(crate) const MAX_LABEL_LEN: usize = 64;
 
 /// The longest relay `endpoint`, in bytes.
-pub const MAX_ENDPOINT_LEN: usize = 255;
+pub(crate) const MAX_ENDPOINT_LEN: usize = 255;
 
 /// A relay's role: tried first in its home region, or a fallback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -202,7 +202,7 @@ impl DirectoryIn {
     /// Parses and validates payload JSON. Does not check any signature.
     ///
     /// # Errors
-    /// [`RoutingDocument::TooLarge`] above [`MAX_DIRECTORY_BYTES`] or [`MAX_RELAYS`];
+    /// [`RoutingDocument::TooLarge`] above 8 MiB or 100 000 relays;
     /// [`RoutingDocument::MalformedJson`] for bad JSON, missing or unknown fields;
     /// [`RoutingDocument::UnknownTier`], [`RoutingDocument::InvalidJurisdiction`],
     /// [`RoutingDocument::InvalidField`], [`RoutingDocument::DuplicateRelayId`] and

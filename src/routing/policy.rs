@@ -31,7 +31,7 @@ use crate::error::{InvalidMessage, Result, RoutingDocument};
 
 const ENCODING_VERSION: u8 = 1;
 /// The most home regions a policy may list.
-pub const MAX_HOME_REGIONS: usize = 64;
+pub(crate) const MAX_HOME_REGIONS: usize = 64;
 const MAX_REGIONS_BYTES: usize = MAX_HOME_REGIONS * (MAX_LABEL_LEN + 1);
 const MAX_CODES_BYTES: usize = 2 * 26 * 26;
 
@@ -210,7 +210,7 @@ impl Policy {
     /// `TrailingBytes`, `LengthTooLarge`, …); [`RoutingDocument::NonCanonical`] for an
     /// unknown encoding version, unsorted or repeated members, a denied list next to an
     /// allow-list, or a flag other than 0 or 1; [`RoutingDocument::TooLarge`] for more than
-    /// [`MAX_HOME_REGIONS`] home regions; [`RoutingDocument::InvalidJurisdiction`] and
+    /// 64 home regions; [`RoutingDocument::InvalidJurisdiction`] and
     /// [`RoutingDocument::InvalidField`] for bad codes and region names.
     pub fn decode_canonical(bytes: &[u8]) -> Result<Self> {
         Self::decode_exact(bytes)

@@ -23,10 +23,10 @@ use crate::crypto::{sha256, Digest, SignaturePrivateKey, SignaturePublicKey, SIG
 use crate::error::{Error, Result, RoutingDocument, Stale};
 
 /// The domain-separation prefix of every directory signature.
-pub const DIRECTORY_SIGNATURE_LABEL: &[u8] = b"meetkey relay directory v1\0";
+pub(crate) const DIRECTORY_SIGNATURE_LABEL: &[u8] = b"meetkey relay directory v1\0";
 
 /// The default tolerance for an `issued_at` ahead of the client's clock, in seconds.
-pub const DEFAULT_MAX_CLOCK_SKEW: u64 = 300;
+pub(crate) const DEFAULT_MAX_CLOCK_SKEW: u64 = 300;
 
 /// A directory payload with its operator signature, as fetched from a server.
 #[derive(Clone, PartialEq, Eq)]
@@ -46,7 +46,7 @@ impl SignedDirectory {
     /// Parses the JSON envelope. Checks neither the signature nor the payload.
     ///
     /// # Errors
-    /// [`RoutingDocument::TooLarge`] above [`MAX_DIRECTORY_BYTES`];
+    /// [`RoutingDocument::TooLarge`] above 8 MiB;
     /// [`RoutingDocument::MalformedJson`] for a bad envelope or a signature that is not 128
     /// hex digits.
     pub fn parse(document: &[u8]) -> Result<Self> {
@@ -78,7 +78,7 @@ impl SignedDirectory {
     /// The envelope JSON to publish.
     ///
     /// # Errors
-    /// [`RoutingDocument::TooLarge`] if the envelope exceeds [`MAX_DIRECTORY_BYTES`].
+    /// [`RoutingDocument::TooLarge`] if the envelope exceeds 8 MiB.
     pub fn to_json(&self) -> Result<Vec<u8>> {
         let env = EnvelopeJson {
             payload: self.payload.clone(),

@@ -15,7 +15,7 @@
 use crate::error::{ApiMisuse, InvalidMessage, Result};
 
 /// The longest SFrame header: the config byte plus 8 bytes of KID and 8 of CTR.
-pub const MAX_HEADER_LEN: usize = 17;
+pub(crate) const MAX_HEADER_LEN: usize = 17;
 
 /// The decoded SFrame header: which key (KID) and which counter (CTR) a frame uses.
 ///

@@ -21,10 +21,10 @@ use super::suite::{BaseKey, CipherSuite};
 use crate::error::{ApiMisuse, Error, Result, Stale};
 
 /// The exporter label of the SFrame base key (RFC 9605 §5.2).
-pub const EXPORTER_LABEL: &[u8] = b"SFrame 1.0 Base Key";
+pub(crate) const EXPORTER_LABEL: &[u8] = b"SFrame 1.0 Base Key";
 
 /// The largest number of epoch bits `E` a [`KidLayout`] takes (65 536 live epochs).
-pub const MAX_EPOCH_BITS: u32 = 16;
+pub(crate) const MAX_EPOCH_BITS: u32 = 16;
 
 /// How a 64-bit KID is split into context, sender index and epoch (RFC 9605 §5.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

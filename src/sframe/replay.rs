@@ -14,7 +14,7 @@
 use crate::error::{ApiMisuse, Result, Stale};
 
 /// The largest anti-replay window: 128 counters.
-pub const MAX_REPLAY_WINDOW: u32 = 128;
+pub(crate) const MAX_REPLAY_WINDOW: u32 = 128;
 
 /// Whether and how a decryptor rejects replayed frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

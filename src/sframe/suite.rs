@@ -47,7 +47,7 @@ impl CipherSuite {
 }
 
 impl Default for CipherSuite {
-    /// `AES_128_GCM_SHA256_128`, the default for media (DESIGN.md).
+    /// `AES_128_GCM_SHA256_128`, the default for media (docs/ARCHITECTURE.md).
     fn default() -> Self {
         Self::AES_128_GCM_SHA256_128
     }
@@ -78,8 +78,9 @@ impl BaseKey {
 
 /// The derived key material of one KID (RFC 9605 §4.4.2), exposed for inspection against test
 /// vectors: every comparison is constant-time, nothing is printed.
+#[cfg(test)]
 #[derive(Debug)]
-pub struct DerivedKeys {
+pub(crate) struct DerivedKeys {
     /// `sframe_secret = HKDF-Extract("", base_key)`.
     pub sframe_secret: Secret,
     /// `sframe_key` (`AEAD.Nk` bytes).
@@ -88,12 +89,13 @@ pub struct DerivedKeys {
     pub sframe_salt: Secret,
 }
 
+#[cfg(test)]
 impl DerivedKeys {
     /// Runs `derive_key_salt(KID, base_key)` for `suite`.
     ///
     /// # Errors
     /// [`Unsupported::CipherSuite`] for an unknown suite.
-    pub fn derive(suite: CipherSuite, base_key: &BaseKey, kid: u64) -> Result<Self> {
+    pub(crate) fn derive(suite: CipherSuite, base_key: &BaseKey, kid: u64) -> Result<Self> {
         let alg = suite.algorithm()?;
         let (sframe_key, sframe_salt) = alg.derive_key_salt(&base_key.0, kid)?;
         Ok(Self {

@@ -15,7 +15,7 @@
 
 use crate::test_support as common;
 
-use crate::crypto::hpke::{self, HpkeAead, Psk, ReceiverMode, SenderMode};
+use crate::crypto::hpke::{HpkeAead, Psk, ReceiverMode, SenderMode};
 use crate::crypto::{HpkePrivateKey, HpkePublicKey, Secret};
 use serde::Deserialize;
 
