@@ -380,7 +380,7 @@ impl Meeting {
 
     /// The underlying MLS group, for the adversary tests only (feature `adversary`): they
     /// reload it as a rogue member. Never API.
-    #[cfg(feature = "adversary")]
+    #[cfg(any(feature = "adversary", fuzzing))]
     #[doc(hidden)]
     #[must_use]
     pub const fn group(&self) -> &Group {

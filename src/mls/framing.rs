@@ -31,7 +31,7 @@ mod private;
 mod public;
 
 pub(crate) use content::{proposal_ref, sign_content, verify_content_signature};
-#[cfg(any(test, feature = "bench-internals"))]
+#[cfg(any(test, fuzzing, feature = "bench-internals"))]
 pub(crate) use private::unprotect_private;
 pub(crate) use private::{protect_private, unprotect_private_with};
 pub(crate) use public::{protect_public, unprotect_public};

@@ -153,7 +153,7 @@ fn encode_plaintext(auth: &AuthenticatedContent, padding: usize) -> Result<Vec<u
 /// - [`Stale::GenerationConsumed`](crate::error::Stale::GenerationConsumed) for a replayed
 ///   or expired generation, [`Stale::GenerationTooFarAhead`](crate::error::Stale) beyond
 ///   the forward window.
-#[cfg(any(test, feature = "bench-internals"))]
+#[cfg(any(test, fuzzing, feature = "bench-internals"))]
 pub(crate) fn unprotect_private(
     suite: &Suite,
     msg: &PrivateMessage,

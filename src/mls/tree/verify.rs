@@ -126,7 +126,7 @@ fn original_tree_hash(
 /// # Errors
 /// [`Error::AuthenticationFailed`](crate::error::Error::AuthenticationFailed) for a bad
 /// signature; [`InvalidMessage::InvalidKey`] for a malformed signature key.
-#[cfg(test)]
+#[cfg(any(test, fuzzing))]
 pub(crate) fn verify_leaf_signatures(tree: &RatchetTree, group_id: &[u8]) -> Result<()> {
     for (l, leaf) in tree.leaves() {
         let key = crate::crypto::SignaturePublicKey::from_bytes(&leaf.signature_key)?;
@@ -204,7 +204,7 @@ pub(crate) fn verify_structure(tree: &RatchetTree) -> Result<()> {
 ///
 /// # Errors
 /// As [`verify_structure`], [`verify_parent_hashes`] and [`verify_leaf_signatures`].
-#[cfg(test)]
+#[cfg(any(test, fuzzing))]
 pub(crate) fn verify_tree(tree: &RatchetTree, group_id: &[u8]) -> Result<()> {
     verify_structure(tree)?;
     verify_parent_hashes(tree)?;
