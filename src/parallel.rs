@@ -6,12 +6,12 @@
 /// public-key operations of 40–60 µs each, and spawning a scoped thread costs about 20 µs, so
 /// two items per thread already pay for it.
 const MIN_PARALLEL: usize = 4;
-/// At most this many threads per call.
+/// At most this many threads per call by default.
 const MAX_THREADS: usize = 8;
 
-/// How many threads to use: the machine's parallelism, read once (on Linux
+/// The default thread count: the machine's parallelism, at most 8, read once (on Linux
 /// `available_parallelism` opens and reads cgroup files each time it is called).
-fn threads() -> usize {
+pub(crate) fn default_threads() -> usize {
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *THREADS.get_or_init(|| {
         std::thread::available_parallelism()
@@ -20,9 +20,13 @@ fn threads() -> usize {
     })
 }
 
-/// `items.iter().map(f).collect()`, on several threads when there are enough items.
-pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = threads();
+/// `items.iter().map(f).collect()`, on up to `threads` threads (the calling thread
+/// included) when there are enough items. `threads` ≤ 1 never spawns a thread.
+pub(crate) fn map<T: Sync, R: Send>(
+    threads: usize,
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     if threads < 2 || items.len() < MIN_PARALLEL {
         return items.iter().map(f).collect();
     }
@@ -52,12 +56,26 @@ pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> 
 mod tests {
     #[test]
     fn keeps_order_for_small_and_large_inputs() {
-        for n in [0usize, 1, 3, 4, 5, 31, 32, 100, 1000] {
-            let items: Vec<usize> = (0..n).collect();
-            assert_eq!(
-                super::map(&items, |x| x * 2),
-                items.iter().map(|x| x * 2).collect::<Vec<_>>()
-            );
+        for threads in [1, 2, 3, 8] {
+            for n in [0usize, 1, 3, 4, 5, 31, 32, 100, 1000] {
+                let items: Vec<usize> = (0..n).collect();
+                assert_eq!(
+                    super::map(threads, &items, |x| x * 2),
+                    items.iter().map(|x| x * 2).collect::<Vec<_>>()
+                );
+            }
         }
+    }
+
+    /// With one thread, every item runs on the calling thread: the switch really is off.
+    #[test]
+    fn one_thread_never_spawns() {
+        let caller = std::thread::current().id();
+        let items: Vec<usize> = (0..1000).collect();
+        let ran_on = super::map(1, &items, |_| std::thread::current().id());
+        assert!(ran_on.iter().all(|id| *id == caller));
+        // And with several, the work does leave the calling thread.
+        let ran_on = super::map(4, &items, |_| std::thread::current().id());
+        assert!(ran_on.iter().any(|id| *id != caller));
     }
 }

@@ -122,7 +122,9 @@ fn create_path(f: &Fixture, rng: &mut rand_chacha::ChaCha20Rng) -> crate::mls::w
     };
     let prepared = treekem::prepare_path(&mut diff, LeafIndex(0), template, rng).unwrap();
     let _root = diff.root_hash().unwrap();
-    prepared.encrypt(&diff, CONTEXT, &[], rng).unwrap()
+    prepared
+        .encrypt(&diff, CONTEXT, &[], crate::parallel::default_threads(), rng)
+        .unwrap()
 }
 
 /// The tree benchmarks (`benches/tree.rs` runs them).

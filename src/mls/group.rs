@@ -117,6 +117,13 @@ pub struct GroupConfig {
     pub rules: Arc<dyn CommitRules>,
     /// Bounds on untrusted input.
     pub limits: Limits,
+    /// The most threads one call may use for its independent public-key work (the HPKE
+    /// seals of a commit's path and Welcome, the signature checks of a joined tree and of
+    /// added KeyPackages), the calling thread included. `1` switches the internal
+    /// parallelism off: no thread is ever spawned (for a C host or a real-time thread that
+    /// must not). Default: the machine's parallelism, at most 8. Results are the same for
+    /// every value.
+    pub max_threads: usize,
 }
 
 impl Default for GroupConfig {
@@ -130,6 +137,7 @@ impl Default for GroupConfig {
             credentials: Arc::new(AcceptBasicCredentials),
             rules: Arc::new(NoCommitRules),
             limits: Limits::default(),
+            max_threads: crate::parallel::default_threads(),
         }
     }
 }

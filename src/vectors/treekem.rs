@@ -192,7 +192,7 @@ fn treekem_vectors() {
                 treekem::prepare_path(&mut diff, LeafIndex(p.sender), template, &mut mut_rng)
                     .unwrap();
             let ctx = context(c, diff.root_hash().unwrap().as_bytes());
-            let new_path = prepared.encrypt(&diff, &ctx, &[], &mut mut_rng).unwrap();
+            let new_path = prepared.encrypt(&diff, &ctx, &[], 2, &mut mut_rng).unwrap();
             for (j, keys, _) in &states {
                 if *j == p.sender {
                     continue;

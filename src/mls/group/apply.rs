@@ -47,8 +47,9 @@ pub(super) fn apply_proposals(
     committer: Option<&Sender>,
     proposals: &[(Proposal, Sender)],
     params: &GroupParams<'_>,
-    max_leaves: u32,
+    config: &super::GroupConfig,
 ) -> Result<Applied> {
+    let max_leaves = config.limits.max_leaves;
     let external = matches!(committer, Some(Sender::NewMemberCommit));
     let committer_leaf = match committer {
         Some(Sender::Member(l)) => Some(LeafIndex(*l)),
@@ -182,7 +183,7 @@ pub(super) fn apply_proposals(
         if external {
             return Err(invalid());
         }
-        for r in crate::parallel::map(&adds, |kp| {
+        for r in crate::parallel::map(config.max_threads, &adds, |kp| {
             validate::validate_key_package(kp, &params, None)
         }) {
             r?;

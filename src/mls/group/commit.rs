@@ -93,7 +93,7 @@ impl Group {
             Some(&me),
             &list,
             &self.params(),
-            self.config.limits.max_leaves,
+            &self.config,
         )?;
         // §7.3: a sender checks the lifetime of every KeyPackage it adds against the current
         // time (receivers need not: it may have expired in transit).
@@ -130,7 +130,8 @@ impl Group {
                 ..self.context.clone()
             }
             .to_bytes()?;
-            let path = prepared.encrypt(&diff, &provisional, &added, rng)?;
+            let path =
+                prepared.encrypt(&diff, &provisional, &added, self.config.max_threads, rng)?;
             (Some(path), Some(prepared))
         } else {
             (None, None)
@@ -245,6 +246,7 @@ impl Group {
             // HPKE info (the encrypted GroupInfo, O(n) bytes) is hashed once, not per member.
             let sealer = &welcome::group_secrets_sealer(&suite, &encrypted_group_info)?;
             let secrets = crate::parallel::map(
+                self.config.max_threads,
                 &tasks,
                 |(kp, path_secret, seed)| -> Result<EncryptedGroupSecrets> {
                     let group_secrets = GroupSecrets {

@@ -86,7 +86,7 @@ fn check_tree(tree: &RatchetTree, group_info: &GroupInfo, config: &GroupConfig) 
     // §5.3.1: the credentials of the group's external senders are validated too.
     validate::external_senders(&group_info.group_context.extensions, &*config.credentials)?;
     let leaves: Vec<_> = tree.leaves().collect();
-    let checks = crate::parallel::map(&leaves, |(l, leaf)| {
+    let checks = crate::parallel::map(config.max_threads, &leaves, |(l, leaf)| {
         let context = match leaf.leaf_node_source {
             crate::mls::wire::LeafNodeSource::KeyPackage(_) => {
                 LeafContext::KeyPackage { now: None }
@@ -395,7 +395,7 @@ impl Group {
             Some(&sender),
             &list,
             &params,
-            config.limits.max_leaves,
+            &config,
         )?;
         let mut leaf = key_package.leaf_node;
         leaf.leaf_node_source = crate::mls::wire::LeafNodeSource::Update;
@@ -412,7 +412,7 @@ impl Group {
             ..context.clone()
         }
         .to_bytes()?;
-        let path = prepared.encrypt(&diff, &provisional, &[], rng)?;
+        let path = prepared.encrypt(&diff, &provisional, &[], config.max_threads, rng)?;
         // The members' checks, on our own commit, before anything is sent: the new leaf
         // against the tree and the group's required capabilities, the rejoin's criteria,
         // and the application's rules.

@@ -415,7 +415,7 @@ impl Group {
             Some(&sender),
             &proposals,
             &params,
-            self.config.limits.max_leaves,
+            &self.config,
         )?;
         if applied.path_required && commit.path.is_none() {
             return Err(PeerMisbehaved::MissingPath.into());

@@ -113,7 +113,7 @@ impl Group {
             committer,
             list,
             &self.params(),
-            self.config.limits.max_leaves,
+            &self.config,
         )?;
         if let Some(sender) = committer {
             let new_extensions = applied

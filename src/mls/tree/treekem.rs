@@ -378,6 +378,7 @@ impl PreparedPath {
         diff: &TreeDiff<'_>,
         group_context: &[u8],
         exclude: &[LeafIndex],
+        threads: usize,
         rng: &mut impl Rng,
     ) -> Result<UpdatePath> {
         // One HPKE seal per resolution node, spread over the cores: each gets its own RNG
@@ -393,7 +394,7 @@ impl PreparedPath {
         let sealer = self
             .suite
             .labeled_sealer(UPDATE_PATH_NODE_LABEL, group_context)?;
-        let sealed = crate::parallel::map(&tasks, |(i, key, seed)| {
+        let sealed = crate::parallel::map(threads, &tasks, |(i, key, seed)| {
             let mut fork = seed.start();
             let secret = self.nodes.get(*i).map(|n| &n.secret.0);
             secret.map(|s| sealer.seal_secret(key, s, &mut fork))

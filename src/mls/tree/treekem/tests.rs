@@ -24,7 +24,7 @@ fn commit(
     };
     let mut rng = testing::rng(seed);
     let prepared = prepare_path(&mut diff, LeafIndex(sender), template, &mut rng).unwrap();
-    let path = prepared.encrypt(&diff, CONTEXT, &[], &mut rng).unwrap();
+    let path = prepared.encrypt(&diff, CONTEXT, &[], 4, &mut rng).unwrap();
     (path, prepared, diff.into_changes())
 }
 
@@ -201,7 +201,7 @@ fn a_key_that_does_not_match_its_path_secret_is_rejected() {
         .unwrap()
         .to_vec();
     prepared.leaf_node = leaf;
-    let path = prepared.encrypt(&diff, CONTEXT, &[], &mut rng).unwrap();
+    let path = prepared.encrypt(&diff, CONTEXT, &[], 4, &mut rng).unwrap();
     assert_rejected_without_change(
         &tree,
         &keys[0],
@@ -235,9 +235,9 @@ fn excluded_new_members_get_no_ciphertext() {
         group_id: GROUP,
     };
     let prepared = prepare_path(&mut diff, LeafIndex(0), template, &mut rng).unwrap();
-    let with = prepared.encrypt(&diff, CONTEXT, &[], &mut rng).unwrap();
+    let with = prepared.encrypt(&diff, CONTEXT, &[], 4, &mut rng).unwrap();
     let without = prepared
-        .encrypt(&diff, CONTEXT, &[added], &mut rng)
+        .encrypt(&diff, CONTEXT, &[added], 4, &mut rng)
         .unwrap();
     let count = |p: &UpdatePath| {
         p.nodes
@@ -295,4 +295,31 @@ fn broken_trees_fail_validation() {
         verify::verify_structure(&broken),
         Err(PeerMisbehaved::DuplicateKey.into())
     );
+}
+
+/// The thread count changes where the HPKE seals run, never what they produce: with the
+/// same RNG, one thread and eight give the same UpdatePath byte for byte.
+#[test]
+fn the_path_is_the_same_for_every_thread_count() {
+    let (tree, members, _) = testing::tree(40, 40);
+    let mut rng = testing::rng(5);
+    let mut diff = TreeDiff::new(&tree);
+    let template = LeafTemplate {
+        leaf: tree.leaf(LeafIndex(0)).unwrap(),
+        signer: &members[0].signer,
+        group_id: GROUP,
+    };
+    let prepared = prepare_path(&mut diff, LeafIndex(0), template, &mut rng).unwrap();
+    let paths: Vec<Vec<u8>> = [1, 2, 8]
+        .iter()
+        .map(|&threads| {
+            let mut rng = testing::rng(6);
+            let path = prepared
+                .encrypt(&diff, CONTEXT, &[], threads, &mut rng)
+                .unwrap();
+            crate::codec::Encode::to_bytes(&path).unwrap()
+        })
+        .collect();
+    assert_eq!(paths[0], paths[1]);
+    assert_eq!(paths[0], paths[2]);
 }
