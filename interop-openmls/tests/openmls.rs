@@ -1017,7 +1017,10 @@ fn grease_required_capabilities_and_context_extensions() {
         let plain = OmClient::new("plain", suite, hs).key_package();
         assert!(dave
             .commit(vec![mk_add(&plain)], &CommitOptions::at(now()), &mut r)
-            .is_err());
+            .is_err_and(|e| e
+                == meetkey::Error::PeerMisbehaved(
+                    meetkey::error::PeerMisbehaved::UnsupportedCapability
+                )));
         assert!(!dave.has_pending_commit());
         let (_, welcome) = mk_commit(&mut dave, &[kp], &[], true, &mut r);
         erin.join_welcome(&welcome.unwrap());
@@ -1210,14 +1213,19 @@ fn external_psks_both_ways() {
         let MlsMessageBody::Welcome(w) = decode_mk(&welcome).body else {
             panic!("not a Welcome")
         };
-        assert!(Group::join_welcome(
-            hs.mk_config(),
-            &w,
-            mk_bundle(suite, "bob", &mut r),
-            None,
-            mk_psks()
-        )
-        .is_err());
+        assert!(
+            Group::join_welcome(
+                hs.mk_config(),
+                &w,
+                mk_bundle(suite, "bob", &mut r),
+                None,
+                mk_psks()
+            )
+            .is_err_and(|e| e
+                == meetkey::Error::PeerMisbehaved(
+                    meetkey::error::PeerMisbehaved::NoGroupSecretsForUs
+                ))
+        );
         let mut bob = Group::join_welcome(hs.mk_config(), &w, bob_bundle, None, mk_psks()).unwrap();
         assert_agree(&bob, &alice);
 
@@ -1394,14 +1402,19 @@ fn tree_out_of_band_aad_and_out_of_order_messages() {
         let MlsMessageBody::Welcome(w) = decode_mk(&welcome.unwrap()).body else {
             panic!("not a Welcome")
         };
-        assert!(Group::join_welcome(
-            no_tree.clone(),
-            &w,
-            mk_bundle(suite, "x", &mut r),
-            None,
-            vec![]
-        )
-        .is_err());
+        assert!(
+            Group::join_welcome(
+                no_tree.clone(),
+                &w,
+                mk_bundle(suite, "x", &mut r),
+                None,
+                vec![]
+            )
+            .is_err_and(|e| e
+                == meetkey::Error::PeerMisbehaved(
+                    meetkey::error::PeerMisbehaved::NoGroupSecretsForUs
+                ))
+        );
         let mut bob =
             Group::join_welcome(no_tree.clone(), &w, bob_bundle, Some(&tree), vec![]).unwrap();
         assert_agree(&bob, &alice);
@@ -1951,7 +1964,7 @@ fn external_senders_context_and_last_resort_key_package() {
         };
         assert!(kp
             .validate(alice.provider.crypto(), om::ProtocolVersion::Mls10)
-            .is_err());
+            .is_err_and(|e| format!("{e:?}").contains("UnsupportedExtension")));
 
         // Listed: accepted by both.
         let mut carol = OmClient::new("carol", suite, hs);
@@ -2426,7 +2439,9 @@ fn meetkey_refuses_to_send_an_add_openmls_would_refuse() {
         let provider = &bob.provider;
         let group = bob.group.as_mut().unwrap();
         assert!(
-            group.process_message(provider, message).is_err(),
+            group
+                .process_message(provider, message)
+                .is_err_and(|e| format!("{e:?}").contains("Expired")),
             "OpenMLS accepted an Add of an expired KeyPackage"
         );
     }

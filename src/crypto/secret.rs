@@ -221,8 +221,10 @@ mod tests {
 
     #[test]
     fn oversized_secrets_are_refused() {
-        assert!(Secret::from_slice(&[0; 65]).is_err());
-        assert!(Secret::zero(256).is_err());
+        assert!(Secret::from_slice(&[0; 65])
+            .is_err_and(|e| e == crate::Error::ApiMisuse(ApiMisuse::InvalidLength)));
+        assert!(Secret::zero(256)
+            .is_err_and(|e| e == crate::Error::ApiMisuse(ApiMisuse::InvalidLength)));
         assert!(Secret::from_slice(&[0; 64]).is_ok());
     }
 }

@@ -184,8 +184,10 @@ mod tests {
 
     #[test]
     fn malformed_keys_are_rejected() {
-        assert!(SignaturePublicKey::from_bytes(&[0; 31]).is_err());
-        assert!(SignaturePrivateKey::from_seed(&[0; 33]).is_err());
+        assert!(SignaturePublicKey::from_bytes(&[0; 31])
+            .is_err_and(|e| e == Error::InvalidMessage(InvalidMessage::InvalidKey)));
+        assert!(SignaturePrivateKey::from_seed(&[0; 33])
+            .is_err_and(|e| e == Error::InvalidMessage(InvalidMessage::InvalidKey)));
         assert_eq!(
             format!("{:?}", SignaturePrivateKey::from_seed(&[1; 32]).unwrap()),
             "SignaturePrivateKey { .. }"

@@ -263,8 +263,14 @@ mod tests {
         let mut trailing = bytes;
         trailing.push(0);
         for bad in [unsorted, bad_rule, bad_version, trailing] {
-            assert!(Governance::decode_canonical(&bad).is_err());
+            assert!(Governance::decode_canonical(&bad).is_err_and(|e| matches!(
+                e,
+                crate::Error::InvalidMessage(
+                    InvalidMessage::InvalidValue | InvalidMessage::TrailingBytes
+                )
+            )));
         }
-        assert!(Governance::new([b"".as_slice()], ExternalJoins::Open).is_err());
+        assert!(Governance::new([b"".as_slice()], ExternalJoins::Open)
+            .is_err_and(|e| e == crate::Error::InvalidMessage(InvalidMessage::InvalidValue)));
     }
 }

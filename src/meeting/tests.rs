@@ -187,7 +187,9 @@ fn external_join_and_frames_across_rotation() {
     );
     // Our own frames are not decryptable by us (encryption-only keys).
     let own = frame(&mut alice, b"mine");
-    assert!(open(&mut alice, &own).is_err());
+    assert!(
+        open(&mut alice, &own).is_err_and(|e| e == Error::Stale(crate::error::Stale::UnknownKeyId))
+    );
     assert!(open(&mut bob, &own).is_ok());
 }
 
@@ -230,8 +232,12 @@ fn competing_commits_one_wins_the_other_is_discarded() {
         .contains(&Event::PendingCommitDiscarded { epoch: 1 }));
     assert_agree(&[&alice, &bob, &carol]);
     // Alice's commit is now for an old epoch and is refused everywhere.
-    assert!(carol.process(&a.commit).is_err());
-    assert!(alice.process(&a.commit).is_err());
+    assert!(carol
+        .process(&a.commit)
+        .is_err_and(|e| e == Error::Stale(crate::error::Stale::WrongEpoch)));
+    assert!(alice
+        .process(&a.commit)
+        .is_err_and(|e| e == Error::Stale(crate::error::Stale::WrongEpoch)));
     assert_agree(&[&alice, &bob, &carol]);
     // confirm without pending.
     assert_eq!(
@@ -379,7 +385,7 @@ fn key_packages_without_the_extension_cannot_join() {
     .unwrap();
     assert!(alice
         .add(std::slice::from_ref(&plain.key_package), NOW, &mut r)
-        .is_err());
+        .is_err_and(|e| e == Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability)));
     assert!(!alice.has_pending_commit());
     assert_eq!(alice.participants().len(), 3);
     // Nor create a meeting.
@@ -400,14 +406,18 @@ fn leave_and_remove() {
     deliver(&mut [&mut alice, &mut carol], &out.commit);
     assert!(!carol.is_active());
     assert!(carol.drain_events().contains(&Event::Left { epoch: 2 }));
-    assert!(carol.encrypt_frame(b"", b"x", &mut [0u8; 64]).is_err());
+    assert!(carol
+        .encrypt_frame(b"", b"x", &mut [0u8; 64])
+        .is_err_and(|e| e == Error::ApiMisuse(ApiMisuse::NotAMember)));
     assert!(alice.drain_events().iter().any(|e| matches!(
         e,
         Event::ParticipantLeft { participant, .. } if participant.identity == b"carol"
     )));
     assert_agree(&[&alice, &bob]);
     let out = alice.remove(bob.own_leaf(), NOW, &mut r).unwrap();
-    assert!(alice.remove(alice.own_leaf(), NOW, &mut r).is_err());
+    assert!(alice
+        .remove(alice.own_leaf(), NOW, &mut r)
+        .is_err_and(|e| e == Error::ApiMisuse(ApiMisuse::IndexOutOfRange)));
     alice.confirm_pending().unwrap();
     bob.process(&out.commit).unwrap();
     assert!(!bob.is_active());
@@ -462,17 +472,21 @@ fn persistence_round_trip_keeps_keys_and_moves_the_kid_context() {
 
     // Corrupt input: every truncation and a wrong magic or version are refused.
     for n in [0, 3, 5, 6, saved.len() / 2, saved.len() - 1] {
-        assert!(Meeting::from_bytes(MeetingConfig::default(), &saved[..n]).is_err());
+        assert!(Meeting::from_bytes(MeetingConfig::default(), &saved[..n])
+            .is_err_and(|e| e == Error::InvalidMessage(crate::error::InvalidMessage::Truncated)));
     }
     let mut bad = saved.to_vec();
     bad[0] ^= 1;
-    assert!(Meeting::from_bytes(MeetingConfig::default(), &bad).is_err());
+    assert!(Meeting::from_bytes(MeetingConfig::default(), &bad)
+        .is_err_and(|e| e == Error::InvalidMessage(crate::error::InvalidMessage::InvalidValue)));
     let mut bad = saved.to_vec();
     bad[5] = 3;
-    assert!(Meeting::from_bytes(MeetingConfig::default(), &bad).is_err());
+    assert!(Meeting::from_bytes(MeetingConfig::default(), &bad)
+        .is_err_and(|e| e == Error::InvalidMessage(crate::error::InvalidMessage::InvalidValue)));
     let mut long = saved.to_vec();
     long.push(0);
-    assert!(Meeting::from_bytes(MeetingConfig::default(), &long).is_err());
+    assert!(Meeting::from_bytes(MeetingConfig::default(), &long)
+        .is_err_and(|e| e == Error::InvalidMessage(crate::error::InvalidMessage::TrailingBytes)));
 }
 
 #[test]

@@ -140,9 +140,13 @@ fn act_as_member_refuses_a_bundle_that_is_not_the_leafs() {
     let (_creator, _last, mut actor) = sparse(6, 1, &mut r);
     let before = actor.to_bytes().unwrap();
     // Leaf 3 holds member 3's KeyPackage, not member 4's.
-    assert!(actor.act_as_member(LeafIndex(3), bundle(1, 4)).is_err());
+    assert!(actor
+        .act_as_member(LeafIndex(3), bundle(1, 4))
+        .is_err_and(|e| e == crate::Error::ApiMisuse(crate::error::ApiMisuse::NotAMember)));
     // Leaf 9 is outside the tree.
-    assert!(actor.act_as_member(LeafIndex(9), bundle(1, 3)).is_err());
+    assert!(actor
+        .act_as_member(LeafIndex(9), bundle(1, 3))
+        .is_err_and(|e| e == crate::Error::ApiMisuse(crate::error::ApiMisuse::NotAMember)));
     assert_eq!(
         *actor.to_bytes().unwrap(),
         *before,

@@ -455,7 +455,9 @@ fn builders_and_intersection_only_narrow() {
         Policy::decode_canonical(&elsewhere.encode_canonical()).unwrap(),
         elsewhere
     );
-    assert!(Policy::new("bad region").is_err());
+    assert!(Policy::new("bad region").is_err_and(
+        |e| e == Error::InvalidMessage(InvalidMessage::Routing(RoutingDocument::InvalidField))
+    ));
 }
 
 fn mixed_directory() -> Directory {

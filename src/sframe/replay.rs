@@ -176,8 +176,12 @@ mod tests {
             take(&mut w, 5).unwrap();
         }
         take(&mut w, 0).unwrap();
-        assert!(ReplayProtection::Window(0).validate().is_err());
-        assert!(ReplayProtection::Window(129).validate().is_err());
+        assert!(ReplayProtection::Window(0)
+            .validate()
+            .is_err_and(|e| e == Error::ApiMisuse(ApiMisuse::InvalidLength)));
+        assert!(ReplayProtection::Window(129)
+            .validate()
+            .is_err_and(|e| e == Error::ApiMisuse(ApiMisuse::InvalidLength)));
         assert!(ReplayProtection::Window(1).validate().is_ok());
         let mut w = ReplayWindow::new(ReplayProtection::Window(1));
         take(&mut w, 3).unwrap();

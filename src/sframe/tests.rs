@@ -249,8 +249,12 @@ fn kid_layout_matches_the_rfc_figure() {
     assert_eq!(KidLayout::for_group_size(4, 64).unwrap().index_bits(), 6);
     assert_eq!(KidLayout::for_group_size(4, 65).unwrap().index_bits(), 7);
     assert_eq!(KidLayout::for_group_size(4, 1).unwrap().index_bits(), 0);
-    assert!(KidLayout::new(17, 6).is_err());
-    assert!(KidLayout::new(16, 33).is_err());
+    assert!(
+        KidLayout::new(17, 6).is_err_and(|e| e == Error::ApiMisuse(ApiMisuse::InvalidKidLayout))
+    );
+    assert!(
+        KidLayout::new(16, 33).is_err_and(|e| e == Error::ApiMisuse(ApiMisuse::InvalidKidLayout))
+    );
     let full = KidLayout::new(16, 32).unwrap();
     assert_eq!(full.kid(0, u32::MAX, 0xffff).unwrap(), (1 << 48) - 1);
 }

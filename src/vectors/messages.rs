@@ -56,7 +56,8 @@ fn round_trip<T: Decode + Encode + core::fmt::Debug>(case: usize, field: &str, h
     );
     // Negative checks on the same bytes: one byte short, one byte long.
     assert!(
-        T::decode_exact(&bytes[..bytes.len() - 1]).is_err(),
+        T::decode_exact(&bytes[..bytes.len() - 1])
+            .is_err_and(|e| e == Error::InvalidMessage(InvalidMessage::Truncated)),
         "case {case} field {field}: truncated input decoded"
     );
     let mut longer = bytes;

@@ -251,7 +251,9 @@ mod tests {
         ] {
             let n = LeafIndex(l).node();
             assert!(!largest.contains(n), "leaf {l} -> node {}", n.0);
-            assert!(largest.parent(n).is_err());
+            assert!(largest
+                .parent(n)
+                .is_err_and(|e| e == crate::Error::ApiMisuse(ApiMisuse::IndexOutOfRange)));
         }
         assert_eq!(LeafIndex(1 << 31).node(), NodeIndex(u32::MAX));
         assert_ne!(LeafIndex((1 << 31) + 1).node(), LeafIndex(1).node());
@@ -260,9 +262,14 @@ mod tests {
 
     #[test]
     fn sizes_must_be_full_trees() {
-        assert!(TreeSize::new(0).is_err());
-        assert!(TreeSize::new(3).is_err());
-        assert!(TreeSize::new(1 << 31).is_err());
+        assert!(
+            TreeSize::new(0).is_err_and(|e| e == crate::Error::ApiMisuse(ApiMisuse::InvalidLength))
+        );
+        assert!(
+            TreeSize::new(3).is_err_and(|e| e == crate::Error::ApiMisuse(ApiMisuse::InvalidLength))
+        );
+        assert!(TreeSize::new(1 << 31)
+            .is_err_and(|e| e == crate::Error::ApiMisuse(ApiMisuse::InvalidLength)));
         assert_eq!(TreeSize::at_least(5).unwrap().leaves(), 8);
         assert_eq!(TreeSize::at_least(0).unwrap().leaves(), 1);
     }

@@ -100,7 +100,8 @@ mod tests {
         assert_eq!(GroupContext::decode_exact(&bytes).unwrap(), sample());
         for cut in 0..bytes.len() {
             assert!(
-                GroupContext::decode_exact(&bytes[..cut]).is_err(),
+                GroupContext::decode_exact(&bytes[..cut])
+                    .is_err_and(|e| e == crate::Error::InvalidMessage(InvalidMessage::Truncated)),
                 "prefix {cut}"
             );
         }

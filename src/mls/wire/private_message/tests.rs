@@ -104,10 +104,13 @@ fn content_of_the_wrong_type_or_truncated_is_rejected() {
     for cut in 0..bytes.len() {
         assert!(
             PrivateMessageContent::decode_plaintext(&bytes[..cut], ContentType::Application)
-                .is_err(),
+                .is_err_and(|e| e == crate::Error::InvalidMessage(InvalidMessage::Truncated)),
             "prefix {cut}"
         );
     }
     // Read as a commit, the application bytes are not a valid Commit.
-    assert!(PrivateMessageContent::decode_plaintext(&bytes, ContentType::Commit).is_err());
+    assert!(
+        PrivateMessageContent::decode_plaintext(&bytes, ContentType::Commit)
+            .is_err_and(|e| e == crate::Error::InvalidMessage(InvalidMessage::InvalidValue))
+    );
 }
