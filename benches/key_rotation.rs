@@ -38,13 +38,13 @@ type Rng = rand_chacha::ChaCha20Rng;
 /// Member `i`'s KeyPackage bundle, the same every time for the same `(suite, seed, i)`.
 fn bundle(suite: u16, seed: u64, i: usize) -> KeyPackageBundle {
     let mut r = Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(i as u64));
-    let s = CipherSuite(suite).suite().unwrap();
+    let s = CipherSuite(suite);
     let credential = Credential::Basic {
         identity: format!("member-{i}").into_bytes(),
     };
     let lifetime = Lifetime::starting_at(NOW, KP_LIFETIME);
     KeyPackageBundle::new(
-        &s,
+        s,
         credential,
         SignaturePrivateKey::generate(&mut r),
         lifetime,
@@ -252,7 +252,7 @@ fn bench_external_join(
     g.bench_function(id, |b| {
         b.iter_batched(
             || bundle(suite, seed, n + 1),
-            |kp| Group::join_external(config(), &gi, None, kp, &mut Rng::seed_from_u64(3)).unwrap(),
+            |kp| Group::join_external(config(), &gi, kp, None, &mut Rng::seed_from_u64(3)).unwrap(),
             BatchSize::PerIteration,
         );
     });

@@ -29,11 +29,11 @@ const NOW: u64 = 1_800_000_000;
 const KP_LIFETIME: u64 = 28 * 24 * 3600;
 
 fn meeting(n: usize, rng: &mut ChaCha20Rng) -> Vec<Meeting> {
-    let suite = CipherSuite(1).suite().unwrap();
+    let suite = CipherSuite(1);
     let lifetime = Lifetime::starting_at(NOW, KP_LIFETIME);
     let kp = |i: usize, rng: &mut ChaCha20Rng| {
         let signer = SignaturePrivateKey::generate(rng);
-        Meeting::key_package(&suite, format!("p{i}").as_bytes(), signer, lifetime, rng).unwrap()
+        Meeting::key_package(suite, format!("p{i}").as_bytes(), signer, lifetime, rng).unwrap()
     };
     let policy = Policy::new("eu-west").unwrap();
     let first = kp(0, rng);

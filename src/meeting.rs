@@ -35,7 +35,7 @@ mod tests;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::crypto::{Rng, Secret, SignaturePrivateKey, Suite};
+use crate::crypto::{CipherSuite, Rng, Secret, SignaturePrivateKey};
 use crate::error::{ApiMisuse, PeerMisbehaved, Result};
 use crate::mls::group::{
     CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage, StagedCommit,
@@ -145,9 +145,10 @@ impl Meeting {
     /// must support.
     ///
     /// # Errors
-    /// Only on an encoding overflow of an absurd credential.
+    /// [`Unsupported::CipherSuite`](crate::error::Unsupported::CipherSuite) for a suite
+    /// meetkey does not implement; an encoding overflow of an absurd credential.
     pub fn key_package(
-        suite: &Suite,
+        suite: CipherSuite,
         identity: &[u8],
         signer: SignaturePrivateKey,
         lifetime: Lifetime,
@@ -294,9 +295,9 @@ impl Meeting {
         };
         let group_config = group_config(&config);
         let (group, commit) = if rejoin {
-            Group::rejoin_external(group_config, gi, None, bundle, rng)?
+            Group::rejoin_external(group_config, gi, bundle, None, rng)?
         } else {
-            Group::join_external(group_config, gi, None, bundle, rng)?
+            Group::join_external(group_config, gi, bundle, None, rng)?
         };
         let meeting = Self::from_group(config, group, JoinMethod::External, 0)?;
         Ok((meeting, commit))

@@ -108,7 +108,7 @@ pub(crate) fn assert_agree(groups: &[&crate::mls::group::Group]) {
 
 /// A KeyPackage bundle with a basic credential `name`, valid for four weeks from `NOW`.
 pub(crate) fn bundle(suite: u16, name: &str, rng: &mut Rng) -> crate::mls::group::KeyPackageBundle {
-    crate::mls::group::KeyPackageBundle::new(
+    crate::mls::group::KeyPackageBundle::with_suite(
         &crate::crypto::CipherSuite(suite).suite().expect("suite"),
         crate::mls::wire::Credential::Basic {
             identity: name.as_bytes().to_vec(),

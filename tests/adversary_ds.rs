@@ -98,8 +98,8 @@ fn replayed_proposal_is_refused_unchanged() {
 #[test]
 fn server_proposals_cannot_freeze_the_group_or_commit_themselves() {
     let mut r = adversary::rng(4);
-    let suite = meetkey::CipherSuite(1).suite().unwrap();
-    let server = ExternalProposer::new(suite, SignaturePrivateKey::generate(&mut r), 0);
+    let suite = meetkey::CipherSuite(1);
+    let server = ExternalProposer::new(suite, SignaturePrivateKey::generate(&mut r), 0).unwrap();
     let senders = ExternalSender::extension(&[server.external_sender(Credential::Basic {
         identity: b"server".to_vec(),
     })])
@@ -287,9 +287,9 @@ fn expired_directory_fails_closed_with_an_audit_record() {
 fn oversized_join_request_is_refused_unchanged() {
     let (mut alice, _bob, _carol, mut r) = meeting(10, ExternalJoins::RejoinOnly);
     let seed = [0x10; 32];
-    let suite = meetkey::CipherSuite(1).suite().unwrap();
+    let suite = meetkey::CipherSuite(1);
     let b = meetkey::mls::KeyPackageBundle::new(
-        &suite,
+        suite,
         Credential::Basic {
             identity: b"mallory".to_vec(),
         },

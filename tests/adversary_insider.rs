@@ -195,10 +195,10 @@ fn a_members_proposals_neither_commit_themselves_nor_block_its_removal() {
 fn committer_refuses_keypackages_outside_their_lifetime() {
     let (mut alice, ..) = meeting(44, ExternalJoins::RejoinOnly);
     let mut r = adversary::rng(45);
-    let suite = CipherSuite(1).suite().unwrap();
+    let suite = CipherSuite(1);
     let with = |lifetime: Lifetime, r: &mut Rng| {
         Meeting::key_package(
-            &suite,
+            suite,
             b"dave",
             SignaturePrivateKey::generate(r),
             lifetime,

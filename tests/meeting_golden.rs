@@ -31,11 +31,11 @@ const GOLDEN_V1: &str = concat!(
 
 fn deterministic_meeting() -> (Meeting, Meeting) {
     let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(0x6d65_6574);
-    let suite = CipherSuite(1).suite().unwrap();
+    let suite = CipherSuite(1);
     let lifetime = Lifetime::starting_at(NOW, KP_LIFETIME);
     let kp = |name: &str, r: &mut rand_chacha::ChaCha20Rng| {
         let signer = SignaturePrivateKey::generate(r);
-        Meeting::key_package(&suite, name.as_bytes(), signer, lifetime, r).unwrap()
+        Meeting::key_package(suite, name.as_bytes(), signer, lifetime, r).unwrap()
     };
     let policy = Policy::new("eu-west")
         .unwrap()

@@ -406,10 +406,10 @@ fn key_package(
     seed: [u8; 32],
     rng: &mut ChaCha20Rng,
 ) -> Res<meetkey::mls::KeyPackageBundle> {
-    let suite = CipherSuite(1).suite()?;
+    let suite = CipherSuite(1);
     let lifetime = Lifetime::starting_at(START, KP_LIFETIME);
     Ok(Meeting::key_package(
-        &suite,
+        suite,
         name.as_bytes(),
         SignaturePrivateKey::from_seed(&seed)?,
         lifetime,

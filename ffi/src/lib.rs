@@ -261,9 +261,9 @@ pub unsafe extern "C" fn meetkey_key_package_new(
         // SAFETY: the caller's contract on `identity`.
         let identity = unsafe { input(identity, identity_len)? };
         let mut r = rng();
-        let suite = CipherSuite(1).suite()?;
+        let suite = CipherSuite(1);
         let bundle = Meeting::key_package(
-            &suite,
+            suite,
             identity,
             SignaturePrivateKey::generate(&mut r),
             Lifetime::starting_at(now, MEETKEY_KEY_PACKAGE_LIFETIME),

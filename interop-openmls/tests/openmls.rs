@@ -143,13 +143,13 @@ impl Handshake {
 // ---- meetkey side --------------------------------------------------------------------------
 
 fn mk_bundle(suite: u16, name: &str, rng: &mut Rng) -> KeyPackageBundle {
-    let suite = CipherSuite(suite).suite().unwrap();
+    let suite = CipherSuite(suite);
     let lifetime = Lifetime::starting_at(now(), KP_LIFETIME);
     let credential = Credential::Basic {
         identity: name.as_bytes().to_vec(),
     };
     KeyPackageBundle::new(
-        &suite,
+        suite,
         credential,
         SignaturePrivateKey::generate(rng),
         lifetime,
@@ -232,7 +232,7 @@ fn mk_join_external(
 ) -> (Group, Vec<u8>) {
     match decode_mk(group_info).body {
         MlsMessageBody::GroupInfo(gi) => {
-            let (g, commit) = Group::join_external(config, &gi, None, bundle, rng).unwrap();
+            let (g, commit) = Group::join_external(config, &gi, bundle, None, rng).unwrap();
             (g, encode_mk(&commit))
         }
         _ => panic!("not a GroupInfo"),
@@ -866,7 +866,7 @@ fn grease_required_capabilities_and_context_extensions() {
         let mut r = rng(400 + u64::from(suite));
         let mk_bundle_app = |name: &str, r: &mut Rng| {
             KeyPackageBundle::new(
-                &CipherSuite(suite).suite().unwrap(),
+                CipherSuite(suite),
                 Credential::Basic {
                     identity: name.as_bytes().to_vec(),
                 },
@@ -1498,8 +1498,8 @@ fn tree_out_of_band_aad_and_out_of_order_messages() {
         let (mut erin, commit) = Group::join_external(
             no_tree,
             &info,
-            Some(&tree),
             mk_bundle(suite, "erin", &mut r),
+            Some(&tree),
             &mut r,
         )
         .unwrap();
@@ -1570,7 +1570,7 @@ fn mk_bundle_with_application_id(
     r: &mut Rng,
 ) -> KeyPackageBundle {
     let mut b = KeyPackageBundle::new(
-        &CipherSuite(suite).suite().unwrap(),
+        CipherSuite(suite),
         Credential::Basic {
             identity: name.as_bytes().to_vec(),
         },
@@ -1786,11 +1786,9 @@ fn external_remove_proposals_both_ways() {
     for suite in SUITES {
         let hs = Handshake::Public;
         let mut r = rng(950 + u64::from(suite));
-        let mk_server = ExternalProposer::new(
-            CipherSuite(suite).suite().unwrap(),
-            SignaturePrivateKey::generate(&mut r),
-            0,
-        );
+        let mk_server =
+            ExternalProposer::new(CipherSuite(suite), SignaturePrivateKey::generate(&mut r), 0)
+                .unwrap();
         let om_server = SignatureKeyPair::new(om_suite(suite).signature_algorithm()).unwrap();
         let senders = ExternalSender::extension(&[
             mk_server.external_sender(Credential::Basic {
@@ -2404,7 +2402,7 @@ fn meetkey_refuses_to_send_an_add_openmls_would_refuse() {
 
         let yesterday = now() - 86_400;
         let expired = KeyPackageBundle::new(
-            &CipherSuite(suite).suite().unwrap(),
+            CipherSuite(suite),
             Credential::Basic {
                 identity: b"carol".to_vec(),
             },

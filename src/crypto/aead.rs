@@ -11,15 +11,15 @@ use crate::error::{ApiMisuse, Error, Result};
 
 crate::secret_role! {
     /// An AEAD key (`AEAD.Nk` bytes).
-    pub struct AeadKey;
+    pub(crate) struct AeadKey;
     /// An AEAD nonce (`AEAD.Nn` bytes). Secret: it is derived alongside the key and deleted
     /// with it (RFC 9420 §9.2).
-    pub struct AeadNonce;
+    pub(crate) struct AeadNonce;
 }
 
 impl AeadNonce {
     /// XORs the 4-byte `reuse_guard` into the first bytes of the nonce (RFC 9420 §6.3.1).
-    pub fn apply_reuse_guard(&mut self, reuse_guard: [u8; 4]) {
+    pub(crate) fn apply_reuse_guard(&mut self, reuse_guard: [u8; 4]) {
         for (n, g) in self.0.expose_mut().iter_mut().zip(reuse_guard) {
             *n ^= g;
         }
@@ -31,7 +31,7 @@ impl Suite {
     ///
     /// # Errors
     /// [`ApiMisuse::InvalidLength`] when the key or nonce has the wrong length.
-    pub fn aead_seal(
+    pub(crate) fn aead_seal(
         &self,
         key: &AeadKey,
         nonce: &AeadNonce,
@@ -59,7 +59,7 @@ impl Suite {
     /// # Errors
     /// [`Error::AuthenticationFailed`] when the tag does not verify (no detail given);
     /// [`ApiMisuse::InvalidLength`] for a key or nonce of the wrong length.
-    pub fn aead_open(
+    pub(crate) fn aead_open(
         &self,
         key: &AeadKey,
         nonce: &AeadNonce,

@@ -75,7 +75,7 @@ impl core::fmt::Debug for Digest {
 /// A MAC tag (confirmation tag, membership tag). Public once sent, but always compared in
 /// constant time, since a verifier compares a received tag against a computed one.
 #[derive(Clone, Copy)]
-pub struct Mac(Digest);
+pub(crate) struct Mac(Digest);
 
 impl Mac {
     pub(in crate::crypto) const fn new(d: Digest) -> Self {
@@ -86,13 +86,13 @@ impl Mac {
     ///
     /// # Errors
     /// [`ApiMisuse::InvalidLength`](crate::error::ApiMisuse::InvalidLength) above 64 bytes.
-    pub fn from_slice(bytes: &[u8]) -> crate::error::Result<Self> {
+    pub(crate) fn from_slice(bytes: &[u8]) -> crate::error::Result<Self> {
         Digest::from_slice(bytes).map(Self)
     }
 
     /// The tag bytes, to be sent.
     #[must_use]
-    pub fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
 }

@@ -27,7 +27,9 @@ const NPK: usize = 32;
 
 /// The HPKE AEAD (RFC 9180 §7.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HpkeAead {
+// Export-only serves the RFC 9180 vector tests; MLS suites seal.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) enum HpkeAead {
     /// AES-128-GCM (0x0001).
     Aes128Gcm,
     /// ChaCha20-Poly1305 (0x0003).
@@ -41,7 +43,8 @@ impl HpkeAead {
     ///
     /// # Errors
     /// [`Unsupported::CipherSuite`](crate::error::Unsupported::CipherSuite) for other ids.
-    pub const fn from_id(id: u16) -> Result<Self> {
+    #[cfg(test)]
+    pub(crate) const fn from_id(id: u16) -> Result<Self> {
         match id {
             0x0001 => Ok(Self::Aes128Gcm),
             0x0003 => Ok(Self::ChaCha20Poly1305),
@@ -370,6 +373,7 @@ macro_rules! contexts {
             /// # Errors
             /// [`ApiMisuse::CounterExhausted`] when the sequence number is exhausted;
             /// [`ApiMisuse::ExportOnlyContext`] for the export-only AEAD, which cannot seal.
+            #[cfg(any(test, feature = "bench-internals"))]
             pub(crate) fn seal(&mut self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
                 // The hpke crate panics when an export-only context seals: refuse first.
                 if matches!(self, Self::ExportOnly(_)) {
@@ -395,6 +399,7 @@ macro_rules! contexts {
             /// # Errors
             /// [`Error::AuthenticationFailed`] when the ciphertext does not verify;
             /// [`ApiMisuse::ExportOnlyContext`] for the export-only AEAD.
+            #[cfg(test)]
             pub(crate) fn open(&mut self, aad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>> {
                 if matches!(self, Self::ExportOnly(_)) {
                     return Err(ApiMisuse::ExportOnlyContext.into());
@@ -442,7 +447,7 @@ pub(in crate::crypto) fn encrypt_context(label: &[u8], context: &[u8]) -> Result
 
 /// The output of `EncryptWithLabel`: `HPKECiphertext { kem_output; ciphertext }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LabeledCiphertext {
+pub(crate) struct LabeledCiphertext {
     /// The encapsulated key.
     pub kem_output: Vec<u8>,
     /// The AEAD ciphertext.
@@ -454,7 +459,7 @@ impl Suite {
     ///
     /// # Errors
     /// As [`derive_key_pair`].
-    pub fn derive_key_pair(&self, ikm: &Secret) -> Result<(HpkePrivateKey, HpkePublicKey)> {
+    pub(crate) fn derive_key_pair(&self, ikm: &Secret) -> Result<(HpkePrivateKey, HpkePublicKey)> {
         derive_key_pair(ikm)
     }
 
@@ -462,7 +467,8 @@ impl Suite {
     ///
     /// # Errors
     /// [`InvalidMessage::InvalidKey`] for a bad public key.
-    pub fn encrypt_with_label(
+    #[cfg(any(test, feature = "bench-internals"))]
+    pub(crate) fn encrypt_with_label(
         &self,
         pk: &HpkePublicKey,
         label: &[u8],
@@ -485,7 +491,8 @@ impl Suite {
     ///
     /// # Errors
     /// As [`Suite::encrypt_with_label`].
-    pub fn encrypt_secret_with_label(
+    #[cfg(any(test, feature = "bench-internals"))]
+    pub(crate) fn encrypt_secret_with_label(
         &self,
         pk: &HpkePublicKey,
         label: &[u8],
@@ -496,32 +503,13 @@ impl Suite {
         self.encrypt_with_label(pk, label, context, secret.expose(), rng)
     }
 
-    /// `DecryptWithLabel` of a secret: the plaintext goes straight into a [`Secret`] and the
-    /// intermediate buffer is zeroized.
-    ///
-    /// # Errors
-    /// As [`Suite::decrypt_with_label`]; [`InvalidMessage::InvalidKey`] when the plaintext is
-    /// longer than 64 bytes.
-    pub fn decrypt_secret_with_label(
-        &self,
-        sk: &HpkePrivateKey,
-        label: &[u8],
-        context: &[u8],
-        kem_output: &[u8],
-        ciphertext: &[u8],
-    ) -> Result<Secret> {
-        let mut pt = self.decrypt_with_label(sk, label, context, kem_output, ciphertext)?;
-        let s = Secret::from_slice(&pt).map_err(|_| Error::from(InvalidMessage::InvalidKey));
-        zeroize::Zeroize::zeroize(&mut pt);
-        s
-    }
-
     /// `DecryptWithLabel(sk, label, context, kem_output, ciphertext)`.
     ///
     /// # Errors
     /// [`Error::AuthenticationFailed`] when the ciphertext does not open;
     /// [`InvalidMessage::InvalidKey`] for a malformed `kem_output`.
-    pub fn decrypt_with_label(
+    #[cfg(test)]
+    pub(crate) fn decrypt_with_label(
         &self,
         sk: &HpkePrivateKey,
         label: &[u8],

@@ -49,7 +49,7 @@ const MODE_BASE: u8 = 0x00;
 /// `EncryptWithLabel(·, label, context, ·)` for any number of recipients; see the module
 /// documentation.
 #[derive(Debug)]
-pub struct LabeledSealer {
+pub(crate) struct LabeledSealer {
     suite: Suite,
     /// `Nk` of the AEAD.
     nk: usize,
@@ -64,7 +64,7 @@ impl Suite {
     ///
     /// # Errors
     /// [`ApiMisuse::EncodingOverflow`] when `context` exceeds 2^30 − 1 bytes.
-    pub fn labeled_sealer(&self, label: &[u8], context: &[u8]) -> Result<LabeledSealer> {
+    pub(crate) fn labeled_sealer(&self, label: &[u8], context: &[u8]) -> Result<LabeledSealer> {
         LabeledSealer::with_info(*self, &encrypt_context(label, context)?)
     }
 }
@@ -100,7 +100,7 @@ impl LabeledSealer {
     ///
     /// # Errors
     /// [`InvalidMessage::InvalidKey`] when `pk` is a low-order point (the DH output is zero).
-    pub fn seal(
+    pub(crate) fn seal(
         &self,
         pk: &HpkePublicKey,
         plaintext: &[u8],
@@ -134,7 +134,7 @@ impl LabeledSealer {
     ///
     /// # Errors
     /// As [`Self::seal`].
-    pub fn seal_secret(
+    pub(crate) fn seal_secret(
         &self,
         pk: &HpkePublicKey,
         secret: &Secret,
@@ -176,7 +176,7 @@ impl Suite {
     /// # Errors
     /// [`InvalidMessage::InvalidKey`] for a `kem_output` that is not 32 bytes or a low-order
     /// point; [`Error::AuthenticationFailed`] when the AEAD refuses the ciphertext.
-    pub fn decrypt_with_label_known_public(
+    pub(crate) fn decrypt_with_label_known_public(
         &self,
         sk: &HpkePrivateKey,
         pk: &HpkePublicKey,
@@ -209,7 +209,7 @@ impl Suite {
     /// # Errors
     /// As [`Suite::decrypt_with_label_known_public`]; [`InvalidMessage::InvalidKey`] when the
     /// plaintext is longer than 64 bytes.
-    pub fn decrypt_secret_with_label_known_public(
+    pub(crate) fn decrypt_secret_with_label_known_public(
         &self,
         sk: &HpkePrivateKey,
         pk: &HpkePublicKey,

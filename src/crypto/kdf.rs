@@ -16,13 +16,13 @@ pub(crate) const MLS_LABEL_PREFIX: &[u8] = b"MLS 1.0 ";
 impl Suite {
     /// `Hash(data)`.
     #[must_use]
-    pub fn hash(&self, data: &[u8]) -> Digest {
+    pub(crate) fn hash(&self, data: &[u8]) -> Digest {
         Digest::from_array(<[u8; 32]>::from(Sha256::digest(data)))
     }
 
     /// `Hash` over several pieces, without concatenating them first.
     #[must_use]
-    pub fn hash_parts(&self, parts: &[&[u8]]) -> Digest {
+    pub(crate) fn hash_parts(&self, parts: &[&[u8]]) -> Digest {
         let mut h = Sha256::new();
         for p in parts {
             h.update(p);
@@ -34,7 +34,7 @@ impl Suite {
     ///
     /// # Errors
     /// [`ApiMisuse::EncodingOverflow`] when `value` exceeds 2^30 - 1 bytes.
-    pub fn ref_hash(&self, label: &[u8], value: &[u8]) -> Result<Digest> {
+    pub(crate) fn ref_hash(&self, label: &[u8], value: &[u8]) -> Result<Digest> {
         let mut w = Writer::with_capacity(label.len() + value.len() + 8);
         w.write_opaque(label);
         w.write_opaque(value);
@@ -43,7 +43,7 @@ impl Suite {
 
     /// `KDF.Extract(salt, ikm)`.
     #[must_use]
-    pub fn extract(&self, salt: &Secret, ikm: &Secret) -> Secret {
+    pub(crate) fn extract(&self, salt: &Secret, ikm: &Secret) -> Secret {
         self.extract_raw(salt.expose(), ikm.expose())
     }
 
@@ -75,7 +75,7 @@ impl Suite {
     /// # Errors
     /// [`ApiMisuse::InvalidLength`] when `length` exceeds 64 bytes;
     /// [`ApiMisuse::EncodingOverflow`] when `context` exceeds 2^30 - 1 bytes.
-    pub fn expand_with_label(
+    pub(crate) fn expand_with_label(
         &self,
         secret: &Secret,
         label: &[u8],
@@ -90,7 +90,7 @@ impl Suite {
     ///
     /// # Errors
     /// As [`Suite::expand_with_label`]; cannot fail for well-formed secrets.
-    pub fn derive_secret(&self, secret: &Secret, label: &[u8]) -> Result<Secret> {
+    pub(crate) fn derive_secret(&self, secret: &Secret, label: &[u8]) -> Result<Secret> {
         self.expand_with_label(secret, label, &[], self.hash_len())
     }
 
@@ -99,7 +99,7 @@ impl Suite {
     ///
     /// # Errors
     /// As [`Suite::expand_with_label`].
-    pub fn derive_tree_secret(
+    pub(crate) fn derive_tree_secret(
         &self,
         secret: &Secret,
         label: &[u8],
@@ -111,7 +111,7 @@ impl Suite {
 
     /// `MAC(key, data)`: HMAC-SHA256.
     #[must_use]
-    pub fn mac(&self, key: &Secret, data: &[u8]) -> Mac {
+    pub(crate) fn mac(&self, key: &Secret, data: &[u8]) -> Mac {
         // HMAC accepts keys of any length; the error arm is unreachable.
         let tag = <Hmac<Sha256>>::new_from_slice(key.expose())
             .map(|mut m| {
@@ -126,7 +126,7 @@ impl Suite {
     ///
     /// # Errors
     /// [`Error::AuthenticationFailed`] when the tag does not match.
-    pub fn verify_mac(&self, key: &Secret, data: &[u8], tag: &Mac) -> Result<()> {
+    pub(crate) fn verify_mac(&self, key: &Secret, data: &[u8], tag: &Mac) -> Result<()> {
         if bool::from(self.mac(key, data).ct_eq(tag)) {
             Ok(())
         } else {

@@ -27,7 +27,7 @@ impl CipherSuite {
     ///
     /// # Errors
     /// [`Unsupported::CipherSuite`] for every suite but 0x0001 and 0x0003.
-    pub const fn suite(self) -> Result<Suite> {
+    pub(crate) const fn suite(self) -> Result<Suite> {
         match self {
             Self::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519 => Ok(Suite {
                 id: self,
@@ -56,7 +56,7 @@ pub(in crate::crypto) enum AeadAlgorithm {
 /// Both implemented suites use DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, HMAC-SHA256 and
 /// Ed25519; they differ in the AEAD.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Suite {
+pub(crate) struct Suite {
     id: CipherSuite,
     pub(in crate::crypto) aead: AeadAlgorithm,
 }
@@ -64,19 +64,19 @@ pub struct Suite {
 impl Suite {
     /// The code point.
     #[must_use]
-    pub const fn id(&self) -> CipherSuite {
+    pub(crate) const fn id(&self) -> CipherSuite {
         self.id
     }
 
     /// `KDF.Nh`: the output size of the hash and of `KDF.Extract`, in bytes.
     #[must_use]
-    pub const fn hash_len(&self) -> usize {
+    pub(crate) const fn hash_len(&self) -> usize {
         32
     }
 
     /// `AEAD.Nk`: the key size of the AEAD, in bytes.
     #[must_use]
-    pub const fn aead_key_len(&self) -> usize {
+    pub(crate) const fn aead_key_len(&self) -> usize {
         match self.aead {
             AeadAlgorithm::Aes128Gcm => 16,
             AeadAlgorithm::ChaCha20Poly1305 => 32,
@@ -85,25 +85,19 @@ impl Suite {
 
     /// `AEAD.Nn`: the nonce size of the AEAD, in bytes.
     #[must_use]
-    pub const fn aead_nonce_len(&self) -> usize {
+    pub(crate) const fn aead_nonce_len(&self) -> usize {
         12
     }
 
     /// The size of an AEAD tag, in bytes.
     #[must_use]
-    pub const fn aead_tag_len(&self) -> usize {
+    pub(crate) const fn aead_tag_len(&self) -> usize {
         16
-    }
-
-    /// `KEM.Nsk`/`KEM.Npk`: the size of an HPKE key of this suite (X25519), in bytes.
-    #[must_use]
-    pub const fn hpke_key_len(&self) -> usize {
-        32
     }
 
     /// The HPKE AEAD used by this suite's HPKE.
     #[must_use]
-    pub const fn hpke_aead(&self) -> super::hpke::HpkeAead {
+    pub(crate) const fn hpke_aead(&self) -> super::hpke::HpkeAead {
         match self.aead {
             AeadAlgorithm::Aes128Gcm => super::hpke::HpkeAead::Aes128Gcm,
             AeadAlgorithm::ChaCha20Poly1305 => super::hpke::HpkeAead::ChaCha20Poly1305,

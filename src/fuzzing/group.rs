@@ -64,7 +64,7 @@ pub(super) fn bundle(suite: u16, name: &str) -> KeyPackageBundle {
     label.extend_from_slice(name.as_bytes());
     let mut rng = SeedRng::new(&label);
     let made = CipherSuite(suite).suite().and_then(|s| {
-        KeyPackageBundle::new(
+        KeyPackageBundle::with_suite(
             &s,
             Credential::Basic {
                 identity: name.as_bytes().to_vec(),
@@ -189,11 +189,11 @@ impl Three {
 /// For a suite meetkey does not implement.
 pub(super) fn external_proposer(suite: u16) -> Result<ExternalProposer> {
     let mut rng = SeedRng::new(b"meetkey fuzz external sender");
-    Ok(ExternalProposer::new(
-        CipherSuite(suite).suite()?,
+    ExternalProposer::new(
+        CipherSuite(suite),
         SignaturePrivateKey::generate(&mut rng),
         0,
-    ))
+    )
 }
 
 /// An Add proposal by value.
@@ -383,8 +383,8 @@ pub(super) fn external_joins(data: &[u8]) -> bool {
     let Ok((mut dave, commit)) = Group::join_external(
         config(false),
         &group_info,
-        None,
         bundle(suite, "dave"),
+        None,
         &mut rng,
     ) else {
         return false;

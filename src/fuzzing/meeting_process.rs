@@ -30,7 +30,7 @@ fn kp(name: &str) -> crate::mls::group::KeyPackageBundle {
     let mut r = SeedRng::new(format!("meeting_process kp {name}").as_bytes());
     let suite = CipherSuite(1).suite().unwrap_or_else(|_| unreachable!());
     Meeting::key_package(
-        &suite,
+        suite.id(),
         name.as_bytes(),
         SignaturePrivateKey::generate(&mut r),
         Lifetime::starting_at(NOW, 86_400),

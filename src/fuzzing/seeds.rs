@@ -248,7 +248,7 @@ pub(super) fn all() -> Vec<Seed> {
                 unreachable!()
             };
             let (_, external) =
-                Group::join_external(config(hs), &gi, None, bundle(suite, "dave"), rng).unwrap();
+                Group::join_external(config(hs), &gi, bundle(suite, "dave"), None, rng).unwrap();
             put("commit_process", format!("{tag}-external"), net(&external));
             put("mls_message", format!("{tag}-external"), bytes(&external));
 

@@ -28,7 +28,7 @@ type Rng = rand_chacha::ChaCha20Rng;
 fn kp(name: &str, r: &mut Rng) -> KeyPackageBundle {
     let suite = CipherSuite(1).suite().unwrap();
     Meeting::key_package(
-        &suite,
+        suite.id(),
         name.as_bytes(),
         SignaturePrivateKey::generate(r),
         Lifetime::starting_at(NOW, 86_400),
@@ -118,7 +118,7 @@ pub fn run(measure: Measure<'_>) {
     // 2. The widest tree the limits allow, signed by the forger itself (its own leaf 0).
     let forger = SignaturePrivateKey::from_seed(&[9; 32]).unwrap();
     let forged_leaf = {
-        let b = KeyPackageBundle::new(
+        let b = KeyPackageBundle::with_suite(
             &CipherSuite(1).suite().unwrap(),
             Credential::Basic {
                 identity: b"forger".to_vec(),
@@ -203,7 +203,7 @@ pub fn run(measure: Measure<'_>) {
 
     // 4. A join request with a 16 MiB KeyPackage extension.
     let signer_seed = [5; 32];
-    let big = KeyPackageBundle::new(
+    let big = KeyPackageBundle::with_suite(
         &CipherSuite(1).suite().unwrap(),
         Credential::Basic {
             identity: b"mallory".to_vec(),

@@ -26,7 +26,7 @@ fn rng(seed: u64) -> R {
 fn kp(name: &str, r: &mut R) -> KeyPackageBundle {
     let suite = MlsSuite(1).suite().unwrap();
     Meeting::key_package(
-        &suite,
+        suite.id(),
         name.as_bytes(),
         SignaturePrivateKey::generate(r),
         Lifetime::starting_at(NOW, KP_LIFETIME),
@@ -372,7 +372,7 @@ fn commits_dropping_the_policy_are_refused_unchanged() {
 fn key_packages_without_the_extension_cannot_join() {
     let (mut alice, _bob, _carol, mut r) = three(8);
     let suite = MlsSuite(1).suite().unwrap();
-    let plain = KeyPackageBundle::new(
+    let plain = KeyPackageBundle::with_suite(
         &suite,
         Credential::Basic {
             identity: b"eve".to_vec(),

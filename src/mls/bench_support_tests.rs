@@ -25,7 +25,7 @@ type Rng = rand_chacha::ChaCha20Rng;
 fn bundle(suite: u16, i: u32) -> KeyPackageBundle {
     let mut r = Rng::seed_from_u64(1_000 + u64::from(i));
     let s = CipherSuite(suite).suite().unwrap();
-    KeyPackageBundle::new(
+    KeyPackageBundle::with_suite(
         &s,
         Credential::Basic {
             identity: format!("member-{i}").into_bytes(),

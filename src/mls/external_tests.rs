@@ -63,7 +63,7 @@ fn public(m: &mut MlsMessage) -> &mut PublicMessage {
 fn setup(suite: u16, seed: u64, with_senders: bool) -> (ExternalProposer, [Group; 3], Rng) {
     let mut r = rng(seed);
     let s = CipherSuite(suite).suite().unwrap();
-    let server = ExternalProposer::new(s, SignaturePrivateKey::generate(&mut r), 0);
+    let server = ExternalProposer::new(s.id(), SignaturePrivateKey::generate(&mut r), 0).unwrap();
     let extensions = if with_senders {
         vec![ExternalSender::extension(&[server.external_sender(basic("server"))]).unwrap()]
     } else {
@@ -191,7 +191,7 @@ fn external_sender_updates_external_senders_and_injects_a_psk() {
     let (server, [mut alice, mut bob, mut carol], mut r) = setup(1, 11, true);
     // The server adds a second external sender by a GroupContextExtensions proposal.
     let s = CipherSuite(1).suite().unwrap();
-    let second = ExternalProposer::new(s, SignaturePrivateKey::generate(&mut r), 1);
+    let second = ExternalProposer::new(s.id(), SignaturePrivateKey::generate(&mut r), 1).unwrap();
     let senders = ExternalSender::extension(&[
         server.external_sender(basic("server")),
         second.external_sender(basic("recorder")),
@@ -375,7 +375,7 @@ fn rejected_external_messages_leave_the_group_unchanged() {
     assert!(*plain_before == *plain.to_bytes().unwrap());
 
     // §6.1: `sender_index` outside `external_senders`.
-    let stranger = ExternalProposer::new(s, SignaturePrivateKey::generate(&mut r), 1);
+    let stranger = ExternalProposer::new(s.id(), SignaturePrivateKey::generate(&mut r), 1).unwrap();
     cases.push((
         "index out of range",
         stranger
@@ -390,7 +390,7 @@ fn rejected_external_messages_leave_the_group_unchanged() {
     let mut flipped = genuine.clone();
     public(&mut flipped).content.authenticated_data = b"x".to_vec();
     cases.push(("altered content", flipped, Error::AuthenticationFailed));
-    let impostor = ExternalProposer::new(s, SignaturePrivateKey::generate(&mut r), 0);
+    let impostor = ExternalProposer::new(s.id(), SignaturePrivateKey::generate(&mut r), 0).unwrap();
     cases.push((
         "another key",
         impostor
@@ -562,7 +562,7 @@ fn joiners_validate_external_sender_credentials() {
     };
     let erin = bundle(1, "erin", &mut r);
     assert_eq!(
-        Group::join_external(strict, &gi, None, erin, &mut r).map(|_| ()),
+        Group::join_external(strict, &gi, erin, None, &mut r).map(|_| ()),
         Err(Error::PeerMisbehaved(PeerMisbehaved::CredentialRejected))
     );
     // Under the default policy the server is acceptable and the join succeeds.

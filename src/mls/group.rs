@@ -34,7 +34,7 @@ mod send;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::crypto::{Secret, SignaturePrivateKey, SignaturePublicKey, Suite};
+use crate::crypto::{CipherSuite, Secret, SignaturePrivateKey, SignaturePublicKey, Suite};
 use crate::error::{ApiMisuse, Result};
 
 use super::key_schedule::EpochAuthenticator;
@@ -184,10 +184,16 @@ pub struct Group {
 }
 
 impl Group {
-    /// The cipher suite.
+    /// The cipher suite's implementation.
     #[must_use]
-    pub const fn suite(&self) -> &Suite {
+    pub(crate) const fn suite(&self) -> &Suite {
         &self.suite
+    }
+
+    /// The group's cipher suite (RFC 9420 §5.1).
+    #[must_use]
+    pub const fn cipher_suite(&self) -> CipherSuite {
+        self.suite.id()
     }
 
     /// The group identifier.

@@ -161,8 +161,8 @@ fn external_join_from_group_info() {
         let (mut dave, commit) = Group::join_external(
             GroupConfig::default(),
             &gi,
-            None,
             bundle(suite, "dave", &mut r),
+            None,
             &mut r,
         )
         .unwrap();
@@ -417,7 +417,7 @@ fn adding_the_same_client_twice_in_one_commit_is_refused() {
     let suite = CipherSuite(1).suite().unwrap();
     let signer = SignaturePrivateKey::from_seed(&[3; 32]).unwrap();
     let lifetime = Lifetime::starting_at(NOW, KP_LIFETIME);
-    let first = KeyPackageBundle::new(
+    let first = KeyPackageBundle::with_suite(
         &suite,
         Credential::Basic {
             identity: b"dup".to_vec(),
@@ -428,7 +428,7 @@ fn adding_the_same_client_twice_in_one_commit_is_refused() {
         &mut r,
     )
     .unwrap();
-    let again = KeyPackageBundle::new(
+    let again = KeyPackageBundle::with_suite(
         &suite,
         Credential::Basic {
             identity: b"dup".to_vec(),
@@ -463,7 +463,7 @@ fn bundle_with_leaf_extension(
 ) -> KeyPackageBundle {
     let suite = CipherSuite(1).suite().unwrap();
     let listed: Vec<ExtensionType> = listed.iter().map(|&t| ExtensionType(t)).collect();
-    let mut b = KeyPackageBundle::new(
+    let mut b = KeyPackageBundle::with_suite(
         &suite,
         Credential::Basic {
             identity: b"dave".to_vec(),
@@ -601,7 +601,7 @@ fn bundle_with_key_package_extension(
     r: &mut Rng,
 ) -> KeyPackageBundle {
     let listed: Vec<ExtensionType> = listed.iter().map(|&t| ExtensionType(t)).collect();
-    let mut b = KeyPackageBundle::new(
+    let mut b = KeyPackageBundle::with_suite(
         &CipherSuite(1).suite().unwrap(),
         Credential::Basic {
             identity: format!("client-{seed}").into_bytes(),
@@ -669,7 +669,7 @@ fn bundle_with_capabilities(
     extensions: &[u16],
     r: &mut Rng,
 ) -> KeyPackageBundle {
-    let mut b = KeyPackageBundle::new(
+    let mut b = KeyPackageBundle::with_suite(
         &CipherSuite(1).suite().unwrap(),
         Credential::Basic {
             identity: format!("client-{seed}").into_bytes(),

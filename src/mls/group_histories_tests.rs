@@ -44,7 +44,7 @@ impl History {
             identity: format!("m{}", self.next_id).into_bytes(),
         };
         let lifetime = Lifetime::starting_at(NOW, KP_LIFETIME);
-        KeyPackageBundle::new(
+        KeyPackageBundle::with_suite(
             &suite,
             credential,
             SignaturePrivateKey::generate(&mut self.rng),
@@ -191,7 +191,7 @@ impl History {
                 };
                 let b = self.bundle();
                 let (joiner, commit) =
-                    Group::join_external(self.config.clone(), &gi, None, b, &mut self.rng).unwrap();
+                    Group::join_external(self.config.clone(), &gi, b, None, &mut self.rng).unwrap();
                 for g in &mut self.members {
                     match g.process_message(&commit).unwrap() {
                         ProcessedMessage::Commit(staged) => g.merge_staged_commit(*staged).unwrap(),

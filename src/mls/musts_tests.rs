@@ -81,7 +81,7 @@ fn basic(name: &str) -> Credential {
 
 /// A KeyPackage bundle of `suite_id` for `name`, signed by the key of `key_seed`.
 fn bundle_of(suite_id: u16, name: &str, key_seed: u8, r: &mut Rng) -> KeyPackageBundle {
-    KeyPackageBundle::new(
+    KeyPackageBundle::with_suite(
         &suite(suite_id),
         basic(name),
         signer(key_seed),
@@ -773,8 +773,8 @@ fn joiner_tree_must_match_the_tree_hash() {
         Group::join_external(
             config.clone(),
             &gi,
-            Some(&stale_tree),
             bundle("dave", DAVE, &mut r),
+            Some(&stale_tree),
             &mut r
         )
         .map(|_| ()),
@@ -783,8 +783,8 @@ fn joiner_tree_must_match_the_tree_hash() {
     Group::join_external(
         config,
         &gi,
-        Some(&tree),
         bundle("dave", DAVE, &mut r),
+        Some(&tree),
         &mut r,
     )
     .unwrap();

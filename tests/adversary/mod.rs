@@ -30,9 +30,9 @@ pub(crate) fn kp(name: &str, r: &mut Rng) -> KeyPackageBundle {
 
 /// As [`kp`], with the given signature key.
 pub(crate) fn kp_with_key(name: &str, key: SignaturePrivateKey, r: &mut Rng) -> KeyPackageBundle {
-    let suite = CipherSuite(1).suite().unwrap();
+    let suite = CipherSuite(1);
     Meeting::key_package(
-        &suite,
+        suite,
         name.as_bytes(),
         key,
         Lifetime::starting_at(NOW, KP_LIFETIME),

@@ -30,7 +30,7 @@ pub(crate) struct Meetkey;
 fn bundle(seed: u64, i: usize) -> KeyPackageBundle {
     let mut r = Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(i as u64));
     KeyPackageBundle::new(
-        &CipherSuite(1).suite().unwrap(),
+        CipherSuite(1),
         Credential::Basic {
             identity: format!("member-{i}").into_bytes(),
         },

@@ -2,7 +2,7 @@
 //! `external_senders` extension (e.g. the meeting server) signs proposals that members
 //! then commit by reference.
 
-use crate::crypto::{SignaturePrivateKey, Suite};
+use crate::crypto::{CipherSuite, SignaturePrivateKey, Suite};
 use crate::error::{ApiMisuse, Result};
 use crate::mls::framing;
 use crate::mls::validate;
@@ -27,13 +27,16 @@ pub struct ExternalProposer {
 impl ExternalProposer {
     /// An external sender of groups of `suite`, signing with `signer`, listed at
     /// `sender_index` of their `external_senders` extension.
-    #[must_use]
-    pub const fn new(suite: Suite, signer: SignaturePrivateKey, sender_index: u32) -> Self {
-        Self {
-            suite,
+    ///
+    /// # Errors
+    /// [`Unsupported::CipherSuite`](crate::error::Unsupported::CipherSuite) for a suite
+    /// meetkey does not implement.
+    pub fn new(suite: CipherSuite, signer: SignaturePrivateKey, sender_index: u32) -> Result<Self> {
+        Ok(Self {
+            suite: suite.suite()?,
             signer,
             sender_index,
-        }
+        })
     }
 
     /// The `external_senders` entry of this sender, presenting `credential`, to put into a
@@ -147,8 +150,8 @@ mod tests {
     type Rng = rand_chacha::ChaCha20Rng;
 
     fn bundle(name: &str, rng: &mut Rng) -> KeyPackageBundle {
-        let suite = crate::crypto::CipherSuite(1).suite().unwrap();
-        KeyPackageBundle::new(
+        let suite = CipherSuite(1).suite().unwrap();
+        KeyPackageBundle::with_suite(
             &suite,
             Credential::Basic {
                 identity: name.as_bytes().to_vec(),
@@ -163,8 +166,9 @@ mod tests {
 
     /// Alice and Bob in a group listing `server` as external sender 0.
     fn two(rng: &mut Rng) -> (ExternalProposer, Group, Group) {
-        let suite = crate::crypto::CipherSuite(1).suite().unwrap();
-        let server = ExternalProposer::new(suite, SignaturePrivateKey::generate(rng), 0);
+        let suite = CipherSuite(1).suite().unwrap();
+        let server =
+            ExternalProposer::new(suite.id(), SignaturePrivateKey::generate(rng), 0).unwrap();
         let ext = ExternalSender::extension(&[server.external_sender(Credential::Basic {
             identity: b"server".to_vec(),
         })])
@@ -202,7 +206,7 @@ mod tests {
             content: pm.content.clone(),
             auth: pm.auth.clone(),
         };
-        framing::proposal_ref(&crate::crypto::CipherSuite(1).suite().unwrap(), &auth).unwrap()
+        framing::proposal_ref(&CipherSuite(1).suite().unwrap(), &auth).unwrap()
     }
 
     /// RFC 9420 §12.2 at the receiver: a commit (made by a member that skipped its own

@@ -288,8 +288,8 @@ impl Group {
     pub fn join_external(
         config: GroupConfig,
         group_info: &GroupInfo,
-        ratchet_tree: Option<&crate::mls::wire::RatchetTree>,
         bundle: KeyPackageBundle,
+        ratchet_tree: Option<&crate::mls::wire::RatchetTree>,
         rng: &mut impl Rng,
     ) -> Result<(Self, MlsMessage)> {
         Self::external_commit(config, group_info, ratchet_tree, bundle, Joiner::New, rng)
@@ -306,8 +306,8 @@ impl Group {
     pub fn rejoin_external(
         config: GroupConfig,
         group_info: &GroupInfo,
-        ratchet_tree: Option<&crate::mls::wire::RatchetTree>,
         bundle: KeyPackageBundle,
+        ratchet_tree: Option<&crate::mls::wire::RatchetTree>,
         rng: &mut impl Rng,
     ) -> Result<(Self, MlsMessage)> {
         Self::external_commit(

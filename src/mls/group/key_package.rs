@@ -1,6 +1,6 @@
 //! KeyPackages (RFC 9420 §10): what a client publishes so others can add it.
 
-use crate::crypto::{HpkePrivateKey, Rng, Secret, SignaturePrivateKey, Suite};
+use crate::crypto::{CipherSuite, HpkePrivateKey, Rng, Secret, SignaturePrivateKey, Suite};
 use crate::error::Result;
 use crate::mls::validate::{KEY_PACKAGE_LABEL, LEAF_NODE_LABEL};
 use crate::mls::wire::{
@@ -67,6 +67,25 @@ impl KeyPackageBundle {
     /// # Errors
     /// Only on an encoding overflow of an absurd credential.
     pub fn new(
+        suite: CipherSuite,
+        credential: Credential,
+        signer: SignaturePrivateKey,
+        lifetime: Lifetime,
+        extensions: &[ExtensionType],
+        rng: &mut impl Rng,
+    ) -> Result<Self> {
+        Self::with_suite(
+            &suite.suite()?,
+            credential,
+            signer,
+            lifetime,
+            extensions,
+            rng,
+        )
+    }
+
+    /// As [`KeyPackageBundle::new`], with the suite's implementation at hand.
+    pub(crate) fn with_suite(
         suite: &Suite,
         credential: Credential,
         signer: SignaturePrivateKey,

@@ -25,7 +25,7 @@ type Rng = rand_chacha::ChaCha20Rng;
 const NOW: u64 = 1_800_000_000;
 
 fn bundle(name: &str, extensions: &[ExtensionType], rng: &mut Rng) -> KeyPackageBundle {
-    KeyPackageBundle::new(
+    KeyPackageBundle::with_suite(
         &CipherSuite(1).suite().unwrap(),
         Credential::Basic {
             identity: name.as_bytes().to_vec(),
