@@ -25,23 +25,23 @@
 )]
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use meetkey::sframe::{BaseKey, CipherSuite, Decryptor, Encryptor};
+use meetkey::sframe::{BaseKey, Decryptor, Encryptor, SframeSuite};
 use std::hint::black_box;
 
 const SIZES: [usize; 3] = [100, 1_200, 50_000];
 const KID: u64 = 0x123;
-const SUITES: [(&str, CipherSuite); 2] = [
+const SUITES: [(&str, SframeSuite); 2] = [
     (
         "AES_128_GCM_SHA256_128",
-        CipherSuite::AES_128_GCM_SHA256_128,
+        SframeSuite::AES_128_GCM_SHA256_128,
     ),
     (
         "AES_128_CTR_HMAC_SHA256_80",
-        CipherSuite::AES_128_CTR_HMAC_SHA256_80,
+        SframeSuite::AES_128_CTR_HMAC_SHA256_80,
     ),
 ];
 
-fn base_key(suite: CipherSuite) -> BaseKey {
+fn base_key(suite: SframeSuite) -> BaseKey {
     let len = suite.algorithm().unwrap().key_len();
     BaseKey::from_bytes(&vec![0x42; len]).unwrap()
 }
@@ -105,7 +105,7 @@ fn sframe(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("sframe/{name}"));
         for size in SIZES {
             g.throughput(Throughput::Bytes(size as u64));
-            if suite == CipherSuite::AES_128_GCM_SHA256_128 {
+            if suite == SframeSuite::AES_128_GCM_SHA256_128 {
                 raw_seal(&mut g, size);
                 raw_open(&mut g, size);
             }

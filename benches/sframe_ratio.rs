@@ -18,7 +18,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use meetkey::sframe::{BaseKey, CipherSuite, Decryptor, Encryptor};
+use meetkey::sframe::{BaseKey, Decryptor, Encryptor, SframeSuite};
 use ring::aead::{Aad, LessSafeKey, Nonce, Tag, UnboundKey, AES_128_GCM};
 
 const SIZES: [usize; 3] = [100, 1_200, 50_000];
@@ -52,7 +52,7 @@ fn main() {
     }
     let header = [0x99u8, 0x01, 0x23, 0x45, 0x67];
     let key = LessSafeKey::new(UnboundKey::new(&AES_128_GCM, &[0x42; 16]).unwrap());
-    let suite = CipherSuite::AES_128_GCM_SHA256_128;
+    let suite = SframeSuite::AES_128_GCM_SHA256_128;
     let base = BaseKey::from_bytes(&[0x42; 16]).unwrap();
     println!("size  op       raw_ns    sframe_ns  median_ratio (sframe / raw, {BLOCKS} blocks)");
     for size in SIZES {

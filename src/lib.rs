@@ -25,10 +25,10 @@ mod vectors;
 pub use crypto::{CipherSuite, Secret, SignaturePrivateKey, SignaturePublicKey};
 pub use error::{Error, Result};
 
+/// The RNG traits meetkey's functions take (`RngCore + CryptoRng`), re-exported so that a
+/// custom or seeded generator is written against the same version meetkey uses.
+pub use rand_core;
 /// The operating system's CSPRNG: what an application passes wherever meetkey takes an RNG,
 /// with no RNG crate of its own. Randomness is always an input: tests pass a seeded
 /// generator instead (any [`rand_core`] 0.6 `RngCore + CryptoRng`).
 pub use rand_core::OsRng as SystemRng;
-/// The RNG traits meetkey's functions take (`RngCore + CryptoRng`), re-exported so that a
-/// custom or seeded generator is written against the same version meetkey uses.
-pub use rand_core;

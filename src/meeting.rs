@@ -61,7 +61,7 @@ pub struct MeetingConfig {
     /// The MLS group configuration.
     pub group: GroupConfig,
     /// The SFrame cipher suite of media frames (RFC 9605 §4.5).
-    pub media_suite: sframe::CipherSuite,
+    pub media_suite: sframe::SframeSuite,
     /// `E` of the SFrame KID layout (RFC 9605 §5.2): 2^E epochs stay decryptable.
     pub epoch_bits: u32,
     /// `S` of the SFrame KID layout: leaf indices up to 2^S - 1 can send media.
@@ -77,7 +77,7 @@ impl Default for MeetingConfig {
     fn default() -> Self {
         Self {
             group: GroupConfig::default(),
-            media_suite: sframe::CipherSuite::AES_128_GCM_SHA256_128,
+            media_suite: sframe::SframeSuite::AES_128_GCM_SHA256_128,
             // E = 3: 8 epochs decryptable; S = 8: up to 256 leaves. Both fit in 11 bits, so
             // a KID with context 0 takes two bytes of header.
             epoch_bits: 3,

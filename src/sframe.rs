@@ -12,10 +12,10 @@
 //! decrypting a frame writes into caller buffers without heap allocation.
 //!
 //! ```
-//! use meetkey::sframe::{BaseKey, CipherSuite, Decryptor, Encryptor};
+//! use meetkey::sframe::{BaseKey, SframeSuite, Decryptor, Encryptor};
 //!
 //! let base_key = BaseKey::from_bytes(&[7; 16])?;
-//! let suite = CipherSuite::AES_128_GCM_SHA256_128;
+//! let suite = SframeSuite::AES_128_GCM_SHA256_128;
 //! let mut sender = Encryptor::new(suite, 0x42, &base_key)?;
 //! let mut receiver = Decryptor::new(suite)?;
 //! receiver.add_key(0x42, &base_key)?;
@@ -43,4 +43,4 @@ pub use mls::{KeyStore, KidLayout};
 pub use replay::ReplayProtection;
 #[cfg(test)]
 pub(crate) use suite::DerivedKeys;
-pub use suite::{BaseKey, CipherSuite};
+pub use suite::{BaseKey, SframeSuite};

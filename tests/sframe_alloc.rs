@@ -17,7 +17,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use meetkey::sframe::{
-    BaseKey, CipherSuite, Decryptor, Encryptor, KeyStore, KidLayout, ReplayProtection,
+    BaseKey, Decryptor, Encryptor, KeyStore, KidLayout, ReplayProtection, SframeSuite,
 };
 
 struct Counting;
@@ -54,12 +54,12 @@ fn allocations() -> usize {
     ALLOCATIONS.with(Cell::get)
 }
 
-const SUITES: [CipherSuite; 5] = [
-    CipherSuite::AES_128_CTR_HMAC_SHA256_80,
-    CipherSuite::AES_128_CTR_HMAC_SHA256_64,
-    CipherSuite::AES_128_CTR_HMAC_SHA256_32,
-    CipherSuite::AES_128_GCM_SHA256_128,
-    CipherSuite::AES_256_GCM_SHA512_128,
+const SUITES: [SframeSuite; 5] = [
+    SframeSuite::AES_128_CTR_HMAC_SHA256_80,
+    SframeSuite::AES_128_CTR_HMAC_SHA256_64,
+    SframeSuite::AES_128_CTR_HMAC_SHA256_32,
+    SframeSuite::AES_128_GCM_SHA256_128,
+    SframeSuite::AES_256_GCM_SHA512_128,
 ];
 
 #[test]
@@ -120,7 +120,7 @@ fn encrypt_and_decrypt_do_not_allocate() {
 
 #[test]
 fn mls_key_store_path_does_not_allocate_once_warm() {
-    let suite = CipherSuite::AES_128_GCM_SHA256_128;
+    let suite = SframeSuite::AES_128_GCM_SHA256_128;
     let layout = KidLayout::new(4, 6).unwrap();
     let mut alice = KeyStore::new(suite, layout, 1, ReplayProtection::default()).unwrap();
     let mut bob = KeyStore::new(suite, layout, 2, ReplayProtection::default()).unwrap();

@@ -8,7 +8,7 @@
 //!  nonce = sframe_salt XOR encode_big_endian(CTR, 12)
 //! ```
 //!
-//! The AES-GCM backend is ring, chosen by measurement (`interop/benches/aead_backends.rs`:
+//! The AES-GCM backend is ring, chosen by measurement (`crypto-bench/benches/aead_backends.rs`:
 //! ring, aws-lc-rs and RustCrypto `aes-gcm` sealing 100 B, 1 200 B and 50 000 B in one run).
 
 use aes::cipher::{InnerIvInit, KeyInit, StreamCipher};

@@ -2,7 +2,7 @@
 //! decrypts is a replay the second time). State is built afresh from constants per input;
 //! `tests` replays both over the RFC 9605 vectors and deterministic mutations.
 
-use crate::sframe::{BaseKey, CipherSuite, Decryptor, Encryptor, Header};
+use crate::sframe::{BaseKey, Decryptor, Encryptor, Header, SframeSuite};
 use crate::Error;
 
 /// The constant base key of the decrypt harness.
@@ -30,7 +30,7 @@ pub fn sframe_decrypt(data: &[u8]) {
     let (Some(&s), Some(&m)) = (data.first(), data.get(1)) else {
         return;
     };
-    let suite = CipherSuite(u16::from(s % 5) + 1);
+    let suite = SframeSuite(u16::from(s % 5) + 1);
     let rest = data.get(2..).unwrap_or_default();
     let (metadata, frame) = rest.split_at(usize::from(m % 32).min(rest.len()));
     let Ok(mut decryptor) = fuzz_decryptor(suite) else {
@@ -44,7 +44,7 @@ pub fn sframe_decrypt(data: &[u8]) {
     }
 }
 
-fn fuzz_decryptor(suite: CipherSuite) -> crate::Result<Decryptor> {
+fn fuzz_decryptor(suite: SframeSuite) -> crate::Result<Decryptor> {
     let key = fuzz_base_key(suite)?;
     let mut d = Decryptor::new(suite)?;
     for kid in FUZZ_KIDS {
@@ -53,7 +53,7 @@ fn fuzz_decryptor(suite: CipherSuite) -> crate::Result<Decryptor> {
     Ok(d)
 }
 
-fn fuzz_base_key(suite: CipherSuite) -> crate::Result<BaseKey> {
+fn fuzz_base_key(suite: SframeSuite) -> crate::Result<BaseKey> {
     let len = suite.algorithm()?.key_len();
     BaseKey::from_slice(FUZZ_BASE_KEY.get(..len.min(32)).unwrap_or_default())
 }
@@ -65,7 +65,7 @@ pub(super) fn decrypts(data: &[u8]) -> bool {
     let (Some(&s), Some(&m)) = (data.first(), data.get(1)) else {
         return false;
     };
-    let suite = CipherSuite(u16::from(s % 5) + 1);
+    let suite = SframeSuite(u16::from(s % 5) + 1);
     let rest = data.get(2..).unwrap_or_default();
     let (metadata, frame) = rest.split_at(usize::from(m % 32).min(rest.len()));
     let mut out = vec![0u8; frame.len()];
@@ -84,7 +84,7 @@ pub fn sframe_decrypt_seed(
     metadata: &[u8],
     plaintext: &[u8],
 ) -> crate::Result<Vec<u8>> {
-    let suite = CipherSuite(u16::from(suite_byte % 5) + 1);
+    let suite = SframeSuite(u16::from(suite_byte % 5) + 1);
     let key = fuzz_base_key(suite)?;
     let mut enc = Encryptor::with_counter(suite, kid, &key, ctr)?;
     let mut frame = vec![0u8; enc.output_len(plaintext.len()).unwrap_or(0)];
@@ -194,7 +194,7 @@ mod tests {
                     sframe_decrypt(&input);
                 }
                 // The unmutated seed is the first input; check it really decrypts.
-                let mut d = fuzz_decryptor(CipherSuite(u16::from(suite_byte) + 1)).unwrap();
+                let mut d = fuzz_decryptor(SframeSuite(u16::from(suite_byte) + 1)).unwrap();
                 let frame = &seed[2 + 4..];
                 let mut out = vec![0; frame.len()];
                 d.decrypt(b"meta", frame, &mut out).unwrap();

@@ -16,7 +16,7 @@ use crate::codec::{Reader, Writer};
 use crate::error::{ApiMisuse, InvalidMessage, Result, Stale};
 use crate::mls::group::Group;
 use crate::sframe::{
-    BaseKey, CipherSuite, Encryptor, KeyStore, KidLayout, ReplayProtection, EXPORTER_LABEL,
+    BaseKey, Encryptor, KeyStore, KidLayout, ReplayProtection, SframeSuite, EXPORTER_LABEL,
 };
 
 use super::MeetingConfig;
@@ -37,7 +37,7 @@ pub struct FrameInfo {
 /// The SFrame state of a meeting member.
 #[derive(Debug)]
 pub(super) struct Media {
-    suite: CipherSuite,
+    suite: SframeSuite,
     layout: KidLayout,
     keys: KeyStore,
     /// (epoch, base key) of the epochs the store holds, oldest first.
@@ -159,7 +159,7 @@ impl Media {
         replay: ReplayProtection,
         group: &Group,
     ) -> Result<Self> {
-        let suite = CipherSuite(r.read_u16()?);
+        let suite = SframeSuite(r.read_u16()?);
         let layout = KidLayout::new(u32::from(r.read_u8()?), u32::from(r.read_u8()?))
             .map_err(|_| InvalidMessage::InvalidValue)?;
         let send_context = r

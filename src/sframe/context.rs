@@ -19,7 +19,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::header::Header;
 use super::replay::{ReplayProtection, ReplayWindow};
-use super::suite::{cipher_for, BaseKey, CipherSuite};
+use super::suite::{cipher_for, BaseKey, SframeSuite};
 use crate::crypto::SframeCipher;
 use crate::error::{ApiMisuse, Error, InvalidMessage, Result, Stale};
 
@@ -39,7 +39,7 @@ impl Encryptor {
     ///
     /// # Errors
     /// [`Unsupported::CipherSuite`](crate::error::Unsupported::CipherSuite) for an unknown suite.
-    pub fn new(suite: CipherSuite, kid: u64, base_key: &BaseKey) -> Result<Self> {
+    pub fn new(suite: SframeSuite, kid: u64, base_key: &BaseKey) -> Result<Self> {
         Self::with_counter(suite, kid, base_key, 0)
     }
 
@@ -49,7 +49,7 @@ impl Encryptor {
     /// # Errors
     /// As [`Encryptor::new`].
     pub fn with_counter(
-        suite: CipherSuite,
+        suite: SframeSuite,
         kid: u64,
         base_key: &BaseKey,
         next_ctr: u64,
@@ -192,7 +192,7 @@ pub(crate) struct Parsed<'a> {
 /// Decrypts frames of any number of senders, each KID with its own key and replay window.
 #[derive(Debug)]
 pub struct Decryptor {
-    suite: CipherSuite,
+    suite: SframeSuite,
     tag_len: usize,
     replay: ReplayProtection,
     keys: HashMap<u64, KeyState, BuildHasherDefault<KidHasher>>,
@@ -232,7 +232,7 @@ impl Decryptor {
     ///
     /// # Errors
     /// [`Unsupported::CipherSuite`](crate::error::Unsupported::CipherSuite) for an unknown suite.
-    pub fn new(suite: CipherSuite) -> Result<Self> {
+    pub fn new(suite: SframeSuite) -> Result<Self> {
         Self::with_replay_protection(suite, ReplayProtection::default())
     }
 
@@ -240,7 +240,7 @@ impl Decryptor {
     ///
     /// # Errors
     /// As [`Decryptor::new`], and [`ApiMisuse::InvalidLength`] for a window outside 1..=128.
-    pub fn with_replay_protection(suite: CipherSuite, replay: ReplayProtection) -> Result<Self> {
+    pub fn with_replay_protection(suite: SframeSuite, replay: ReplayProtection) -> Result<Self> {
         Ok(Self {
             suite,
             tag_len: suite.algorithm()?.tag_len(),
@@ -251,7 +251,7 @@ impl Decryptor {
 
     /// The cipher suite of every key here.
     #[must_use]
-    pub const fn suite(&self) -> CipherSuite {
+    pub const fn suite(&self) -> SframeSuite {
         self.suite
     }
 

@@ -17,7 +17,7 @@
 
 use super::context::{open, Decrypted, Decryptor, Encryptor};
 use super::replay::ReplayProtection;
-use super::suite::{BaseKey, CipherSuite};
+use super::suite::{BaseKey, SframeSuite};
 use crate::error::{ApiMisuse, Error, Result, Stale};
 
 /// The exporter label of the SFrame base key (RFC 9605 §5.2).
@@ -125,7 +125,7 @@ struct Epoch {
 /// MUST), and with it every cached receiving key of that epoch.
 #[derive(Debug)]
 pub struct KeyStore {
-    suite: CipherSuite,
+    suite: SframeSuite,
     layout: KidLayout,
     own_index: u32,
     epochs: Vec<Epoch>,
@@ -141,7 +141,7 @@ impl KeyStore {
     /// [`ApiMisuse::IndexOutOfRange`] when `own_index` does not fit in `S` bits;
     /// [`ApiMisuse::InvalidLength`] for a bad replay window.
     pub fn new(
-        suite: CipherSuite,
+        suite: SframeSuite,
         layout: KidLayout,
         own_index: u32,
         replay: ReplayProtection,

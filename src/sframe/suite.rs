@@ -14,7 +14,7 @@ crate::codepoint! {
     /// | AES_128_GCM_SHA256_128       | 32 | n/a | 16 | 12 | 16 |
     /// | AES_256_GCM_SHA512_128       | 64 | n/a | 32 | 12 | 16 |
     /// ```
-    pub struct CipherSuite(u16) {
+    pub struct SframeSuite(u16) {
         /// AES-128-CTR with HMAC-SHA256, 80-bit tag.
         AES_128_CTR_HMAC_SHA256_80 = 0x0001,
         /// AES-128-CTR with HMAC-SHA256, 64-bit tag.
@@ -28,7 +28,7 @@ crate::codepoint! {
     }
 }
 
-impl CipherSuite {
+impl SframeSuite {
     /// The primitives of this suite.
     ///
     /// # Errors
@@ -46,7 +46,7 @@ impl CipherSuite {
     }
 }
 
-impl Default for CipherSuite {
+impl Default for SframeSuite {
     /// `AES_128_GCM_SHA256_128`, the default for media (docs/ARCHITECTURE.md).
     fn default() -> Self {
         Self::AES_128_GCM_SHA256_128
@@ -95,7 +95,7 @@ impl DerivedKeys {
     ///
     /// # Errors
     /// [`Unsupported::CipherSuite`] for an unknown suite.
-    pub(crate) fn derive(suite: CipherSuite, base_key: &BaseKey, kid: u64) -> Result<Self> {
+    pub(crate) fn derive(suite: SframeSuite, base_key: &BaseKey, kid: u64) -> Result<Self> {
         let alg = suite.algorithm()?;
         let (sframe_key, sframe_salt) = alg.derive_key_salt(&base_key.0, kid)?;
         Ok(Self {
@@ -108,7 +108,7 @@ impl DerivedKeys {
 
 /// The expanded AEAD key of a KID, derived from a base key (one HKDF run and one key
 /// expansion, done once per KID and kept by the contexts).
-pub(crate) fn cipher_for(suite: CipherSuite, base_key: &BaseKey, kid: u64) -> Result<SframeCipher> {
+pub(crate) fn cipher_for(suite: SframeSuite, base_key: &BaseKey, kid: u64) -> Result<SframeCipher> {
     SframeCipher::derive(suite.algorithm()?, &base_key.0, kid)
 }
 
@@ -119,15 +119,15 @@ mod tests {
     #[test]
     fn suites_map_and_unknown_ones_are_refused() {
         for id in 1..=5u16 {
-            let alg = CipherSuite(id).algorithm().unwrap();
+            let alg = SframeSuite(id).algorithm().unwrap();
             assert_eq!(alg.suite_id(), id);
         }
         for id in [0u16, 6, 0xffff] {
             assert_eq!(
-                CipherSuite(id).algorithm(),
+                SframeSuite(id).algorithm(),
                 Err(Error::Unsupported(Unsupported::CipherSuite(id)))
             );
         }
-        assert_eq!(CipherSuite::default(), CipherSuite::AES_128_GCM_SHA256_128);
+        assert_eq!(SframeSuite::default(), SframeSuite::AES_128_GCM_SHA256_128);
     }
 }

@@ -3,19 +3,19 @@
 use super::*;
 use crate::error::{ApiMisuse, Error, InvalidMessage, Stale};
 
-const ALL_SUITES: [CipherSuite; 5] = [
-    CipherSuite::AES_128_CTR_HMAC_SHA256_80,
-    CipherSuite::AES_128_CTR_HMAC_SHA256_64,
-    CipherSuite::AES_128_CTR_HMAC_SHA256_32,
-    CipherSuite::AES_128_GCM_SHA256_128,
-    CipherSuite::AES_256_GCM_SHA512_128,
+const ALL_SUITES: [SframeSuite; 5] = [
+    SframeSuite::AES_128_CTR_HMAC_SHA256_80,
+    SframeSuite::AES_128_CTR_HMAC_SHA256_64,
+    SframeSuite::AES_128_CTR_HMAC_SHA256_32,
+    SframeSuite::AES_128_GCM_SHA256_128,
+    SframeSuite::AES_256_GCM_SHA512_128,
 ];
 
-fn key(suite: CipherSuite, fill: u8) -> BaseKey {
+fn key(suite: SframeSuite, fill: u8) -> BaseKey {
     BaseKey::from_slice(&vec![fill; suite.algorithm().unwrap().key_len()]).unwrap()
 }
 
-fn pair(suite: CipherSuite, kid: u64) -> (Encryptor, Decryptor) {
+fn pair(suite: SframeSuite, kid: u64) -> (Encryptor, Decryptor) {
     let k = key(suite, 1);
     let enc = Encryptor::new(suite, kid, &k).unwrap();
     let mut dec = Decryptor::new(suite).unwrap();
@@ -136,7 +136,7 @@ fn short_frames_unknown_kids_and_small_buffers() {
 
 #[test]
 fn replays_and_old_counters_are_rejected_unless_disabled() {
-    let suite = CipherSuite::default();
+    let suite = SframeSuite::default();
     let (mut enc, mut dec) = pair(suite, 1);
     let frames: Vec<_> = (0..200).map(|_| seal(&mut enc, b"", b"f")).collect();
     let mut out = [0u8; 64];
@@ -173,7 +173,7 @@ fn replays_and_old_counters_are_rejected_unless_disabled() {
 
 #[test]
 fn counter_exhaustion_and_never_reused_counters() {
-    let suite = CipherSuite::default();
+    let suite = SframeSuite::default();
     let k = key(suite, 1);
     let mut enc = Encryptor::with_counter(suite, 5, &k, u64::MAX - 1).unwrap();
     let a = seal(&mut enc, b"", b"a");
@@ -206,14 +206,14 @@ fn unknown_suites_are_unsupported() {
     let k = BaseKey::from_slice(&[0; 16]).unwrap();
     for id in [0u16, 6, 0x8000] {
         let e = crate::error::Unsupported::CipherSuite(id).into();
-        assert_eq!(Decryptor::new(CipherSuite(id)).unwrap_err(), e);
-        assert_eq!(Encryptor::new(CipherSuite(id), 0, &k).unwrap_err(), e);
+        assert_eq!(Decryptor::new(SframeSuite(id)).unwrap_err(), e);
+        assert_eq!(Encryptor::new(SframeSuite(id), 0, &k).unwrap_err(), e);
     }
 }
 
 // ---- MLS keying (RFC 9605 §5.2) ----
 
-const SUITE: CipherSuite = CipherSuite::AES_128_GCM_SHA256_128;
+const SUITE: SframeSuite = SframeSuite::AES_128_GCM_SHA256_128;
 
 fn store(index: u32, e: u32) -> KeyStore {
     let layout = KidLayout::new(e, 6).unwrap();

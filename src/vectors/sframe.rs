@@ -25,7 +25,7 @@ use crate::test_support as common;
 
 use crate::crypto::{sframe_key_label, sframe_salt_label, Secret, SframeCipher};
 use crate::error::{Error, InvalidMessage};
-use crate::sframe::{BaseKey, CipherSuite, Decryptor, DerivedKeys, Encryptor, Header};
+use crate::sframe::{BaseKey, Decryptor, DerivedKeys, Encryptor, Header, SframeSuite};
 use common::{hex, load, Tally};
 use serde::Deserialize;
 
@@ -114,7 +114,7 @@ fn aes_ctr_hmac_cases() {
     let mut per_suite = [0usize; 6];
     let mut tally = Tally::new("sframe/rfc9605.json aes_ctr_hmac");
     for (i, tv) in cases.iter().enumerate() {
-        let alg = CipherSuite(tv.cipher_suite).algorithm().unwrap();
+        let alg = SframeSuite(tv.cipher_suite).algorithm().unwrap();
         let key = hex(&tv.key);
         assert_eq!(key.len(), 48, "case #{i}");
         assert_eq!(key[..16], hex(&tv.enc_key)[..], "case #{i} enc_key");
@@ -155,7 +155,7 @@ fn sframe_cases() {
     let mut per_suite = [0usize; 6];
     let mut tally = Tally::new("sframe/rfc9605.json sframe");
     for (i, tv) in cases.iter().enumerate() {
-        let suite = CipherSuite(tv.cipher_suite);
+        let suite = SframeSuite(tv.cipher_suite);
         assert_eq!(
             sframe_key_label(tv.kid, tv.cipher_suite).to_vec(),
             hex(&tv.sframe_key_label),

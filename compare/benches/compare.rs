@@ -5,8 +5,8 @@
 //! and `docs/benchmarks.svg`.
 //!
 //! ```sh
-//! cargo bench -p meetkey-interop-openmls --bench compare
-//! COMPARE_MAX=100 cargo bench -p meetkey-interop-openmls --bench compare  # quick run
+//! cargo bench -p meetkey-compare --bench compare
+//! COMPARE_MAX=100 cargo bench -p meetkey-compare --bench compare  # quick run
 //! ```
 //!
 //! Environment: `COMPARE_MAX` caps the group sizes (default 10 000), `COMPARE_OUT` is the

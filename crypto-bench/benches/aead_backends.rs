@@ -3,7 +3,7 @@
 //! once outside the timing, as `meetkey::crypto::SframeCipher` does per KID; each iteration
 //! seals in place with a fresh nonce and a 5-byte AAD (an SFrame header).
 //!
-//! `cargo bench -p meetkey-interop --features aws-lc -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p meetkey-crypto-bench --features aws-lc -- --warm-up-time 1 --measurement-time 3`
 
 // Bench/test support: setup failures should fail loudly.
 #![allow(

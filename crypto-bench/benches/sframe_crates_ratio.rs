@@ -3,7 +3,7 @@
 //! AES_128_GCM_SHA256_128 encrypt (then decrypt) into reused buffers, and prints the medians
 //! and the median over blocks of (sframe crate time / meetkey time), i.e. meetkey's speed-up.
 //!
-//! `cargo bench -p meetkey-interop --bench sframe_crates_ratio`
+//! `cargo bench -p meetkey-crypto-bench --bench sframe_crates_ratio`
 
 // Bench support: setup failures should fail loudly; timing is what this binary is for.
 #![allow(
@@ -17,7 +17,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use meetkey::sframe::{BaseKey, CipherSuite, Decryptor, Encryptor};
+use meetkey::sframe::{BaseKey, Decryptor, Encryptor, SframeSuite};
 use sframe::frame::{EncryptedFrameView, MediaFrameView, MonotonicCounter};
 use sframe::key::{DecryptionKey, EncryptionKey};
 
@@ -43,7 +43,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let suite = CipherSuite::AES_128_GCM_SHA256_128;
+    let suite = SframeSuite::AES_128_GCM_SHA256_128;
     let base = BaseKey::from_bytes(&SECRET).unwrap();
     let cs = sframe::CipherSuite::AesGcm128Sha256;
     let ekey = EncryptionKey::derive_from(cs, KID, SECRET).unwrap();

@@ -3,7 +3,7 @@
 //! 50 000 B frames into caller buffers, meetkey with its replay window on; the `sframe` crate with plain `decrypt_into` (no replay
 //! check).
 //!
-//! `cargo bench -p meetkey-interop --bench sframe_crates -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p meetkey-crypto-bench --bench sframe_crates -- --warm-up-time 1 --measurement-time 3`
 
 // Bench support: setup failures should fail loudly.
 #![allow(
@@ -21,7 +21,7 @@ const KID: u64 = 42;
 const SECRET: [u8; 16] = [0x42; 16];
 
 fn compare(c: &mut Criterion) {
-    use meetkey::sframe::{BaseKey, CipherSuite, Decryptor, Encryptor};
+    use meetkey::sframe::{BaseKey, Decryptor, Encryptor, SframeSuite};
     use sframe::frame::{EncryptedFrameView, MediaFrameView, MonotonicCounter};
     use sframe::key::{DecryptionKey, EncryptionKey};
 
@@ -33,7 +33,7 @@ fn compare(c: &mut Criterion) {
 
         // meetkey
         let base = BaseKey::from_bytes(&SECRET).unwrap();
-        let suite = CipherSuite::AES_128_GCM_SHA256_128;
+        let suite = SframeSuite::AES_128_GCM_SHA256_128;
         let mut enc = Encryptor::new(suite, KID, &base).unwrap();
         g.bench_with_input(BenchmarkId::new("meetkey_encrypt", size), &size, |b, _| {
             b.iter(|| enc.encrypt(&[], black_box(&pt), &mut out).unwrap());
