@@ -73,12 +73,12 @@ impl InitSecret {
     }
 
     /// `joiner_secret = ExpandWithLabel(Extract(init_secret, commit_secret), "joiner",
-    /// GroupContext_[n], KDF.Nh)`. Consumes the init secret.
+    /// GroupContext_[n], KDF.Nh)`.
     ///
     /// # Errors
     /// Only on an encoding overflow of an absurd GroupContext.
     pub(crate) fn joiner_secret(
-        self,
+        &self,
         suite: &Suite,
         commit_secret: &CommitSecret,
         group_context: &[u8],
@@ -101,18 +101,21 @@ impl CommitSecret {
 }
 
 impl JoinerSecret {
-    /// `Extract(joiner_secret, psk_secret)`. Consumes the joiner secret.
+    /// `Extract(joiner_secret, psk_secret)`.
     #[must_use]
-    pub(crate) fn into_intermediate(
-        self,
-        suite: &Suite,
-        psk_secret: &PskSecret,
-    ) -> IntermediateSecret {
-        IntermediateSecret(suite.extract(&self.0, &psk_secret.0))
+    pub(crate) fn intermediate(&self, suite: &Suite, psk_secret: &PskSecret) -> IntermediateSecret {
+        IntermediateSecret::of(suite, &self.0, psk_secret)
     }
 }
 
 impl IntermediateSecret {
+    /// `Extract(joiner_secret, psk_secret)`, from the joiner secret's bytes (as a Welcome's
+    /// GroupSecrets carry them).
+    #[must_use]
+    pub(crate) fn of(suite: &Suite, joiner_secret: &Secret, psk_secret: &PskSecret) -> Self {
+        Self(suite.extract(joiner_secret, &psk_secret.0))
+    }
+
     /// `welcome_secret = DeriveSecret(intermediate, "welcome")`.
     ///
     /// # Errors

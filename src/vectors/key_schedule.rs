@@ -94,7 +94,7 @@ fn key_schedule_vectors() {
                 JoinerSecret::from_slice(&h(&e.joiner_secret)).unwrap(),
                 "epoch {n}: joiner"
             );
-            let intermediate = joiner.into_intermediate(&suite, &psk);
+            let intermediate = joiner.intermediate(&suite, &psk);
             let welcome = intermediate.welcome_secret(&suite).unwrap();
             assert_eq!(
                 welcome,

@@ -77,7 +77,7 @@ fn welcome_vectors() {
         );
 
         let zero = PskSecret::zero(&suite).unwrap();
-        let intermediate = joiner_secret(&secrets).into_intermediate(&suite, &zero);
+        let intermediate = joiner_secret(&secrets).intermediate(&suite, &zero);
         let welcome_secret = intermediate.welcome_secret(&suite).unwrap();
         let info =
             decrypt_group_info(&suite, &welcome_secret, &welcome.encrypted_group_info).unwrap();

@@ -5,7 +5,7 @@ use crate::codec::Encode;
 use crate::crypto::{Mac, Rng};
 use crate::error::{ApiMisuse, PeerMisbehaved, Result};
 use crate::mls::framing;
-use crate::mls::key_schedule::{CommitSecret, InitSecret, JoinerSecret};
+use crate::mls::key_schedule::CommitSecret;
 use crate::mls::transcript;
 use crate::mls::tree::{treekem, LeafTemplate, TreeDiff};
 use crate::mls::welcome;
@@ -16,7 +16,7 @@ use crate::mls::wire::{
 };
 
 use super::apply;
-use super::epoch::EpochKeys;
+use super::epoch::{EpochKeys, NextEpoch};
 use super::process::StagedCommit;
 use super::Group;
 
@@ -204,20 +204,15 @@ impl Group {
                 added.iter().map(|_| None).collect(),
             ),
         };
-        let joiner = InitSecret(self.epoch.init_next.0.duplicate()).joiner_secret(
+        let (next, joiner) = NextEpoch::from_init(
             &suite,
+            &self.epoch.init_next,
             &commit_secret,
+            &psk_secret,
             &ctx,
         )?;
-        let joiner_copy = JoinerSecret(joiner.0.duplicate());
-        let intermediate = joiner.into_intermediate(&suite, &psk_secret);
-        let welcome_secret = intermediate.welcome_secret(&suite)?;
-        let keys = EpochKeys::derive(
-            &suite,
-            intermediate.epoch_secret(&suite, &ctx)?,
-            diff.size(),
-            self.config.ratchet,
-        )?;
+        let welcome_secret = next.welcome_secret(&suite)?;
+        let keys = next.keys(&suite, &ctx, diff.size(), self.config.ratchet)?;
         let tag: Mac = keys
             .confirmation_key
             .confirmation_tag(&suite, &context.confirmed_transcript_hash);
@@ -240,7 +235,7 @@ impl Group {
                 .zip(prepared)
                 .map(|((_, kp), path_secret)| (kp, path_secret, crate::crypto::ForkSeed::draw(rng)))
                 .collect();
-            let joiner_secret = &joiner_copy;
+            let joiner_secret = &joiner;
             let psks = &applied.psks;
             // EncryptWithLabel(init_key, "Welcome", encrypted_group_info, ·) for each: the
             // HPKE info (the encrypted GroupInfo, O(n) bytes) is hashed once, not per member.

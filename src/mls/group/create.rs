@@ -11,7 +11,7 @@ use crate::mls::tree::math::LeafIndex;
 use crate::mls::tree::{RatchetTree, TreePrivateKeys};
 use crate::mls::wire::{Extension, GroupContext, ProtocolVersion};
 
-use super::epoch::{EpochKeys, PastEpochs};
+use super::epoch::{NextEpoch, PastEpochs};
 use super::{Group, GroupConfig, KeyPackageBundle};
 
 impl Group {
@@ -57,15 +57,15 @@ impl Group {
             extensions,
         };
         let ctx = context.to_bytes()?;
-        let joiner = InitSecret::random(&suite, rng)?.joiner_secret(
+        // RFC 9420 §11: a fresh init secret, no commit secret, no PSK.
+        let (next, _) = NextEpoch::from_init(
             &suite,
+            &InitSecret::random(&suite, rng)?,
             &CommitSecret::zero(&suite)?,
+            &PskSecret::zero(&suite)?,
             &ctx,
         )?;
-        let epoch_secret = joiner
-            .into_intermediate(&suite, &PskSecret::zero(&suite)?)
-            .epoch_secret(&suite, &ctx)?;
-        let epoch = EpochKeys::derive(&suite, epoch_secret, tree.size(), config.ratchet)?;
+        let epoch = next.keys(&suite, &ctx, tree.size(), config.ratchet)?;
         let tag = epoch.confirmation_key.confirmation_tag(&suite, &[]);
         let interim = transcript::interim_transcript_hash(&suite, &[], &tag)?;
         let own_leaf = LeafIndex(0);

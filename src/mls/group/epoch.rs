@@ -3,11 +3,12 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::crypto::Suite;
+use crate::crypto::{Secret, Suite};
 use crate::error::{Result, Stale};
 use crate::mls::key_schedule::{
-    ConfirmationKey, EpochAuthenticator, EpochSecret, ExporterSecret, ExternalSecret, InitSecret,
-    MembershipKey, ResumptionPsk, SenderDataSecret,
+    CommitSecret, ConfirmationKey, EpochAuthenticator, EpochSecret, ExporterSecret, ExternalSecret,
+    InitSecret, IntermediateSecret, JoinerSecret, MembershipKey, PskSecret, ResumptionPsk,
+    SenderDataSecret, WelcomeSecret,
 };
 use crate::mls::secret_tree::{RatchetConfig, SecretTree};
 use crate::mls::tree::math::{LeafIndex, TreeSize};
@@ -30,9 +31,66 @@ pub(super) struct EpochKeys {
     pub(super) init_next: InitSecret,
 }
 
+/// The step of the key schedule into a new epoch (RFC 9420 §8): the joiner secret and the
+/// PSK secret give the intermediate secret, which gives the `welcome_secret` and, with the
+/// new GroupContext, the epoch's secrets. Every way into an epoch (creating a group,
+/// committing, staging a received commit, joining from a Welcome, joining by external
+/// commit, and dropping the secrets once removed) goes through it, and [`NextEpoch::keys`]
+/// is the only caller of `EpochKeys::derive` (`.ci/layering` checks it).
+#[derive(Debug)]
+pub(super) struct NextEpoch(IntermediateSecret);
+
+impl NextEpoch {
+    /// From a joiner secret's bytes (a Welcome's GroupSecrets) and the PSK secret.
+    pub(super) fn from_joiner(suite: &Suite, joiner: &Secret, psk: &PskSecret) -> Self {
+        Self(IntermediateSecret::of(suite, joiner, psk))
+    }
+
+    /// From the previous epoch's `init_secret`, the commit secret, the PSK secret and the
+    /// new GroupContext (encoded). Also returns the joiner secret, which a committer's
+    /// Welcome carries to new members.
+    ///
+    /// # Errors
+    /// Only on an encoding overflow of an absurd GroupContext.
+    pub(super) fn from_init(
+        suite: &Suite,
+        init: &InitSecret,
+        commit: &CommitSecret,
+        psk: &PskSecret,
+        context: &[u8],
+    ) -> Result<(Self, JoinerSecret)> {
+        let joiner = init.joiner_secret(suite, commit, context)?;
+        Ok((Self(joiner.intermediate(suite, psk)), joiner))
+    }
+
+    /// `welcome_secret` (RFC 9420 §8): the key of the Welcome's GroupInfo.
+    ///
+    /// # Errors
+    /// Never for well-formed secrets.
+    pub(super) fn welcome_secret(&self, suite: &Suite) -> Result<WelcomeSecret> {
+        self.0.welcome_secret(suite)
+    }
+
+    /// The new epoch's secrets under the encoded GroupContext `context`, and its secret
+    /// tree for `size` leaves.
+    ///
+    /// # Errors
+    /// Only on an encoding overflow of an absurd GroupContext.
+    pub(super) fn keys(
+        self,
+        suite: &Suite,
+        context: &[u8],
+        size: TreeSize,
+        ratchet: RatchetConfig,
+    ) -> Result<EpochKeys> {
+        EpochKeys::derive(suite, self.0.epoch_secret(suite, context)?, size, ratchet)
+    }
+}
+
 impl EpochKeys {
-    /// Derives the epoch's secrets (consuming the epoch secret) and its secret tree.
-    pub(super) fn derive(
+    /// Derives the epoch's secrets (consuming the epoch secret) and its secret tree. Called
+    /// from [`NextEpoch::keys`] only.
+    fn derive(
         suite: &Suite,
         epoch_secret: EpochSecret,
         size: TreeSize,

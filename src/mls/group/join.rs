@@ -8,7 +8,7 @@ use crate::crypto::hpke::SenderMode;
 use crate::crypto::{HpkePublicKey, Mac, Rng, Secret, SignaturePublicKey};
 use crate::error::{PeerMisbehaved, Result};
 use crate::mls::framing;
-use crate::mls::key_schedule::{InitSecret, JoinerSecret};
+use crate::mls::key_schedule::InitSecret;
 use crate::mls::transcript;
 use crate::mls::tree::math::LeafIndex;
 use crate::mls::tree::{
@@ -22,7 +22,7 @@ use crate::mls::wire::{
     WireFormat,
 };
 
-use super::epoch::{EpochKeys, PastEpochs};
+use super::epoch::{NextEpoch, PastEpochs};
 use super::process::EXTERNAL_INIT_LABEL;
 use super::{Group, GroupConfig, KeyPackageBundle};
 
@@ -198,9 +198,8 @@ impl Group {
         let external_psks: HashMap<Vec<u8>, Secret> = external_psks.into_iter().collect();
         let psk_secret =
             super::process::psk_secret_from(&suite, &secrets.psks, &external_psks, &[], &[])?;
-        let intermediate =
-            JoinerSecret(secrets.joiner_secret.duplicate()).into_intermediate(&suite, &psk_secret);
-        let welcome_secret = intermediate.welcome_secret(&suite)?;
+        let next = NextEpoch::from_joiner(&suite, &secrets.joiner_secret, &psk_secret);
+        let welcome_secret = next.welcome_secret(&suite)?;
         let group_info = welcome::decrypt_group_info(
             &suite,
             &welcome_secret,
@@ -247,8 +246,7 @@ impl Group {
         }
 
         let ctx = context.to_bytes()?;
-        let epoch_secret = intermediate.epoch_secret(&suite, &ctx)?;
-        let epoch = EpochKeys::derive(&suite, epoch_secret, tree.size(), config.ratchet)?;
+        let epoch = next.keys(&suite, &ctx, tree.size(), config.ratchet)?;
         let (tag, interim) = interim_of(&suite, &group_info)?;
         // §12.4.3.1: the confirmation tag proves we derived the epoch the group is in.
         epoch
@@ -485,11 +483,14 @@ impl Group {
         };
         let ctx = new_context.to_bytes()?;
         let (commit_secret, new_keys) = prepared.into_keys();
-        let epoch_secret = init_secret
-            .joiner_secret(&suite, &commit_secret, &ctx)?
-            .into_intermediate(&suite, &crate::mls::key_schedule::PskSecret::zero(&suite)?)
-            .epoch_secret(&suite, &ctx)?;
-        let keys = EpochKeys::derive(&suite, epoch_secret, diff.size(), config.ratchet)?;
+        let (next, _) = NextEpoch::from_init(
+            &suite,
+            &init_secret,
+            &commit_secret,
+            &crate::mls::key_schedule::PskSecret::zero(&suite)?,
+            &ctx,
+        )?;
+        let keys = next.keys(&suite, &ctx, diff.size(), config.ratchet)?;
         let tag = keys
             .confirmation_key
             .confirmation_tag(&suite, &new_context.confirmed_transcript_hash);

@@ -20,7 +20,7 @@ use crate::mls::wire::{
 };
 
 use super::apply::{self, Applied};
-use super::epoch::{EpochKeys, PastEpoch};
+use super::epoch::{EpochKeys, NextEpoch, PastEpoch};
 use super::Group;
 
 /// The HPKE export label of an external commit's init secret (RFC 9420 §8.3).
@@ -478,6 +478,7 @@ impl Group {
             rejoin_of,
         })?;
 
+        let external_init;
         let init = match &applied.external_init {
             Some(kem_output) => {
                 let (external_priv, _) = self.epoch.external.key_pair(&suite)?;
@@ -488,9 +489,10 @@ impl Group {
                     &external_priv,
                     &[],
                 )?;
-                InitSecret(ctx.export(EXTERNAL_INIT_LABEL, suite.hash_len())?)
+                external_init = InitSecret(ctx.export(EXTERNAL_INIT_LABEL, suite.hash_len())?);
+                &external_init
             }
-            None => InitSecret(self.epoch.init_next.0.duplicate()),
+            None => &self.epoch.init_next,
         };
         let psk_secret = self.psk_secret(&applied.psks)?;
         let confirmed_input = auth.confirmed_transcript_hash_input()?.to_bytes()?;
@@ -516,11 +518,8 @@ impl Group {
             (None, Vec::new())
         } else {
             let ctx = context.to_bytes()?;
-            let epoch_secret = init
-                .joiner_secret(&suite, &commit_secret, &ctx)?
-                .into_intermediate(&suite, &psk_secret)
-                .epoch_secret(&suite, &ctx)?;
-            let keys = EpochKeys::derive(&suite, epoch_secret, diff.size(), self.config.ratchet)?;
+            let (next, _) = NextEpoch::from_init(&suite, init, &commit_secret, &psk_secret, &ctx)?;
+            let keys = next.keys(&suite, &ctx, diff.size(), self.config.ratchet)?;
             // §12.4.2: the confirmation tag proves the committer derived the same epoch.
             keys.confirmation_key
                 .verify(&suite, &context.confirmed_transcript_hash, &tag)?;
@@ -733,14 +732,14 @@ impl Group {
     /// keys derived from an all-zero secret, past epochs and PSKs are deleted (each
     /// secret zeroizes itself on drop).
     fn forget_secrets(&mut self) -> Result<()> {
-        let zero =
-            crate::mls::key_schedule::JoinerSecret(Secret::from_slice(&vec![
-                0;
-                self.suite.hash_len()
-            ])?)
-            .into_intermediate(&self.suite, &PskSecret::zero(&self.suite)?)
-            .epoch_secret(&self.suite, b"meetkey removed")?;
-        self.epoch = EpochKeys::derive(&self.suite, zero, self.tree.size(), self.config.ratchet)?;
+        let zero = Secret::zero(self.suite.hash_len())?;
+        self.epoch = NextEpoch::from_joiner(&self.suite, &zero, &PskSecret::zero(&self.suite)?)
+            .keys(
+                &self.suite,
+                b"meetkey removed",
+                self.tree.size(),
+                self.config.ratchet,
+            )?;
         self.past = super::epoch::PastEpochs::default();
         self.external_psks.clear();
         self.resumption_psks.clear();

@@ -67,7 +67,7 @@ fn group_info() -> GroupInfo {
 fn welcome_secret(secrets: &GroupSecrets) -> WelcomeSecret {
     let zero = PskSecret::zero(&suite()).unwrap();
     joiner_secret(secrets)
-        .into_intermediate(&suite(), &zero)
+        .intermediate(&suite(), &zero)
         .welcome_secret(&suite())
         .unwrap()
 }
@@ -214,7 +214,7 @@ fn the_group_info_opens_only_with_the_welcome_key() {
     );
     let psk = PskSecret::from_slice(&[1; 32]).unwrap();
     let with_psk = joiner_secret(&group_secrets())
-        .into_intermediate(&suite(), &psk)
+        .intermediate(&suite(), &psk)
         .welcome_secret(&suite())
         .unwrap();
     assert_eq!(
