@@ -108,6 +108,13 @@ pub struct Participant {
     pub identity: Vec<u8>,
 }
 
+/// A new epoch as the meeting stages it before the group merges it.
+#[derive(Debug)]
+struct StagedEpoch {
+    policy: Policy,
+    media: media::StagedMedia,
+}
+
 /// One client's view of one meeting.
 #[derive(Debug)]
 pub struct Meeting {
@@ -643,11 +650,17 @@ impl Meeting {
         if self.pending.is_none() {
             return Err(ApiMisuse::NoPendingCommit.into());
         }
+        let staged = self
+            .group
+            .pending_commit()
+            .ok_or(ApiMisuse::NoPendingCommit)?;
+        let next = self.stage_epoch(staged)?;
         let before = self.snapshot();
         let own = self.own_leaf();
         self.group.merge_pending_commit()?;
         self.pending = None;
-        self.after_epoch_change(before, own, None)
+        self.after_epoch_change(before, own, None, next);
+        Ok(())
     }
 
     /// Drops our pending commit: the delivery service refused it or another commit won.
@@ -716,6 +729,13 @@ impl Meeting {
         let committer = staged.committer().0;
         let removes_us = staged.removes_us();
         let rejoin_of = staged.rejoin_of().map(|l| l.0);
+        // Everything of the new epoch that can fail is computed first: an error leaves the
+        // meeting exactly as it was.
+        let next = if removes_us {
+            None
+        } else {
+            Some(self.stage_epoch(&staged)?)
+        };
         self.group.merge_staged_commit(staged)?;
         if self.pending.take().is_some() {
             // Another commit won this epoch; ours can never apply.
@@ -724,14 +744,26 @@ impl Meeting {
                 epoch: before.epoch,
             });
         }
-        if removes_us {
-            self.events.push_back(Event::Left {
-                epoch: self.group.epoch(),
-            });
-            self.media.clear();
-            return Ok(());
+        match next {
+            Some(next) => self.after_epoch_change(before, committer, rejoin_of, next),
+            None => {
+                self.events.push_back(Event::Left {
+                    epoch: self.group.epoch(),
+                });
+                self.media.clear();
+            }
         }
-        self.after_epoch_change(before, committer, rejoin_of)
+        Ok(())
+    }
+
+    /// What the meeting needs of a staged epoch, computed before the group merges it: the
+    /// policy in its GroupContext and its media keys.
+    fn stage_epoch(&self, staged: &StagedCommit) -> Result<StagedEpoch> {
+        let policy = policy_ext::policy_of(&staged.new_context().extensions)?;
+        let media = self.media.stage(staged.new_epoch(), |label, len| {
+            staged.export_secret(self.group.suite(), label, b"", len)
+        })?;
+        Ok(StagedEpoch { policy, media })
     }
 
     fn snapshot(&self) -> events::Snapshot {
@@ -746,12 +778,12 @@ impl Meeting {
         before: events::Snapshot,
         committer: u32,
         rejoin_of: Option<u32>,
-    ) -> Result<()> {
-        let policy = policy_ext::policy_of(&self.group.context().extensions)?;
+        next: StagedEpoch,
+    ) {
+        let StagedEpoch { policy, media } = next;
         let policy_changed = policy != self.policy;
         self.policy = policy;
-        // A key-install failure here would leave media on the old epoch; report it.
-        let installed = self.media.install_epoch(&self.group);
+        self.media.install(media);
         let after = self.participants();
         let epoch = self.group.epoch();
         self.events
@@ -770,7 +802,6 @@ impl Meeting {
                 leaf: committer,
             });
         }
-        installed
     }
 
     /// Encrypts one media frame with the current epoch's SFrame key into `out`; returns the

@@ -38,6 +38,7 @@ mod tests;
 
 pub use context::{Decrypted, Decryptor, Encryptor};
 pub use header::Header;
+pub(crate) use mls::PreparedEpoch;
 pub(crate) use mls::EXPORTER_LABEL;
 pub use mls::{KeyStore, KidLayout};
 pub use replay::ReplayProtection;

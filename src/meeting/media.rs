@@ -13,6 +13,7 @@
 //! encryptor is used again even though its counter is not persisted.
 
 use crate::codec::{Reader, Writer};
+use crate::crypto::Secret;
 use crate::error::{ApiMisuse, InvalidMessage, Result, Stale};
 use crate::mls::group::Group;
 use crate::sframe::{
@@ -34,14 +35,16 @@ pub struct FrameInfo {
     pub counter: u64,
 }
 
+/// The media keys of an epoch, staged before the meeting moves to it ([`Media::stage`]).
+#[derive(Debug)]
+pub(super) struct StagedMedia(crate::sframe::PreparedEpoch);
+
 /// The SFrame state of a meeting member.
 #[derive(Debug)]
 pub(super) struct Media {
     suite: SframeSuite,
     layout: KidLayout,
     keys: KeyStore,
-    /// (epoch, base key) of the epochs the store holds, oldest first.
-    base_keys: Vec<(u64, BaseKey)>,
     /// KID context of our encryptors (bumped on every restore).
     send_context: u64,
     encryptor: Option<Encryptor>,
@@ -55,36 +58,61 @@ impl Media {
             suite: config.media_suite,
             layout,
             keys: KeyStore::new(config.media_suite, layout, own_index, config.replay)?,
-            base_keys: Vec::new(),
             send_context,
             encryptor: None,
         };
-        media.install_epoch(group)?;
+        let staged = media.stage(group.epoch(), |label, len| {
+            group.export_secret(label, b"", len)
+        })?;
+        media.install(staged);
         Ok(media)
     }
 
-    /// Installs the current epoch of `group`: its base key, and a fresh encryptor.
-    pub(super) fn install_epoch(&mut self, group: &Group) -> Result<()> {
-        let epoch = group.epoch();
+    /// Everything fallible of moving media to `epoch`, whose exporter is `exporter`: its
+    /// base key and our encryptor, made without changing anything. The meeting stages this
+    /// before it merges a commit, so that an error leaves group and media as they were.
+    pub(super) fn stage(
+        &self,
+        epoch: u64,
+        exporter: impl FnOnce(&[u8], usize) -> Result<Secret>,
+    ) -> Result<StagedMedia> {
         let len = self.keys.base_key_len()?;
-        let secret = group.export_secret(EXPORTER_LABEL, b"", len)?;
-        let copy = BaseKey::from_secret(secret.duplicate());
-        self.keys.add_epoch(epoch, BaseKey::from_secret(secret))?;
-        self.base_keys.push((epoch, copy));
-        let held: Vec<u64> = self.keys.epochs().collect();
-        self.base_keys.retain(|(e, _)| held.contains(e));
-        self.encryptor = Some(self.keys.encryptor(epoch, self.send_context)?);
-        Ok(())
+        let base_key = BaseKey::from_secret(exporter(EXPORTER_LABEL, len)?);
+        Ok(StagedMedia(self.keys.prepare(
+            epoch,
+            base_key,
+            self.send_context,
+        )?))
+    }
+
+    /// Installs a staged epoch; cannot fail.
+    pub(super) fn install(&mut self, staged: StagedMedia) {
+        self.encryptor = Some(self.keys.install(staged.0));
+    }
+
+    /// Puts `epoch` (with a dummy base key) into the key store, for the tests that need a
+    /// store the next epoch cannot enter.
+    #[cfg(test)]
+    pub(super) fn hold_epoch_for_test(&mut self, epoch: u64) -> Result<()> {
+        let len = self.keys.base_key_len()?;
+        self.keys.add_epoch(
+            epoch,
+            BaseKey::from_secret(Secret::from_slice(&vec![7; len])?),
+        )
     }
 
     /// Whether any retained base key occurs in `haystack` (audits of relayed bytes).
     pub(super) fn key_occurs_in(&self, haystack: &[u8]) -> bool {
-        self.base_keys.iter().any(|(_, k)| k.0.occurs_in(haystack))
+        self.keys
+            .base_keys()
+            .iter()
+            .any(|(_, k)| k.0.occurs_in(haystack))
     }
 
     /// Forgets every key (we left the meeting).
     pub(super) fn clear(&mut self) {
-        for (e, _) in core::mem::take(&mut self.base_keys) {
+        let held: Vec<u64> = self.keys.epochs().collect();
+        for e in held {
             self.keys.remove_epoch(e);
         }
         self.encryptor = None;
@@ -116,9 +144,8 @@ impl Media {
         let (sender, low) = self.layout.split(d.header.kid);
         let mask = self.layout.epoch_window().saturating_sub(1);
         let epoch = self
-            .base_keys
-            .iter()
-            .map(|(e, _)| *e)
+            .keys
+            .epochs()
             .find(|e| e & mask == low)
             .ok_or(Stale::UnknownKeyId)?;
         Ok(FrameInfo {
@@ -144,9 +171,10 @@ impl Media {
             u8::try_from(self.layout.index_bits()).map_err(|_| ApiMisuse::InvalidKidLayout)?,
         );
         w.write_u64(self.send_context);
-        w.write_u8(u8::try_from(self.base_keys.len()).map_err(|_| ApiMisuse::EncodingOverflow)?);
-        for (epoch, key) in &self.base_keys {
-            w.write_u64(*epoch);
+        let base_keys = self.keys.base_keys();
+        w.write_u8(u8::try_from(base_keys.len()).map_err(|_| ApiMisuse::EncodingOverflow)?);
+        for (epoch, key) in base_keys {
+            w.write_u64(epoch);
             key.0.write_opaque_to(w);
         }
         Ok(())
@@ -169,18 +197,15 @@ impl Media {
         let own_index = group.own_leaf().0;
         let mut keys = KeyStore::new(suite, layout, own_index, replay)?;
         let n = r.read_u8()?;
-        let mut base_keys = Vec::with_capacity(usize::from(n));
         for _ in 0..n {
             let epoch = r.read_u64()?;
             let bytes = r.read_opaque(crate::crypto::MAX_SECRET_LEN)?;
             let key = BaseKey::from_slice(bytes)?;
-            let copy = BaseKey::from_secret(key.0.duplicate());
             keys.add_epoch(epoch, key)
                 .map_err(|_| InvalidMessage::InvalidValue)?;
-            base_keys.push((epoch, copy));
         }
         let current = group.epoch();
-        if group.is_active() && !base_keys.iter().any(|(e, _)| *e == current) {
+        if group.is_active() && !keys.epochs().any(|e| e == current) {
             return Err(InvalidMessage::InvalidValue.into());
         }
         // The KID context must still fit the layout.
@@ -196,7 +221,6 @@ impl Media {
             suite,
             layout,
             keys,
-            base_keys,
             send_context,
             encryptor,
         })

@@ -9,7 +9,7 @@ use rand_core::SeedableRng;
 
 use super::*;
 use crate::crypto::CipherSuite as MlsSuite;
-use crate::error::Error;
+use crate::error::{Error, Stale};
 use crate::routing::{DirectoryVerifier, Jurisdiction, SignedDirectory};
 
 /// The clock of these tests (2027-01-15): time is an input, never read.
@@ -187,9 +187,7 @@ fn external_join_and_frames_across_rotation() {
     );
     // Our own frames are not decryptable by us (encryption-only keys).
     let own = frame(&mut alice, b"mine");
-    assert!(
-        open(&mut alice, &own).is_err_and(|e| e == Error::Stale(crate::error::Stale::UnknownKeyId))
-    );
+    assert!(open(&mut alice, &own).is_err_and(|e| e == Error::Stale(Stale::UnknownKeyId)));
     assert!(open(&mut bob, &own).is_ok());
 }
 
@@ -234,10 +232,10 @@ fn competing_commits_one_wins_the_other_is_discarded() {
     // Alice's commit is now for an old epoch and is refused everywhere.
     assert!(carol
         .process(&a.commit)
-        .is_err_and(|e| e == Error::Stale(crate::error::Stale::WrongEpoch)));
+        .is_err_and(|e| e == Error::Stale(Stale::WrongEpoch)));
     assert!(alice
         .process(&a.commit)
-        .is_err_and(|e| e == Error::Stale(crate::error::Stale::WrongEpoch)));
+        .is_err_and(|e| e == Error::Stale(Stale::WrongEpoch)));
     assert_agree(&[&alice, &bob, &carol]);
     // confirm without pending.
     assert_eq!(
@@ -527,4 +525,22 @@ fn wrong_message_kinds_are_refused() {
         Err(Error::ApiMisuse(ApiMisuse::UnexpectedContentType))
     );
     assert_eq!(bob.epoch(), 1);
+}
+
+/// "Unchanged on error" by construction: a commit whose media keys cannot be installed
+/// (here Bob's key store already holds an epoch so far ahead that the new one counts as
+/// retired) is refused before the group merges it, and Bob's meeting is byte-identical.
+#[test]
+fn a_commit_whose_media_keys_fail_leaves_the_meeting_unchanged() {
+    let (mut alice, mut bob, _carol, mut r) = three(77);
+    bob.drain_events();
+    let out = alice.rotate(NOW, &mut r).unwrap();
+    let epoch = bob.epoch();
+    // E = 3: an epoch 8 ahead of the next one makes the next one fall out of the window.
+    bob.media.hold_epoch_for_test(epoch + 1 + 8).unwrap();
+    let before = bob.to_bytes().unwrap();
+    assert_eq!(bob.process(&out.commit), Err(Stale::EpochRetired.into()));
+    assert_eq!(bob.epoch(), epoch);
+    assert_eq!(*bob.to_bytes().unwrap(), *before);
+    assert!(bob.next_event().is_none());
 }

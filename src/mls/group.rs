@@ -298,6 +298,12 @@ impl Group {
         self.pending_commit.is_some()
     }
 
+    /// Our pending commit, staged (to inspect before it is merged).
+    #[must_use]
+    pub(crate) const fn pending_commit(&self) -> Option<&StagedCommit> {
+        self.pending_commit.as_ref()
+    }
+
     /// Drops our pending commit (another commit won the epoch, or the send failed).
     pub fn discard_pending_commit(&mut self) {
         self.pending_commit = None;

@@ -119,6 +119,15 @@ struct Epoch {
     issued_contexts: Vec<u64>,
 }
 
+/// An epoch [`KeyStore::prepare`]d for [`KeyStore::install`]: checked, its encryptor made.
+#[derive(Debug)]
+pub(crate) struct PreparedEpoch {
+    epoch: u64,
+    base_key: BaseKey,
+    context: u64,
+    encryptor: Encryptor,
+}
+
 /// The SFrame keys of one member of an MLS group, across epochs (RFC 9605 §5.2).
 ///
 /// Keeps at most 2^E epochs: adding epoch `n` removes the epoch that held `n mod 2^E` (the RFC
@@ -187,25 +196,84 @@ impl KeyStore {
     /// or at least 2^E older than the newest epoch; [`ApiMisuse::InvalidLength`] when the
     /// base key is not `AEAD.Nk` bytes. The store is unchanged on error.
     pub fn add_epoch(&mut self, epoch: u64, base_key: BaseKey) -> Result<()> {
+        self.check_add(epoch, &base_key)?;
+        self.insert(epoch, base_key, Vec::new());
+        Ok(())
+    }
+
+    /// Checks that [`KeyStore::add_epoch`] would accept `epoch` with `base_key`.
+    fn check_add(&self, epoch: u64, base_key: &BaseKey) -> Result<()> {
         if base_key.len() != self.base_key_len()? {
             return Err(ApiMisuse::InvalidLength.into());
         }
-        let low = epoch & self.layout.epoch_mask();
         if let Some(newest) = self.newest {
             if epoch.saturating_add(self.layout.epoch_window()) <= newest {
                 return Err(Stale::EpochRetired.into());
             }
         }
+        let low = epoch & self.layout.epoch_mask();
         if let Some(i) = self.slot(low) {
             if self.epochs.get(i).is_some_and(|e| e.epoch >= epoch) {
                 return Err(Stale::EpochRetired.into());
             }
+        }
+        Ok(())
+    }
+
+    /// Everything fallible of adding `epoch` and taking our encryptor for `context` in it,
+    /// done without changing the store: [`KeyStore::install`] then cannot fail, so a caller
+    /// can stage the media keys of an epoch before it commits to that epoch.
+    ///
+    /// # Errors
+    /// As [`KeyStore::add_epoch`] and [`KeyStore::encryptor`].
+    pub(crate) fn prepare(
+        &self,
+        epoch: u64,
+        base_key: BaseKey,
+        context: u64,
+    ) -> Result<PreparedEpoch> {
+        self.check_add(epoch, &base_key)?;
+        let kid = self.layout.kid(context, self.own_index, epoch)?;
+        let encryptor = Encryptor::new(self.suite, kid, &base_key)?;
+        Ok(PreparedEpoch {
+            epoch,
+            base_key,
+            context,
+            encryptor,
+        })
+    }
+
+    /// Adds a prepared epoch (nothing can fail any more) and returns its encryptor.
+    pub(crate) fn install(&mut self, prepared: PreparedEpoch) -> Encryptor {
+        let PreparedEpoch {
+            epoch,
+            base_key,
+            context,
+            encryptor,
+        } = prepared;
+        self.insert(epoch, base_key, vec![context]);
+        encryptor
+    }
+
+    /// The epochs held with their base keys, oldest first.
+    pub(crate) fn base_keys(&self) -> Vec<(u64, &BaseKey)> {
+        let mut keys: Vec<(u64, &BaseKey)> =
+            self.epochs.iter().map(|e| (e.epoch, &e.base_key)).collect();
+        keys.sort_unstable_by_key(|(e, _)| *e);
+        keys
+    }
+
+    /// Inserts a checked epoch, replacing the one with the same low bits and dropping those
+    /// that fell out of the window.
+    fn insert(&mut self, epoch: u64, base_key: BaseKey, issued_contexts: Vec<u64>) {
+        let low = epoch & self.layout.epoch_mask();
+        if let Some(i) = self.slot(low) {
             self.drop_slot(i, low);
         }
         self.epochs.push(Epoch {
             epoch,
             base_key,
-            issued_contexts: Vec::new(),
+            issued_contexts,
         });
         let newest = self.newest.map_or(epoch, |n| n.max(epoch));
         self.newest = Some(newest);
@@ -221,7 +289,6 @@ impl KeyStore {
                 .map_or(0, |e| e.epoch & self.layout.epoch_mask());
             self.drop_slot(i, low);
         }
-        Ok(())
     }
 
     /// Deletes `epoch` and its keys (e.g. once no frame of it can be in flight); returns

@@ -79,6 +79,29 @@ pub struct StagedCommit {
 }
 
 impl StagedCommit {
+    /// `MLS-Exporter(label, context, length)` of the staged epoch, before it is merged (a
+    /// meeting stages its media keys with it).
+    ///
+    /// # Errors
+    /// [`ApiMisuse::InvalidLength`] above 64 bytes; [`ApiMisuse::NotAMember`] when the
+    /// commit removes us.
+    pub(crate) fn export_secret(
+        &self,
+        suite: &crate::crypto::Suite,
+        label: &[u8],
+        context: &[u8],
+        length: usize,
+    ) -> Result<Secret> {
+        if length > super::MAX_EXPORT_LEN {
+            return Err(ApiMisuse::InvalidLength.into());
+        }
+        self.keys
+            .as_ref()
+            .ok_or(ApiMisuse::NotAMember)?
+            .exporter
+            .export(suite, label, context, length)
+    }
+
     /// The GroupContext of the new epoch (extensions included), to inspect before merging.
     #[must_use]
     pub const fn new_context(&self) -> &GroupContext {
