@@ -53,7 +53,13 @@ def args(a):
             else:
                 parts.append("_")
         for c in a["angle_bracketed"].get("constraints", []):
-            parts.append(c["name"] + "=" + json.dumps(c.get("binding"))[:40])
+            b = c.get("binding") or {}
+            if "equality" in b and isinstance(b["equality"], dict) and "type" in b["equality"]:
+                parts.append(c["name"] + " = " + ty(b["equality"]["type"]))
+            elif "constraint" in b:
+                parts.append(c["name"] + ": " + bounds(b["constraint"]))
+            else:
+                parts.append(c["name"])
         return "<" + ", ".join(parts) + ">" if parts else ""
     if "parenthesized" in a:
         p = a["parenthesized"]

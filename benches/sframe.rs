@@ -42,7 +42,7 @@ const SUITES: [(&str, SframeSuite); 2] = [
 ];
 
 fn base_key(suite: SframeSuite) -> BaseKey {
-    let len = suite.algorithm().unwrap().key_len();
+    let len = suite.base_key_len().unwrap();
     BaseKey::from_bytes(&vec![0x42; len]).unwrap()
 }
 

@@ -30,7 +30,8 @@ mod signature;
 mod suite;
 
 pub(crate) use aead::{AeadKey, AeadNonce};
-pub(crate) use digest::{Digest, Mac};
+pub use digest::Digest;
+pub(crate) use digest::Mac;
 pub(crate) use hpke::{HpkePrivateKey, HpkePublicKey};
 pub(crate) use hpke_sealer::LabeledSealer;
 pub(crate) use rng::ForkSeed;

@@ -32,7 +32,7 @@ pub(crate) mod wire;
 pub use group::bench_support;
 pub use group::{
     CommitOptions, CommitOutput, ExternalProposer, Group, GroupConfig, KeyPackageBundle, Limits,
-    ProcessedMessage, StagedCommit,
+    ProcessedMessage, ProposalInfo, StagedCommit,
 };
 pub use secret_tree::RatchetConfig;
 pub use tree::math::LeafIndex;

@@ -44,6 +44,8 @@ mod policy;
 mod select;
 mod verify;
 
+/// The SHA-256 digests the audit record carries (of the directory and of the policy).
+pub use crate::crypto::Digest;
 pub use audit::{AuditRecord, Denial, Reason, Verdict};
 pub use directory::{Directory, DirectoryIn, Relay, Tier};
 pub use health::{Health, HealthStatus, HealthThresholds, Observation};

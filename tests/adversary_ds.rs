@@ -110,8 +110,7 @@ fn server_proposals_cannot_freeze_the_group_or_commit_themselves() {
     let gce = Proposal::GroupContextExtensions(meetkey::mls::GroupContextExtensions {
         extensions: alice
             .group()
-            .context()
-            .extensions
+            .extensions()
             .iter()
             .cloned()
             .chain([senders])

@@ -34,7 +34,7 @@ fn rogue(m: &Meeting) -> Group {
 }
 
 fn gce(m: &Meeting, f: impl FnOnce(&mut Vec<meetkey::mls::Extension>)) -> Proposal {
-    let mut extensions = m.group().context().extensions.clone();
+    let mut extensions = m.group().extensions().to_vec();
     f(&mut extensions);
     Proposal::GroupContextExtensions(GroupContextExtensions { extensions })
 }

@@ -919,7 +919,7 @@ fn grease_required_capabilities_and_context_extensions() {
         let (_, welcome) = alice.commit(&[mk_key_package_bytes(&bob_bundle)], &[], true);
         let mut bob = mk_join_welcome(hs.mk_config(), &welcome.unwrap(), bob_bundle);
         assert_agree(&bob, &alice);
-        assert!(bob.context().extensions.contains(&mk_app_extension(b"v1")));
+        assert!(bob.extensions().contains(&mk_app_extension(b"v1")));
 
         // An OpenMLS member with GREASE in its KeyPackage, added by meetkey.
         let mut carol = OmClient::new("carol", suite, hs);
@@ -966,7 +966,7 @@ fn grease_required_capabilities_and_context_extensions() {
         carol.process(&commit);
         assert_agree(&bob, &alice);
         assert_agree(&bob, &carol);
-        assert!(bob.context().extensions.contains(&mk_app_extension(b"v2")));
+        assert!(bob.extensions().contains(&mk_app_extension(b"v2")));
 
         // meetkey changes it; OpenMLS follows.
         let proposal = Proposal::GroupContextExtensions(meetkey::mls::GroupContextExtensions {

@@ -14,7 +14,7 @@ pub struct Digest {
 impl Digest {
     /// The zero-length digest (e.g. the parent hash of the root, RFC 9420 §7.9).
     #[must_use]
-    pub const fn empty() -> Self {
+    pub(crate) const fn empty() -> Self {
         Self {
             buf: [0; MAX_DIGEST_LEN],
             len: 0,
@@ -38,7 +38,7 @@ impl Digest {
     ///
     /// # Errors
     /// [`ApiMisuse::InvalidLength`](crate::error::ApiMisuse::InvalidLength) above 64 bytes.
-    pub fn from_slice(bytes: &[u8]) -> crate::error::Result<Self> {
+    pub(crate) fn from_slice(bytes: &[u8]) -> crate::error::Result<Self> {
         let mut buf = [0; MAX_DIGEST_LEN];
         buf.get_mut(..bytes.len())
             .ok_or(crate::error::ApiMisuse::InvalidLength)?

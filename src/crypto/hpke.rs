@@ -57,7 +57,7 @@ impl HpkeAead {
 }
 
 /// An X25519 HPKE private key. Zeroized on drop; never printed.
-pub struct HpkePrivateKey(Secret);
+pub(crate) struct HpkePrivateKey(Secret);
 
 impl HpkePrivateKey {
     /// The serialized private key, for the RFC 9180 steps done in `crypto` itself.
@@ -69,7 +69,7 @@ impl HpkePrivateKey {
     ///
     /// # Errors
     /// [`InvalidMessage::InvalidKey`] for a key that is not 32 bytes.
-    pub fn from_slice(bytes: &[u8]) -> Result<Self> {
+    pub(crate) fn from_slice(bytes: &[u8]) -> Result<Self> {
         if bytes.len() != NPK {
             return Err(InvalidMessage::InvalidKey.into());
         }
@@ -81,7 +81,8 @@ impl HpkePrivateKey {
     /// # Errors
     /// [`InvalidMessage::InvalidKey`] if the stored key does not parse (cannot happen for
     /// keys made by this module).
-    pub fn public_key(&self) -> Result<HpkePublicKey> {
+    #[cfg(any(test, feature = "bench-internals"))]
+    pub(crate) fn public_key(&self) -> Result<HpkePublicKey> {
         let sk = self.to_kem()?;
         Ok(HpkePublicKey(<[u8; NPK]>::from(
             Kem::sk_to_pk(&sk).to_bytes(),
@@ -114,14 +115,14 @@ impl core::fmt::Debug for HpkePrivateKey {
 
 /// An X25519 HPKE public key (`SerializePublicKey`, 32 bytes).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct HpkePublicKey([u8; NPK]);
+pub(crate) struct HpkePublicKey([u8; NPK]);
 
 impl HpkePublicKey {
     /// Wraps a serialized public key.
     ///
     /// # Errors
     /// [`InvalidMessage::InvalidKey`] unless `bytes` is 32 bytes.
-    pub fn from_slice(bytes: &[u8]) -> Result<Self> {
+    pub(crate) fn from_slice(bytes: &[u8]) -> Result<Self> {
         <[u8; NPK]>::try_from(bytes)
             .map(Self)
             .map_err(|_| InvalidMessage::InvalidKey.into())
@@ -134,7 +135,7 @@ impl HpkePublicKey {
     ///
     /// # Errors
     /// [`InvalidMessage::InvalidKey`] for a wrong length or a low-order point.
-    pub fn validated(bytes: &[u8]) -> Result<Self> {
+    pub(crate) fn validated(bytes: &[u8]) -> Result<Self> {
         let key = Self::from_slice(bytes)?;
         if is_low_order_u(&key.0) {
             return Err(InvalidMessage::InvalidKey.into());
@@ -144,7 +145,7 @@ impl HpkePublicKey {
 
     /// The serialized key.
     #[must_use]
-    pub const fn as_bytes(&self) -> &[u8; NPK] {
+    pub(crate) const fn as_bytes(&self) -> &[u8; NPK] {
         &self.0
     }
 

@@ -18,7 +18,7 @@ use crate::error::{ApiMisuse, Result};
 /// The SFrame layer maps its cipher-suite code point to one of these; this type says which
 /// hash, AEAD and tag length the crypto layer runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SframeAlgorithm {
+pub(crate) enum SframeAlgorithm {
     /// `AES_128_CTR_HMAC_SHA256_80` (0x0001): AES-128-CTR then HMAC-SHA256 truncated to 10 bytes.
     Aes128CtrHmacSha256Tag80,
     /// `AES_128_CTR_HMAC_SHA256_64` (0x0002): tag truncated to 8 bytes.
@@ -37,7 +37,7 @@ pub(crate) const SFRAME_NONCE_LEN: usize = 12;
 impl SframeAlgorithm {
     /// The IANA code point of the suite (RFC 9605 §8.1), used in the derivation labels.
     #[must_use]
-    pub const fn suite_id(self) -> u16 {
+    pub(crate) const fn suite_id(self) -> u16 {
         match self {
             Self::Aes128CtrHmacSha256Tag80 => 1,
             Self::Aes128CtrHmacSha256Tag64 => 2,
@@ -47,18 +47,9 @@ impl SframeAlgorithm {
         }
     }
 
-    /// `Hash.Nh`: 32 for SHA-256, 64 for SHA-512.
-    #[must_use]
-    pub const fn hash_len(self) -> usize {
-        match self {
-            Self::Aes256GcmSha512 => 64,
-            _ => 32,
-        }
-    }
-
     /// `AEAD.Nk`: 48 for the CTR-HMAC suites (16 AES + 32 HMAC), 16 or 32 for AES-GCM.
     #[must_use]
-    pub const fn key_len(self) -> usize {
+    pub(crate) const fn key_len(self) -> usize {
         match self {
             Self::Aes128GcmSha256 => 16,
             Self::Aes256GcmSha512 => 32,
@@ -68,13 +59,13 @@ impl SframeAlgorithm {
 
     /// `AEAD.Nn`: 12 for every suite.
     #[must_use]
-    pub const fn nonce_len(self) -> usize {
+    pub(crate) const fn nonce_len(self) -> usize {
         SFRAME_NONCE_LEN
     }
 
     /// `AEAD.Nt`: the tag length in bytes.
     #[must_use]
-    pub const fn tag_len(self) -> usize {
+    pub(crate) const fn tag_len(self) -> usize {
         match self {
             Self::Aes128CtrHmacSha256Tag80 => 10,
             Self::Aes128CtrHmacSha256Tag64 => 8,
@@ -85,7 +76,7 @@ impl SframeAlgorithm {
 
     /// `sframe_secret = HKDF-Extract("", base_key)` (RFC 9605 §4.4.2).
     #[must_use]
-    pub fn sframe_secret(self, base_key: &Secret) -> Secret {
+    pub(crate) fn sframe_secret(self, base_key: &Secret) -> Secret {
         match self {
             Self::Aes256GcmSha512 => {
                 let (prk, _) = Hkdf::<Sha512>::extract(Some(&[]), base_key.expose());
@@ -110,7 +101,7 @@ impl SframeAlgorithm {
     ///
     /// # Errors
     /// Never for the registered suites ([`ApiMisuse::InvalidLength`] would mean a bug).
-    pub fn derive_key_salt(self, base_key: &Secret, kid: u64) -> Result<(Secret, Secret)> {
+    pub(crate) fn derive_key_salt(self, base_key: &Secret, kid: u64) -> Result<(Secret, Secret)> {
         let secret = self.sframe_secret(base_key);
         let mut key = Secret::zero(self.key_len())?;
         let mut salt = Secret::zero(self.nonce_len())?;

@@ -117,7 +117,12 @@ impl SignaturePublicKey {
     /// [`Error::AuthenticationFailed`] for an invalid signature;
     /// [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow) for
     /// oversized content.
-    pub fn verify_with_label(&self, label: &[u8], content: &[u8], signature: &[u8]) -> Result<()> {
+    pub(crate) fn verify_with_label(
+        &self,
+        label: &[u8],
+        content: &[u8],
+        signature: &[u8],
+    ) -> Result<()> {
         self.verify(&sign_content(label, content)?, signature)
     }
 }

@@ -42,7 +42,7 @@ use super::secret_tree::RatchetConfig;
 use super::tree::math::LeafIndex;
 use super::tree::{RatchetTree, TreePrivateKeys};
 use super::validate::{AcceptBasicCredentials, CredentialValidator};
-use super::wire::{Credential, GroupContext, Proposal, Sender};
+use super::wire::{Credential, Extension, GroupContext, Proposal, Sender};
 
 pub use commit::{CommitOptions, CommitOutput};
 pub(crate) use epoch::MAX_EXPORT_LEN;
@@ -51,6 +51,7 @@ pub use key_package::KeyPackageBundle;
 #[cfg(test)]
 pub(crate) use persist::STATE_VERSION;
 pub use process::{ProcessedMessage, StagedCommit};
+pub use proposals::ProposalInfo;
 pub(crate) use rules::{CommitCheck, CommitRules, NoCommitRules};
 
 use epoch::{EpochKeys, PastEpochs};
@@ -210,8 +211,14 @@ impl Group {
 
     /// The current GroupContext.
     #[must_use]
-    pub const fn context(&self) -> &GroupContext {
+    pub(crate) const fn context(&self) -> &GroupContext {
         &self.context
+    }
+
+    /// The GroupContext extensions of the current epoch (RFC 9420 §8.1).
+    #[must_use]
+    pub fn extensions(&self) -> &[Extension] {
+        &self.context.extensions
     }
 
     /// The public ratchet tree.

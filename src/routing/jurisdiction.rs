@@ -167,19 +167,19 @@ impl JurisdictionSet {
 
     /// The members of both sets.
     #[must_use]
-    pub fn intersection(&self, other: &Self) -> Self {
+    pub(crate) fn intersection(&self, other: &Self) -> Self {
         self.zip(other, |a, b| a & b)
     }
 
     /// The members of either set.
     #[must_use]
-    pub fn union(&self, other: &Self) -> Self {
+    pub(crate) fn union(&self, other: &Self) -> Self {
         self.zip(other, |a, b| a | b)
     }
 
     /// The members of `self` that are not in `other`.
     #[must_use]
-    pub fn difference(&self, other: &Self) -> Self {
+    pub(crate) fn difference(&self, other: &Self) -> Self {
         self.zip(other, |a, b| a & !b)
     }
 

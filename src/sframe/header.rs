@@ -15,6 +15,7 @@
 use crate::error::{ApiMisuse, InvalidMessage, Result};
 
 /// The longest SFrame header: the config byte plus 8 bytes of KID and 8 of CTR.
+#[cfg(any(test, fuzzing))]
 pub(crate) const MAX_HEADER_LEN: usize = 17;
 
 /// The decoded SFrame header: which key (KID) and which counter (CTR) a frame uses.
@@ -37,7 +38,7 @@ impl Header {
         Self { kid, ctr }
     }
 
-    /// The number of bytes [`Header::encode`] writes (1 to 17).
+    /// The number of bytes of its encoding (1 to 17).
     #[must_use]
     pub const fn encoded_len(&self) -> usize {
         1 + extra_len(self.kid) + extra_len(self.ctr)
@@ -48,7 +49,7 @@ impl Header {
     /// # Errors
     /// [`ApiMisuse::BufferTooSmall`] when `out` is shorter than [`Header::encoded_len`];
     /// `out` is untouched then.
-    pub fn encode(&self, out: &mut [u8]) -> Result<usize> {
+    pub(crate) fn encode(&self, out: &mut [u8]) -> Result<usize> {
         let (kid_len, ctr_len) = (extra_len(self.kid), extra_len(self.ctr));
         let len = 1 + kid_len + ctr_len;
         let out = out.get_mut(..len).ok_or(ApiMisuse::BufferTooSmall)?;
@@ -60,9 +61,10 @@ impl Header {
         Ok(len)
     }
 
-    /// The encoding in a fixed array and its length (for callers without a buffer at hand).
+    /// The encoding in a fixed array and its length (tests and fuzzing).
     #[must_use]
-    pub fn to_array(&self) -> ([u8; MAX_HEADER_LEN], usize) {
+    #[cfg(any(test, fuzzing))]
+    pub(crate) fn to_array(self) -> ([u8; MAX_HEADER_LEN], usize) {
         let mut buf = [0; MAX_HEADER_LEN];
         // Cannot fail: the array holds the longest header.
         let len = self.encode(&mut buf).unwrap_or(0);

@@ -171,7 +171,7 @@ impl KeyStore {
     /// # Errors
     /// Never for a constructed store.
     pub fn base_key_len(&self) -> Result<usize> {
-        Ok(self.suite.algorithm()?.key_len())
+        self.suite.base_key_len()
     }
 
     /// The KID layout.

@@ -34,7 +34,7 @@ impl SframeSuite {
     /// # Errors
     /// [`Unsupported::CipherSuite`] for a code point outside 0x0001..=0x0005 (0x0000 is
     /// reserved).
-    pub const fn algorithm(self) -> Result<SframeAlgorithm> {
+    pub(crate) const fn algorithm(self) -> Result<SframeAlgorithm> {
         match self {
             Self::AES_128_CTR_HMAC_SHA256_80 => Ok(SframeAlgorithm::Aes128CtrHmacSha256Tag80),
             Self::AES_128_CTR_HMAC_SHA256_64 => Ok(SframeAlgorithm::Aes128CtrHmacSha256Tag64),
@@ -42,6 +42,17 @@ impl SframeSuite {
             Self::AES_128_GCM_SHA256_128 => Ok(SframeAlgorithm::Aes128GcmSha256),
             Self::AES_256_GCM_SHA512_128 => Ok(SframeAlgorithm::Aes256GcmSha512),
             Self(other) => Err(Error::Unsupported(Unsupported::CipherSuite(other))),
+        }
+    }
+
+    /// `AEAD.Nk` (RFC 9605 §4.5): the length of this suite's `base_key`, in bytes.
+    ///
+    /// # Errors
+    /// [`Unsupported::CipherSuite`] for a suite outside 0x0001..=0x0005.
+    pub const fn base_key_len(self) -> Result<usize> {
+        match self.algorithm() {
+            Ok(a) => Ok(a.key_len()),
+            Err(e) => Err(e),
         }
     }
 }

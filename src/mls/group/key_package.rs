@@ -24,7 +24,8 @@ impl KeyPackageBundle {
     /// vectors). The keys are not checked against the KeyPackage here; joining fails if they
     /// do not match.
     #[must_use]
-    pub const fn from_parts(
+    #[cfg(any(test, feature = "bench-internals"))]
+    pub(crate) const fn from_parts(
         key_package: KeyPackage,
         init_key: HpkePrivateKey,
         leaf_key: HpkePrivateKey,

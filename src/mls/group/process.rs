@@ -102,10 +102,16 @@ impl StagedCommit {
             .export(suite, label, context, length)
     }
 
-    /// The GroupContext of the new epoch (extensions included), to inspect before merging.
+    /// The GroupContext of the new epoch, to inspect before merging.
     #[must_use]
-    pub const fn new_context(&self) -> &GroupContext {
+    pub(crate) const fn new_context(&self) -> &GroupContext {
         &self.context
+    }
+
+    /// The GroupContext extensions of the new epoch, to inspect before merging.
+    #[must_use]
+    pub fn new_extensions(&self) -> &[crate::mls::wire::Extension] {
+        &self.context.extensions
     }
 
     /// The epoch the commit moves the group to.

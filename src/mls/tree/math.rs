@@ -20,7 +20,7 @@ pub struct LeafIndex(pub u32);
 
 /// The index of a node in the array representation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NodeIndex(pub u32);
+pub(crate) struct NodeIndex(pub u32);
 
 /// The number of leaves of a full tree: a power of two, at least 1, at most 2^30.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +37,7 @@ impl LeafIndex {
     /// lies outside every tree (at most 2^30 leaves), so lookups fail instead of wrapping
     /// onto leaf `index - 2^31`.
     #[must_use]
-    pub const fn node(self) -> NodeIndex {
+    pub(crate) const fn node(self) -> NodeIndex {
         NodeIndex(self.0.saturating_mul(2))
     }
 }
@@ -45,13 +45,13 @@ impl LeafIndex {
 impl NodeIndex {
     /// Whether this node is a leaf (even index).
     #[must_use]
-    pub const fn is_leaf(self) -> bool {
+    pub(crate) const fn is_leaf(self) -> bool {
         self.0 & 1 == 0
     }
 
     /// The leaf at this node, if it is one.
     #[must_use]
-    pub const fn leaf(self) -> Option<LeafIndex> {
+    pub(crate) const fn leaf(self) -> Option<LeafIndex> {
         if self.is_leaf() {
             Some(LeafIndex(self.0 / 2))
         } else {
@@ -61,13 +61,13 @@ impl NodeIndex {
 
     /// The level of the node: leaves are 0, their parents 1, and so on.
     #[must_use]
-    pub const fn level(self) -> u32 {
+    pub(crate) const fn level(self) -> u32 {
         self.0.trailing_ones()
     }
 
     /// The left child, or `None` for a leaf.
     #[must_use]
-    pub const fn left(self) -> Option<Self> {
+    pub(crate) const fn left(self) -> Option<Self> {
         let k = self.level();
         if k == 0 {
             None
@@ -78,7 +78,7 @@ impl NodeIndex {
 
     /// The right child, or `None` for a leaf.
     #[must_use]
-    pub const fn right(self) -> Option<Self> {
+    pub(crate) const fn right(self) -> Option<Self> {
         let k = self.level();
         if k == 0 {
             None

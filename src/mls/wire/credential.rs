@@ -82,7 +82,7 @@ pub enum Credential {
 impl Credential {
     /// The type of this credential.
     #[must_use]
-    pub const fn credential_type(&self) -> CredentialType {
+    pub(crate) const fn credential_type(&self) -> CredentialType {
         match self {
             Self::Basic { .. } => CredentialType::BASIC,
             Self::X509 { .. } => CredentialType::X509,

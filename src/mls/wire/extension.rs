@@ -106,7 +106,7 @@ impl ExternalSender {
     /// # Errors
     /// [`InvalidMessage`](crate::error::InvalidMessage) when its data does not decode as
     /// `ExternalSender external_senders<V>` exactly.
-    pub fn from_extensions(extensions: &[Extension]) -> Result<Option<Vec<Self>>> {
+    pub(crate) fn from_extensions(extensions: &[Extension]) -> Result<Option<Vec<Self>>> {
         let Some(ext) = extensions
             .iter()
             .find(|e| e.extension_type == ExtensionType::EXTERNAL_SENDERS)

@@ -26,7 +26,7 @@ pub enum MlsMessageBody {
 impl MlsMessageBody {
     /// The wire format that selects this body.
     #[must_use]
-    pub const fn wire_format(&self) -> WireFormat {
+    pub(crate) const fn wire_format(&self) -> WireFormat {
         match self {
             Self::PublicMessage(_) => WireFormat::MLS_PUBLIC_MESSAGE,
             Self::PrivateMessage(_) => WireFormat::MLS_PRIVATE_MESSAGE,
@@ -78,7 +78,7 @@ impl MlsMessage {
 
     /// The wire format of the body.
     #[must_use]
-    pub const fn wire_format(&self) -> WireFormat {
+    pub(crate) const fn wire_format(&self) -> WireFormat {
         self.body.wire_format()
     }
 }

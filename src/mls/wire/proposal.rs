@@ -239,7 +239,7 @@ pub enum Proposal {
 impl Proposal {
     /// The type of this proposal.
     #[must_use]
-    pub const fn proposal_type(&self) -> ProposalType {
+    pub(crate) const fn proposal_type(&self) -> ProposalType {
         match self {
             Self::Add(_) => ProposalType::ADD,
             Self::Update(_) => ProposalType::UPDATE,
