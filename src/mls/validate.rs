@@ -307,6 +307,9 @@ pub(crate) fn validate_key_package(
     Ok(())
 }
 
+/// The extension, proposal and credential types a `required_capabilities` extension lists.
+pub(crate) type RequiredCapabilities = (Vec<ExtensionType>, Vec<ProposalType>, Vec<CredentialType>);
+
 /// The `required_capabilities` extension (RFC 9420 §11.1), decoded from GroupContext
 /// extensions.
 ///
@@ -322,7 +325,7 @@ pub(crate) fn validate_key_package(
 /// [`InvalidMessage`](crate::error::InvalidMessage) when the extension does not decode.
 pub(crate) fn required_capabilities(
     extensions: &[super::wire::Extension],
-) -> Result<(Vec<ExtensionType>, Vec<ProposalType>, Vec<CredentialType>)> {
+) -> Result<RequiredCapabilities> {
     let Some(ext) = extensions
         .iter()
         .find(|e| e.extension_type == ExtensionType::REQUIRED_CAPABILITIES)

@@ -49,26 +49,74 @@ pub(super) fn apply_proposals(
     params: &GroupParams<'_>,
     config: &super::GroupConfig,
 ) -> Result<Applied> {
-    let max_leaves = config.limits.max_leaves;
-    let external = matches!(committer, Some(Sender::NewMemberCommit));
-    let committer_leaf = match committer {
-        Some(Sender::Member(l)) => Some(LeafIndex(*l)),
-        _ => None,
+    let mut pass = Pass {
+        external: matches!(committer, Some(Sender::NewMemberCommit)),
+        committer_leaf: match committer {
+            Some(Sender::Member(l)) => Some(LeafIndex(*l)),
+            _ => None,
+        },
+        touched: HashSet::new(),
+        counts: Counts::default(),
+        applied: Applied {
+            path_required: proposals.is_empty(),
+            ..Applied::default()
+        },
     };
-    let invalid = || crate::Error::from(PeerMisbehaved::InvalidProposalList);
-    let mut applied = Applied {
-        path_required: proposals.is_empty(),
-        ..Applied::default()
-    };
-    let mut touched: HashSet<LeafIndex> = HashSet::new();
-    let mut psk_ids: HashSet<&PreSharedKeyId> = HashSet::new();
-    let (mut n_external_init, mut n_remove, mut n_other) = (0usize, 0usize, 0usize);
-
     // GroupContextExtensions first: the new extensions govern the other proposals.
-    let mut required = validate::required_capabilities(&context.extensions)?;
-    for (p, _) in proposals {
-        if let Proposal::GroupContextExtensions(gce) = p {
-            if applied.extensions.is_some() {
+    let required = pass.extensions(diff, context, proposals, params)?;
+    let params = GroupParams {
+        required_extensions: &required.0,
+        required_proposals: &required.1,
+        required_credentials: &required.2,
+        ..*params
+    };
+    pass.updates(diff, context, proposals, &params)?;
+    pass.removes(diff, proposals)?;
+    pass.adds(diff, proposals, &params, config)?;
+    pass.others(proposals, &params)?;
+    pass.finish(diff)
+}
+
+fn invalid() -> crate::Error {
+    PeerMisbehaved::InvalidProposalList.into()
+}
+
+/// How many proposals of each class a commit carries (§12.2's rules for external commits).
+#[derive(Debug, Default)]
+struct Counts {
+    external_init: usize,
+    remove: usize,
+    other: usize,
+}
+
+/// One pass over a commit's proposals, in the order §12.2 applies them.
+#[derive(Debug)]
+struct Pass {
+    external: bool,
+    committer_leaf: Option<LeafIndex>,
+    /// Leaves an Update or Remove already touched (§12.2: one per leaf).
+    touched: HashSet<LeafIndex>,
+    counts: Counts,
+    applied: Applied,
+}
+
+impl Pass {
+    /// The GroupContextExtensions proposal, if any: every member supports the new
+    /// extensions and required capabilities. Returns the required capabilities in force
+    /// for the other proposals.
+    fn extensions(
+        &mut self,
+        diff: &TreeDiff<'_>,
+        context: &GroupContext,
+        proposals: &[(Proposal, Sender)],
+        params: &GroupParams<'_>,
+    ) -> Result<validate::RequiredCapabilities> {
+        let mut required = validate::required_capabilities(&context.extensions)?;
+        for (p, _) in proposals {
+            let Proposal::GroupContextExtensions(gce) = p else {
+                continue;
+            };
+            if self.applied.extensions.is_some() {
                 return Err(invalid());
             }
             // Every member must support every non-default extension.
@@ -103,26 +151,32 @@ pub(super) fn apply_proposals(
             }) {
                 return Err(PeerMisbehaved::UnsupportedCapability.into());
             }
-            applied.extensions = Some(gce.extensions.clone());
-            applied.path_required = true;
-            n_other += 1;
+            self.applied.extensions = Some(gce.extensions.clone());
+            self.applied.path_required = true;
+            self.counts.other += 1;
         }
+        Ok(required)
     }
-    let params = GroupParams {
-        required_extensions: &required.0,
-        required_proposals: &required.1,
-        required_credentials: &required.2,
-        ..*params
-    };
 
-    for (p, sender) in proposals {
-        if let Proposal::Update(update) = p {
+    /// Updates (§12.1.2): from a member other than the committer, a valid leaf with a new
+    /// encryption key, the same client.
+    fn updates(
+        &mut self,
+        diff: &mut TreeDiff<'_>,
+        context: &GroupContext,
+        proposals: &[(Proposal, Sender)],
+        params: &GroupParams<'_>,
+    ) -> Result<()> {
+        for (p, sender) in proposals {
+            let Proposal::Update(update) = p else {
+                continue;
+            };
             let Sender::Member(from) = sender else {
                 return Err(invalid());
             };
             let from = LeafIndex(*from);
             // §12.2: no Update from the committer; one Update/Remove per leaf.
-            if Some(from) == committer_leaf || !touched.insert(from) || external {
+            if Some(from) == self.committer_leaf || !self.touched.insert(from) || self.external {
                 return Err(invalid());
             }
             let old = diff.leaf(from).ok_or(PeerMisbehaved::UnknownSender)?;
@@ -133,7 +187,7 @@ pub(super) fn apply_proposals(
                     group_id: &context.group_id,
                     leaf_index: from.0,
                 },
-                &params,
+                params,
             )?;
             // §12.1.2: a different encryption key; the same client.
             if leaf.encryption_key == old.encryption_key {
@@ -150,41 +204,58 @@ pub(super) fn apply_proposals(
             )
             .check(leaf)?;
             diff.update_leaf(from, leaf.clone())?;
-            applied.updated.push(from);
-            applied.path_required = true;
-            n_other += 1;
+            self.applied.updated.push(from);
+            self.applied.path_required = true;
+            self.counts.other += 1;
         }
+        Ok(())
     }
 
-    for (p, _) in proposals {
-        if let Proposal::Remove(remove) = p {
+    /// Removes (§12.1.3): of an occupied leaf, not the committer's, not touched twice.
+    fn removes(&mut self, diff: &mut TreeDiff<'_>, proposals: &[(Proposal, Sender)]) -> Result<()> {
+        for (p, _) in proposals {
+            let Proposal::Remove(remove) = p else {
+                continue;
+            };
             let leaf = LeafIndex(remove.removed);
-            // §12.1.3: the leaf is occupied; §12.2: not the committer, not touched twice.
-            if diff.leaf(leaf).is_none() || Some(leaf) == committer_leaf || !touched.insert(leaf) {
+            if diff.leaf(leaf).is_none()
+                || Some(leaf) == self.committer_leaf
+                || !self.touched.insert(leaf)
+            {
                 return Err(invalid());
             }
             diff.remove_leaf(leaf)?;
-            applied.removed.push(leaf);
-            applied.path_required = true;
-            n_remove += 1;
+            self.applied.removed.push(leaf);
+            self.applied.path_required = true;
+            self.counts.remove += 1;
         }
+        Ok(())
     }
 
-    // Adds: every KeyPackage validated first (in parallel: two signatures each), then
-    // applied in order.
-    let adds: Vec<&KeyPackage> = proposals
-        .iter()
-        .filter_map(|(p, _)| match p {
-            Proposal::Add(add) => Some(&add.key_package),
-            _ => None,
-        })
-        .collect();
-    if !adds.is_empty() {
-        if external {
+    /// Adds (§12.1.1): every KeyPackage validated first (in parallel: two signatures
+    /// each), then applied in order.
+    fn adds(
+        &mut self,
+        diff: &mut TreeDiff<'_>,
+        proposals: &[(Proposal, Sender)],
+        params: &GroupParams<'_>,
+        config: &super::GroupConfig,
+    ) -> Result<()> {
+        let adds: Vec<&KeyPackage> = proposals
+            .iter()
+            .filter_map(|(p, _)| match p {
+                Proposal::Add(add) => Some(&add.key_package),
+                _ => None,
+            })
+            .collect();
+        if adds.is_empty() {
+            return Ok(());
+        }
+        if self.external {
             return Err(invalid());
         }
         for r in crate::parallel::map(config.max_threads, &adds, |kp| {
-            validate::validate_key_package(kp, &params, None)
+            validate::validate_key_package(kp, params, None)
         }) {
             r?;
         }
@@ -198,11 +269,10 @@ pub(super) fn apply_proposals(
             }
         }
         // The tree stays within the configured width (blank leaves are reused first).
+        let max_leaves = config.limits.max_leaves as usize;
         let blank = diff.size().leaves() as usize - diff.leaves().count();
         let needed = adds.len().saturating_sub(blank);
-        if needed > 0
-            && (diff.size().leaves() as usize).saturating_add(needed) > max_leaves as usize
-        {
+        if needed > 0 && (diff.size().leaves() as usize).saturating_add(needed) > max_leaves {
             return Err(PeerMisbehaved::LimitExceeded.into());
         }
         // §7.3: credential types supported both ways with the members (and earlier Adds).
@@ -213,65 +283,76 @@ pub(super) fn apply_proposals(
         }
         for kp in adds {
             let leaf = diff.add_leaf(kp.leaf_node.clone())?;
-            applied.added.push((leaf, kp.clone()));
-            n_other += 1;
+            self.applied.added.push((leaf, kp.clone()));
+            self.counts.other += 1;
         }
+        Ok(())
     }
 
-    for (p, _) in proposals {
-        match p {
-            Proposal::PreSharedKey(psk) => {
-                let id = &psk.psk;
-                // §8.4: a fresh nonce of KDF.Nh bytes; §12.1.4: no reinit/branch resumption
-                // PSK outside those protocols; §12.2: no PSK twice.
-                // (A set: an external commit may carry thousands of PSKs, all checked
-                // before anything authenticates it.)
-                if id.psk_nonce.len() != params.suite.hash_len() || !psk_ids.insert(id) {
-                    return Err(invalid());
-                }
-                if let Psk::Resumption { usage, .. } = &id.psk {
-                    if *usage != ResumptionPskUsage::Application {
+    /// PreSharedKey, ExternalInit and ReInit proposals.
+    fn others(&mut self, proposals: &[(Proposal, Sender)], params: &GroupParams<'_>) -> Result<()> {
+        // A set: an external commit may carry thousands of PSKs, all checked before
+        // anything authenticates it.
+        let mut psk_ids: HashSet<&PreSharedKeyId> = HashSet::new();
+        for (p, _) in proposals {
+            match p {
+                Proposal::PreSharedKey(psk) => {
+                    let id = &psk.psk;
+                    // §8.4: a fresh nonce of KDF.Nh bytes; §12.1.4: no reinit/branch
+                    // resumption PSK outside those protocols; §12.2: no PSK twice.
+                    if id.psk_nonce.len() != params.suite.hash_len() || !psk_ids.insert(id) {
                         return Err(invalid());
                     }
+                    if let Psk::Resumption { usage, .. } = &id.psk {
+                        if *usage != ResumptionPskUsage::Application {
+                            return Err(invalid());
+                        }
+                    }
+                    self.applied.psks.push(id.clone());
                 }
-                applied.psks.push(id.clone());
-            }
-            Proposal::ExternalInit(init) => {
-                if !external {
-                    return Err(invalid());
+                Proposal::ExternalInit(init) => {
+                    if !self.external {
+                        return Err(invalid());
+                    }
+                    self.applied.external_init = Some(init.kem_output.clone());
+                    self.applied.path_required = true;
+                    self.counts.external_init += 1;
                 }
-                applied.external_init = Some(init.kem_output.clone());
-                applied.path_required = true;
-                n_external_init += 1;
-            }
-            Proposal::ReInit(reinit) => {
-                if proposals.len() != 1 || external {
-                    return Err(invalid());
+                Proposal::ReInit(reinit) => {
+                    if proposals.len() != 1 || self.external {
+                        return Err(invalid());
+                    }
+                    self.applied.reinit = Some((**reinit).clone());
                 }
-                applied.reinit = Some((**reinit).clone());
+                _ => {}
             }
-            _ => {}
         }
+        Ok(())
     }
 
-    // §12.2, external commits: exactly one ExternalInit, at most one Remove, PSKs, nothing else.
-    if external && (n_external_init != 1 || n_remove > 1 || n_other > 0) {
-        return Err(invalid());
-    }
-
-    // §7.3: keys of new and updated leaves are unique in the tree.
-    let changed = applied
-        .added
-        .iter()
-        .map(|(l, _)| *l)
-        .chain(applied.updated.iter().copied());
-    for l in changed {
-        let leaf = diff.leaf(l).ok_or(crate::Error::Internal("changed leaf"))?;
-        if diff.find_encryption_key(&leaf.encryption_key) != Some(l.node())
-            || diff.find_signature_key(&leaf.signature_key) != Some(l)
-        {
-            return Err(PeerMisbehaved::DuplicateKey.into());
+    /// The rules over the whole list: §12.2 for external commits, §7.3 unique keys.
+    fn finish(self, diff: &TreeDiff<'_>) -> Result<Applied> {
+        // §12.2, external commits: exactly one ExternalInit, at most one Remove, PSKs,
+        // nothing else.
+        let c = &self.counts;
+        if self.external && (c.external_init != 1 || c.remove > 1 || c.other > 0) {
+            return Err(invalid());
         }
+        // §7.3: keys of new and updated leaves are unique in the tree.
+        let applied = self.applied;
+        let changed = applied
+            .added
+            .iter()
+            .map(|(l, _)| *l)
+            .chain(applied.updated.iter().copied());
+        for l in changed {
+            let leaf = diff.leaf(l).ok_or(crate::Error::Internal("changed leaf"))?;
+            if diff.find_encryption_key(&leaf.encryption_key) != Some(l.node())
+                || diff.find_signature_key(&leaf.signature_key) != Some(l)
+            {
+                return Err(PeerMisbehaved::DuplicateKey.into());
+            }
+        }
+        Ok(applied)
     }
-    Ok(applied)
 }
