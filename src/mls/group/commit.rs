@@ -2,17 +2,20 @@
 //! the GroupInfo that lets others join by external commit (§12.4.3.2).
 
 use crate::codec::Encode;
-use crate::crypto::{Mac, Rng};
+use crate::crypto::{HpkePrivateKey, Mac, Rng};
 use crate::error::{ApiMisuse, PeerMisbehaved, Result};
 use crate::mls::framing;
-use crate::mls::key_schedule::CommitSecret;
+use crate::mls::key_schedule::{CommitSecret, JoinerSecret, WelcomeSecret};
 use crate::mls::transcript;
+use crate::mls::tree::math::{LeafIndex, NodeIndex};
+use crate::mls::tree::treekem::PreparedPath;
 use crate::mls::tree::{treekem, LeafTemplate, TreeDiff};
 use crate::mls::welcome;
 use crate::mls::wire::{
-    Commit, EncryptedGroupSecrets, Extension, ExtensionType, FramedContent, FramedContentBody,
-    GroupContext, GroupInfo, GroupSecrets, LeafNodeSource, MlsMessage, MlsMessageBody,
-    PathSecret as WirePathSecret, Proposal, ProtocolVersion, Sender, Welcome, WireFormat,
+    AuthenticatedContent, Commit, EncryptedGroupSecrets, Extension, ExtensionType, FramedContent,
+    FramedContentBody, GroupContext, GroupInfo, GroupSecrets, KeyPackage, LeafNodeSource,
+    MlsMessage, MlsMessageBody, PathSecret as WirePathSecret, PreSharedKeyId, Proposal,
+    ProtocolVersion, Sender, UpdatePath, Welcome, WireFormat,
 };
 
 use super::apply;
@@ -95,115 +98,32 @@ impl Group {
             &self.params(),
             &self.config,
         )?;
-        // §7.3: a sender checks the lifetime of every KeyPackage it adds against the current
-        // time (receivers need not: it may have expired in transit).
-        for (_, kp) in &applied.added {
-            if let LeafNodeSource::KeyPackage(l) = &kp.leaf_node.leaf_node_source {
-                if options.now < l.not_before || options.now > l.not_after {
-                    return Err(ApiMisuse::KeyPackageExpired.into());
-                }
-            }
-        }
+        check_lifetimes(&applied, options.now)?;
         let extensions = applied
             .extensions
             .clone()
             .unwrap_or_else(|| self.context.extensions.clone());
         let added: Vec<_> = applied.added.iter().map(|(l, _)| *l).collect();
 
-        let with_path = applied.path_required || options.force_path;
-        let (path, prepared) = if with_path {
-            let own = self
-                .tree
-                .leaf(self.own_leaf)
-                .ok_or(ApiMisuse::NotAMember)?
-                .clone();
-            let template = LeafTemplate {
-                leaf: &own,
-                signer: &self.signer,
-                group_id: &self.context.group_id,
-            };
-            let prepared = treekem::prepare_path(&mut diff, self.own_leaf, template, rng)?;
-            let provisional = GroupContext {
-                epoch: next_epoch,
-                tree_hash: diff.root_hash()?.as_bytes().to_vec(),
-                extensions: extensions.clone(),
-                ..self.context.clone()
-            }
-            .to_bytes()?;
-            let path =
-                prepared.encrypt(&diff, &provisional, &added, self.config.max_threads, rng)?;
+        let (path, prepared) = if applied.path_required || options.force_path {
+            let (path, prepared) =
+                self.commit_path(&mut diff, next_epoch, &extensions, &added, rng)?;
             (Some(path), Some(prepared))
         } else {
             (None, None)
         };
-        // The receivers' checks, on our own commit: the path's leaf (§12.4.2) and the
-        // application's rules. What they would refuse is never sent.
-        if let Some(path) = &path {
-            self.check_path_leaf(&diff, self.own_leaf, &me, path, &extensions, true)?;
-        }
-        self.config.rules.check_commit(&super::rules::CommitCheck {
-            context: &self.context,
-            tree: &self.tree,
-            sender: &me,
-            committer: self.own_leaf,
-            path_leaf: path.as_ref().map(|p| &p.leaf_node),
-            proposals: &list,
-            new_extensions: &extensions,
-            removed: &applied.removed,
-            rejoin_of: None,
-        })?;
+        self.check_own_commit(&diff, path.as_ref(), &list, &extensions, &applied.removed)?;
 
-        let wire_format = self.handshake_wire_format();
-        let content = FramedContent {
-            group_id: self.context.group_id.clone(),
-            epoch: self.context.epoch,
-            sender: me,
-            authenticated_data: options.authenticated_data.clone(),
-            body: FramedContentBody::Commit(Box::new(Commit {
-                proposals: refs,
-                path,
-            })),
-        };
-        let mut auth =
-            framing::sign_content(&suite, &self.signer, wire_format, content, &self.context)?;
-
-        let confirmed_input = auth.confirmed_transcript_hash_input()?.to_bytes()?;
-        let confirmed = transcript::confirmed_transcript_hash(
-            &suite,
-            &self.interim_transcript_hash,
-            &confirmed_input,
-        );
-        let context = GroupContext {
-            epoch: next_epoch,
-            tree_hash: diff.root_hash()?.as_bytes().to_vec(),
-            confirmed_transcript_hash: confirmed.as_bytes().to_vec(),
-            extensions,
-            ..self.context.clone()
-        };
+        let body = FramedContentBody::Commit(Box::new(Commit {
+            proposals: refs,
+            path,
+        }));
+        let mut auth = self.sign(body, &options.authenticated_data)?;
+        let context = self.next_context(&auth, next_epoch, &mut diff, extensions)?;
         let ctx = context.to_bytes()?;
         let psk_secret = self.psk_secret(&applied.psks)?;
-        let (commit_secret, new_private_keys, prepared) = match prepared {
-            Some(p) => {
-                let path_secrets = added
-                    .iter()
-                    .map(|l| {
-                        let lca = diff
-                            .size()
-                            .common_ancestor(l.node(), self.own_leaf.node())?;
-                        Ok(p.path_secret(lca).map(|s| WirePathSecret {
-                            path_secret: s.0.duplicate(),
-                        }))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                let (commit_secret, keys) = p.into_keys();
-                (commit_secret, keys, path_secrets)
-            }
-            None => (
-                CommitSecret::zero(&suite)?,
-                Vec::new(),
-                added.iter().map(|_| None).collect(),
-            ),
-        };
+        let (commit_secret, new_private_keys, path_secrets) =
+            self.split_path(prepared, &diff, &added)?;
         let (next, joiner) = NextEpoch::from_init(
             &suite,
             &self.epoch.init_next,
@@ -213,69 +133,22 @@ impl Group {
         )?;
         let welcome_secret = next.welcome_secret(&suite)?;
         let keys = next.keys(&suite, &ctx, diff.size(), self.config.ratchet)?;
-        let tag: Mac = keys
-            .confirmation_key
-            .confirmation_tag(&suite, &context.confirmed_transcript_hash);
+        let (tag, interim) = self.confirm(&keys, &context)?;
         auth.auth.confirmation_tag = Some(tag.as_bytes().to_vec());
-        let interim =
-            transcript::interim_transcript_hash(&suite, &context.confirmed_transcript_hash, &tag)?;
 
         let welcome = if applied.added.is_empty() {
             None
         } else {
             let tree = self.config.ratchet_tree_extension.then(|| diff.to_wire());
             let group_info = self.sign_group_info(&context, &tag, &keys, tree)?;
-            let encrypted_group_info =
-                welcome::encrypt_group_info(&suite, &welcome_secret, &group_info)?;
-            // One HPKE seal per new member, spread over the cores (each with its own RNG
-            // stream forked in order from the caller's).
-            let tasks: Vec<_> = applied
-                .added
-                .iter()
-                .zip(prepared)
-                .map(|((_, kp), path_secret)| (kp, path_secret, crate::crypto::ForkSeed::draw(rng)))
-                .collect();
-            let joiner_secret = &joiner;
-            let psks = &applied.psks;
-            // EncryptWithLabel(init_key, "Welcome", encrypted_group_info, ·) for each: the
-            // HPKE info (the encrypted GroupInfo, O(n) bytes) is hashed once, not per member.
-            let sealer = &welcome::group_secrets_sealer(&suite, &encrypted_group_info)?;
-            let secrets = crate::parallel::map(
-                self.config.max_threads,
-                &tasks,
-                |(kp, path_secret, seed)| -> Result<EncryptedGroupSecrets> {
-                    let group_secrets = GroupSecrets {
-                        joiner_secret: joiner_secret.0.duplicate(),
-                        path_secret: path_secret.as_ref().map(|p| WirePathSecret {
-                            path_secret: p.path_secret.duplicate(),
-                        }),
-                        psks: psks.clone(),
-                    };
-                    let init_key = crate::crypto::HpkePublicKey::from_slice(&kp.init_key)?;
-                    let encrypted = welcome::encrypt_group_secrets(
-                        sealer,
-                        &init_key,
-                        &group_secrets,
-                        &mut seed.start(),
-                    )?;
-                    Ok(EncryptedGroupSecrets {
-                        new_member: welcome::key_package_ref(&suite, kp)?,
-                        encrypted_group_secrets: encrypted,
-                    })
-                },
-            )
-            .into_iter()
-            .collect::<Result<Vec<_>>>()?;
-            Some(MlsMessage {
-                version: ProtocolVersion::MLS10,
-                body: MlsMessageBody::Welcome(Welcome {
-                    cipher_suite: suite.id(),
-                    secrets,
-                    encrypted_group_info,
-                }),
-            })
+            let joiners = Joiners {
+                added: &applied.added,
+                path_secrets,
+                joiner_secret: &joiner,
+                psks: &applied.psks,
+            };
+            Some(self.welcome(&welcome_secret, &group_info, joiners, rng)?)
         };
-
         let changes = diff.into_changes();
         let commit = self.protect(auth, rng)?;
         let staged = StagedCommit {
@@ -286,7 +159,7 @@ impl Group {
             context,
             keys: Some(keys),
             confirmation_tag: tag.as_bytes().to_vec(),
-            interim_transcript_hash: interim.as_bytes().to_vec(),
+            interim_transcript_hash: interim,
             new_private_keys,
             added,
             removed: applied.removed,
@@ -296,6 +169,215 @@ impl Group {
         };
         self.pending_commit = Some(staged);
         Ok(CommitOutput { commit, welcome })
+    }
+
+    /// Our handshake content `body`, framed for this epoch and signed (RFC 9420 §6.1).
+    fn sign(
+        &self,
+        body: FramedContentBody,
+        authenticated_data: &[u8],
+    ) -> Result<AuthenticatedContent> {
+        let content = FramedContent {
+            group_id: self.context.group_id.clone(),
+            epoch: self.context.epoch,
+            sender: Sender::Member(self.own_leaf.0),
+            authenticated_data: authenticated_data.to_vec(),
+            body,
+        };
+        let wire_format = self.handshake_wire_format();
+        framing::sign_content(
+            &self.suite,
+            &self.signer,
+            wire_format,
+            content,
+            &self.context,
+        )
+    }
+
+    /// The GroupContext of the epoch a signed commit `auth` leads to (§8.2: its confirmed
+    /// transcript hash covers the commit).
+    fn next_context(
+        &self,
+        auth: &AuthenticatedContent,
+        next_epoch: u64,
+        diff: &mut TreeDiff<'_>,
+        extensions: Vec<Extension>,
+    ) -> Result<GroupContext> {
+        let confirmed_input = auth.confirmed_transcript_hash_input()?.to_bytes()?;
+        let confirmed = transcript::confirmed_transcript_hash(
+            &self.suite,
+            &self.interim_transcript_hash,
+            &confirmed_input,
+        );
+        Ok(GroupContext {
+            epoch: next_epoch,
+            tree_hash: diff.root_hash()?.as_bytes().to_vec(),
+            confirmed_transcript_hash: confirmed.as_bytes().to_vec(),
+            extensions,
+            ..self.context.clone()
+        })
+    }
+
+    /// The confirmation tag of the new epoch and the interim transcript hash after it.
+    fn confirm(&self, keys: &EpochKeys, context: &GroupContext) -> Result<(Mac, Vec<u8>)> {
+        let tag: Mac = keys
+            .confirmation_key
+            .confirmation_tag(&self.suite, &context.confirmed_transcript_hash);
+        let interim = transcript::interim_transcript_hash(
+            &self.suite,
+            &context.confirmed_transcript_hash,
+            &tag,
+        )?;
+        Ok((tag, interim.as_bytes().to_vec()))
+    }
+
+    /// Our UpdatePath (§7.6): a fresh leaf and path, encrypted under the provisional
+    /// GroupContext (new epoch, new tree hash and extensions) to all but the `added` leaves.
+    fn commit_path(
+        &self,
+        diff: &mut TreeDiff<'_>,
+        next_epoch: u64,
+        extensions: &[Extension],
+        added: &[LeafIndex],
+        rng: &mut impl Rng,
+    ) -> Result<(UpdatePath, PreparedPath)> {
+        let own = self
+            .tree
+            .leaf(self.own_leaf)
+            .ok_or(ApiMisuse::NotAMember)?
+            .clone();
+        let template = LeafTemplate {
+            leaf: &own,
+            signer: &self.signer,
+            group_id: &self.context.group_id,
+        };
+        let prepared = treekem::prepare_path(diff, self.own_leaf, template, rng)?;
+        let provisional = GroupContext {
+            epoch: next_epoch,
+            tree_hash: diff.root_hash()?.as_bytes().to_vec(),
+            extensions: extensions.to_vec(),
+            ..self.context.clone()
+        }
+        .to_bytes()?;
+        let path = prepared.encrypt(diff, &provisional, added, self.config.max_threads, rng)?;
+        Ok((path, prepared))
+    }
+
+    /// The receivers' checks, on our own commit: the path's leaf (§12.4.2) and the
+    /// application's rules. What they would refuse is never sent.
+    fn check_own_commit(
+        &self,
+        diff: &TreeDiff<'_>,
+        path: Option<&UpdatePath>,
+        list: &[(Proposal, Sender)],
+        extensions: &[Extension],
+        removed: &[LeafIndex],
+    ) -> Result<()> {
+        let me = Sender::Member(self.own_leaf.0);
+        if let Some(path) = path {
+            self.check_path_leaf(diff, self.own_leaf, &me, path, extensions, true)?;
+        }
+        self.config.rules.check_commit(&super::rules::CommitCheck {
+            context: &self.context,
+            tree: &self.tree,
+            sender: &me,
+            committer: self.own_leaf,
+            path_leaf: path.map(|p| &p.leaf_node),
+            proposals: list,
+            new_extensions: extensions,
+            removed,
+            rejoin_of: None,
+        })
+    }
+
+    /// The commit secret and our new path keys, and for each added member the path secret
+    /// of its lowest common ancestor with us (its Welcome carries it).
+    #[allow(clippy::type_complexity)]
+    fn split_path(
+        &self,
+        prepared: Option<PreparedPath>,
+        diff: &TreeDiff<'_>,
+        added: &[LeafIndex],
+    ) -> Result<(
+        CommitSecret,
+        Vec<(NodeIndex, HpkePrivateKey)>,
+        Vec<Option<WirePathSecret>>,
+    )> {
+        let Some(p) = prepared else {
+            let none = added.iter().map(|_| None).collect();
+            return Ok((CommitSecret::zero(&self.suite)?, Vec::new(), none));
+        };
+        let path_secrets = added
+            .iter()
+            .map(|l| {
+                let lca = diff
+                    .size()
+                    .common_ancestor(l.node(), self.own_leaf.node())?;
+                Ok(p.path_secret(lca).map(|s| WirePathSecret {
+                    path_secret: s.0.duplicate(),
+                }))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let (commit_secret, keys) = p.into_keys();
+        Ok((commit_secret, keys, path_secrets))
+    }
+
+    /// The Welcome of the added members (§12.4.3.1): the GroupInfo encrypted under the
+    /// `welcome_secret`, and each member's GroupSecrets sealed to its init key.
+    fn welcome(
+        &self,
+        welcome_secret: &WelcomeSecret,
+        group_info: &GroupInfo,
+        joiners: Joiners<'_>,
+        rng: &mut impl Rng,
+    ) -> Result<MlsMessage> {
+        let suite = self.suite;
+        let encrypted_group_info = welcome::encrypt_group_info(&suite, welcome_secret, group_info)?;
+        // One HPKE seal per new member, spread over the cores (each with its own RNG stream
+        // forked in order from the caller's).
+        let tasks: Vec<_> = joiners
+            .added
+            .iter()
+            .zip(joiners.path_secrets)
+            .map(|((_, kp), path_secret)| (kp, path_secret, crate::crypto::ForkSeed::draw(rng)))
+            .collect();
+        // EncryptWithLabel(init_key, "Welcome", encrypted_group_info, ·) for each: the HPKE
+        // info (the encrypted GroupInfo, O(n) bytes) is hashed once, not per member.
+        let sealer = &welcome::group_secrets_sealer(&suite, &encrypted_group_info)?;
+        let secrets = crate::parallel::map(
+            self.config.max_threads,
+            &tasks,
+            |(kp, path_secret, seed)| -> Result<EncryptedGroupSecrets> {
+                let group_secrets = GroupSecrets {
+                    joiner_secret: joiners.joiner_secret.0.duplicate(),
+                    path_secret: path_secret.as_ref().map(|p| WirePathSecret {
+                        path_secret: p.path_secret.duplicate(),
+                    }),
+                    psks: joiners.psks.to_vec(),
+                };
+                let init_key = crate::crypto::HpkePublicKey::from_slice(&kp.init_key)?;
+                let encrypted = welcome::encrypt_group_secrets(
+                    sealer,
+                    &init_key,
+                    &group_secrets,
+                    &mut seed.start(),
+                )?;
+                Ok(EncryptedGroupSecrets {
+                    new_member: welcome::key_package_ref(&suite, kp)?,
+                    encrypted_group_secrets: encrypted,
+                })
+            },
+        )
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+        Ok(MlsMessage {
+            version: ProtocolVersion::MLS10,
+            body: MlsMessageBody::Welcome(Welcome {
+                cipher_suite: suite.id(),
+                secrets,
+                encrypted_group_info,
+            }),
+        })
     }
 
     /// The signed GroupInfo of the current epoch (RFC 9420 §12.4.3), with `external_pub` so
@@ -360,7 +442,7 @@ impl Group {
     /// Wraps signed content of ours as a PublicMessage or PrivateMessage of this epoch.
     pub(super) fn protect(
         &mut self,
-        auth: crate::mls::wire::AuthenticatedContent,
+        auth: AuthenticatedContent,
         rng: &mut impl Rng,
     ) -> Result<MlsMessage> {
         let body = if auth.wire_format == WireFormat::MLS_PRIVATE_MESSAGE {
@@ -389,7 +471,7 @@ impl Group {
     }
 
     /// Padding that rounds the content up to a multiple of the configured block (§6.3.1).
-    fn padding_for(&self, auth: &crate::mls::wire::AuthenticatedContent) -> Result<usize> {
+    fn padding_for(&self, auth: &AuthenticatedContent) -> Result<usize> {
         let block = self.config.padding_block;
         if block == 0 {
             return Ok(0);
@@ -400,4 +482,25 @@ impl Group {
         let len = w.as_bytes().len();
         Ok((block - len % block) % block)
     }
+}
+
+/// §7.3: a sender checks the lifetime of every KeyPackage it adds against the current time
+/// (receivers need not: it may have expired in transit).
+fn check_lifetimes(applied: &apply::Applied, now: u64) -> Result<()> {
+    for (_, kp) in &applied.added {
+        if let LeafNodeSource::KeyPackage(l) = &kp.leaf_node.leaf_node_source {
+            if now < l.not_before || now > l.not_after {
+                return Err(ApiMisuse::KeyPackageExpired.into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Who a Welcome is for, and what their GroupSecrets carry.
+struct Joiners<'a> {
+    added: &'a [(LeafIndex, KeyPackage)],
+    path_secrets: Vec<Option<WirePathSecret>>,
+    joiner_secret: &'a JoinerSecret,
+    psks: &'a [PreSharedKeyId],
 }
