@@ -3,5 +3,7 @@
 //! internals they measure stay private to the crate.
 
 pub mod framing;
+/// Needs the `adversary` feature too: some inputs are forged external commits.
+#[cfg(feature = "adversary")]
 pub mod hostile;
 pub mod tree;

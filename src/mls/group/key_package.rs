@@ -24,7 +24,7 @@ impl KeyPackageBundle {
     /// vectors). The keys are not checked against the KeyPackage here; joining fails if they
     /// do not match.
     #[must_use]
-    #[cfg(any(test, feature = "bench-internals"))]
+    #[cfg(any(test, all(feature = "bench-internals", feature = "adversary")))]
     pub(crate) const fn from_parts(
         key_package: KeyPackage,
         init_key: HpkePrivateKey,
