@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::codec::{Encode, Reader};
 use crate::crypto::hpke::SenderMode;
-use crate::crypto::{HpkePublicKey, Mac, Rng, Secret, SignaturePublicKey};
+use crate::crypto::{HpkePublicKey, Mac, Rng, Secret, SignaturePublicKey, Suite};
 use crate::error::{PeerMisbehaved, Result};
 use crate::mls::framing;
 use crate::mls::key_schedule::InitSecret;
@@ -31,7 +31,7 @@ use super::{Group, GroupConfig, KeyPackageBundle};
 /// signer's key read from the undecoded node list, before the tree is expanded or hashed
 /// (a hostile tree costs at most its own decoding until then).
 fn tree_of(
-    suite: crate::crypto::Suite,
+    suite: Suite,
     group_info: &GroupInfo,
     supplied: Option<&crate::mls::wire::RatchetTree>,
     config: &GroupConfig,
@@ -146,7 +146,7 @@ pub(super) enum Joiner {
 }
 
 /// `interim_transcript_hash` from a GroupInfo: `Hash(confirmed || confirmation_tag)`.
-fn interim_of(suite: &crate::crypto::Suite, group_info: &GroupInfo) -> Result<(Mac, Vec<u8>)> {
+fn interim_of(suite: &Suite, group_info: &GroupInfo) -> Result<(Mac, Vec<u8>)> {
     let tag = Mac::from_slice(&group_info.confirmation_tag)
         .map_err(|_| crate::Error::AuthenticationFailed)?;
     let interim = transcript::interim_transcript_hash(
@@ -205,14 +205,8 @@ impl Group {
             &welcome_secret,
             &welcome_message.encrypted_group_info,
         )?;
-        if group_info.group_context.cipher_suite != suite.id() {
-            return Err(PeerMisbehaved::KeyPackageMismatch.into());
-        }
+        check_suite_and_epoch(&group_info, &suite)?;
         let context = group_info.group_context.clone();
-        // An epoch of 2^64 − 1 could never be left.
-        if group_info.group_context.epoch == u64::MAX {
-            return Err(PeerMisbehaved::EpochExhausted.into());
-        }
         check_own_support(&key_package.leaf_node, &group_info.group_context)?;
         let tree = tree_of(suite, &group_info, ratchet_tree, &config)?;
         check_tree(&tree, &group_info, &config)?;
@@ -225,28 +219,11 @@ impl Group {
             .ok_or(PeerMisbehaved::NotForUs)?;
         let mut keys = TreePrivateKeys::new(own, leaf_key);
         if let Some(ps) = &secrets.path_secret {
-            // The path secret is for the lowest common ancestor with the signer; each
-            // non-blank ancestor above it gets the next one.
-            let size = tree.size();
-            let mut node = size.common_ancestor(own.node(), LeafIndex(group_info.signer).node())?;
-            let mut secret = PathSecret(ps.path_secret.duplicate());
-            loop {
-                if let Some(Node::Parent(p)) = tree.node(node) {
-                    let pk = keys.insert_path_secret(&suite, node, &secret)?;
-                    if pk.as_bytes().as_slice() != p.encryption_key.as_slice() {
-                        return Err(PeerMisbehaved::PathKeyMismatch.into());
-                    }
-                    secret = secret.next(&suite)?;
-                }
-                match size.parent(node)? {
-                    Some(p) => node = p,
-                    None => break,
-                }
-            }
+            let signer_leaf = LeafIndex(group_info.signer);
+            install_path_secrets(&suite, &tree, own, signer_leaf, &ps.path_secret, &mut keys)?;
         }
 
-        let ctx = context.to_bytes()?;
-        let epoch = next.keys(&suite, &ctx, tree.size(), config.ratchet)?;
+        let epoch = next.keys(&suite, &context.to_bytes()?, tree.size(), config.ratchet)?;
         let (tag, interim) = interim_of(&suite, &group_info)?;
         // §12.4.3.1: the confirmation tag proves we derived the epoch the group is in.
         epoch
@@ -531,5 +508,46 @@ impl Group {
             reinitialized: false,
         };
         Ok((group, message))
+    }
+}
+
+/// The GroupInfo of a Welcome is of the Welcome's suite, in an epoch that can be left.
+fn check_suite_and_epoch(group_info: &GroupInfo, suite: &Suite) -> Result<()> {
+    if group_info.group_context.cipher_suite != suite.id() {
+        return Err(PeerMisbehaved::KeyPackageMismatch.into());
+    }
+    // An epoch of 2^64 − 1 could never be left.
+    if group_info.group_context.epoch == u64::MAX {
+        return Err(PeerMisbehaved::EpochExhausted.into());
+    }
+    Ok(())
+}
+
+/// A Welcome's path secret (§12.4.3.1): it is for the lowest common ancestor of our leaf and
+/// the committer's; each non-blank ancestor above it gets the next one, and every derived
+/// public key must be the one in the tree.
+fn install_path_secrets(
+    suite: &Suite,
+    tree: &RatchetTree,
+    own: LeafIndex,
+    committer: LeafIndex,
+    path_secret: &Secret,
+    keys: &mut TreePrivateKeys,
+) -> Result<()> {
+    let size = tree.size();
+    let mut node = size.common_ancestor(own.node(), committer.node())?;
+    let mut secret = PathSecret(path_secret.duplicate());
+    loop {
+        if let Some(Node::Parent(p)) = tree.node(node) {
+            let pk = keys.insert_path_secret(suite, node, &secret)?;
+            if pk.as_bytes().as_slice() != p.encryption_key.as_slice() {
+                return Err(PeerMisbehaved::PathKeyMismatch.into());
+            }
+            secret = secret.next(suite)?;
+        }
+        match size.parent(node)? {
+            Some(p) => node = p,
+            None => return Ok(()),
+        }
     }
 }
