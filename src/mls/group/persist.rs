@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use zeroize::Zeroizing;
 
 use crate::codec::{Decode, Encode, Reader, Writer};
-use crate::crypto::{HpkePrivateKey, Secret, SignaturePrivateKey, MAX_SECRET_LEN};
+use crate::crypto::{HpkePrivateKey, Secret, SignaturePrivateKey, Suite, MAX_SECRET_LEN};
 use crate::error::{InvalidMessage, Result};
 use crate::mls::key_schedule::{
     ConfirmationKey, EpochAuthenticator, ExporterSecret, ExternalSecret, InitSecret, MembershipKey,
@@ -155,77 +155,15 @@ impl Group {
             return Err(InvalidMessage::InvalidValue.into());
         }
         let signer = SignaturePrivateKey::from_seed(r.read_opaque(MAX_SECRET_LEN)?)?;
-        let n_keys = r.read_u32()?;
-        let mut keys = Vec::new();
-        for _ in 0..n_keys {
-            let n = NodeIndex(r.read_u32()?);
-            if !tree.size().contains(n) {
-                return Err(InvalidMessage::InvalidValue.into());
-            }
-            keys.push((
-                n,
-                HpkePrivateKey::from_slice(r.read_opaque(MAX_SECRET_LEN)?)?,
-            ));
-        }
-        let n_pending = r.read_u32()?;
-        let mut pending = Vec::new();
-        for _ in 0..n_pending {
-            let pk = r.read_opaque(MAX_SECRET_LEN)?.to_vec();
-            pending.push((
-                pk,
-                HpkePrivateKey::from_slice(r.read_opaque(MAX_SECRET_LEN)?)?,
-            ));
-        }
-        let keys = TreePrivateKeys::from_nodes(own_leaf, keys, pending);
+        let keys = read_private_keys(&mut r, &tree, own_leaf)?;
         let epoch = read_epoch(suite, &config, &mut r)?;
         if epoch.secret_tree.size() != tree.size() {
             return Err(InvalidMessage::InvalidValue.into());
         }
         let interim_transcript_hash = r.read_opaque(MAX_SECRET_LEN)?.to_vec();
         let confirmation_tag = r.read_opaque(MAX_SECRET_LEN)?.to_vec();
-        let n_proposals = r.read_u32()?;
-        let mut proposals = Vec::new();
-        for _ in 0..n_proposals {
-            let reference = r.read_opaque(MAX_SECRET_LEN)?.to_vec();
-            let proposal = Proposal::decode(&mut r)?;
-            let sender = Sender::decode(&mut r)?;
-            let admitted = if version == 1 {
-                sender == Sender::Member(own_leaf.0)
-                    || super::proposals::admitted_on_receipt(&proposal, sender)
-            } else {
-                read_flag(&mut r)?
-            };
-            proposals.push(PendingProposal {
-                reference,
-                proposal,
-                sender,
-                admitted,
-            });
-        }
-        let n_past = r.read_u32()?;
-        let mut past = PastEpochs::default();
-        for _ in 0..n_past {
-            let e = u64::decode(&mut r)?;
-            let context = GroupContext::decode(&mut r)?;
-            let sender_data = SenderDataSecret(read_secret(&mut r)?);
-            let secret_tree = SecretTree::read_state(suite, config.ratchet, &mut r)?;
-            let n_replaced = r.read_u32()?;
-            let mut replaced_keys = HashMap::new();
-            for _ in 0..n_replaced {
-                let l = LeafIndex(r.read_u32()?);
-                replaced_keys.insert(l, r.read_opaque(MAX_VEC_LEN)?.to_vec());
-            }
-            past.push(
-                PastEpoch {
-                    epoch: e,
-                    context,
-                    sender_data,
-                    secret_tree,
-                    replaced_keys,
-                },
-                usize::MAX,
-            );
-        }
+        let proposals = read_proposals(&mut r, version, own_leaf)?;
+        let past = read_past_epochs(&mut r, suite, &config)?;
         let n_psks = r.read_u32()?;
         let mut external_psks = HashMap::new();
         for _ in 0..n_psks {
@@ -262,6 +200,93 @@ impl Group {
     }
 }
 
+/// Our private keys: the node keys (each of a node of `tree`) and the pending leaf keys.
+fn read_private_keys(
+    r: &mut Reader<'_>,
+    tree: &RatchetTree,
+    own_leaf: LeafIndex,
+) -> Result<TreePrivateKeys> {
+    let n_keys = r.read_u32()?;
+    let mut keys = Vec::new();
+    for _ in 0..n_keys {
+        let n = NodeIndex(r.read_u32()?);
+        if !tree.size().contains(n) {
+            return Err(InvalidMessage::InvalidValue.into());
+        }
+        keys.push((
+            n,
+            HpkePrivateKey::from_slice(r.read_opaque(MAX_SECRET_LEN)?)?,
+        ));
+    }
+    let n_pending = r.read_u32()?;
+    let mut pending = Vec::new();
+    for _ in 0..n_pending {
+        let pk = r.read_opaque(MAX_SECRET_LEN)?.to_vec();
+        pending.push((
+            pk,
+            HpkePrivateKey::from_slice(r.read_opaque(MAX_SECRET_LEN)?)?,
+        ));
+    }
+    Ok(TreePrivateKeys::from_nodes(own_leaf, keys, pending))
+}
+
+/// The stored proposals; version 1 states had no admission flag, so it is recomputed.
+fn read_proposals(
+    r: &mut Reader<'_>,
+    version: u16,
+    own_leaf: LeafIndex,
+) -> Result<Vec<PendingProposal>> {
+    let n_proposals = r.read_u32()?;
+    let mut proposals = Vec::new();
+    for _ in 0..n_proposals {
+        let reference = r.read_opaque(MAX_SECRET_LEN)?.to_vec();
+        let proposal = Proposal::decode(r)?;
+        let sender = Sender::decode(r)?;
+        let admitted = if version == 1 {
+            sender == Sender::Member(own_leaf.0)
+                || super::proposals::admitted_on_receipt(&proposal, sender)
+        } else {
+            read_flag(r)?
+        };
+        proposals.push(PendingProposal {
+            reference,
+            proposal,
+            sender,
+            admitted,
+        });
+    }
+    Ok(proposals)
+}
+
+/// The retained past epochs, oldest first.
+fn read_past_epochs(r: &mut Reader<'_>, suite: Suite, config: &GroupConfig) -> Result<PastEpochs> {
+    let n_past = r.read_u32()?;
+    let mut past = PastEpochs::default();
+    for _ in 0..n_past {
+        let e = u64::decode(r)?;
+        let context = GroupContext::decode(r)?;
+        let sender_data = SenderDataSecret(read_secret(r)?);
+        let secret_tree = SecretTree::read_state(suite, config.ratchet, r)?;
+        let n_replaced = r.read_u32()?;
+        let mut replaced_keys = HashMap::new();
+        for _ in 0..n_replaced {
+            let l = LeafIndex(r.read_u32()?);
+            replaced_keys.insert(l, r.read_opaque(MAX_VEC_LEN)?.to_vec());
+        }
+        past.push(
+            PastEpoch {
+                epoch: e,
+                context,
+                sender_data,
+                secret_tree,
+                replaced_keys,
+            },
+            usize::MAX,
+        );
+    }
+    Ok(past)
+}
+
 fn write_epoch(e: &EpochKeys, w: &mut Writer) {
     for s in [
         &e.sender_data.0,
@@ -278,11 +303,7 @@ fn write_epoch(e: &EpochKeys, w: &mut Writer) {
     e.secret_tree.write_state(w);
 }
 
-fn read_epoch(
-    suite: crate::crypto::Suite,
-    config: &GroupConfig,
-    r: &mut Reader<'_>,
-) -> Result<EpochKeys> {
+fn read_epoch(suite: Suite, config: &GroupConfig, r: &mut Reader<'_>) -> Result<EpochKeys> {
     Ok(EpochKeys {
         sender_data: SenderDataSecret(read_secret(r)?),
         exporter: ExporterSecret(read_secret(r)?),
