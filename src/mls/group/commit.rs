@@ -196,7 +196,7 @@ impl Group {
 
     /// The GroupContext of the epoch a signed commit `auth` leads to (§8.2: its confirmed
     /// transcript hash covers the commit).
-    fn next_context(
+    pub(super) fn next_context(
         &self,
         auth: &AuthenticatedContent,
         next_epoch: u64,

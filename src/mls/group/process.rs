@@ -14,9 +14,9 @@ use crate::mls::tree::math::{LeafIndex, NodeIndex};
 use crate::mls::tree::{treekem, TreeChanges, TreeDiff};
 use crate::mls::validate::{self, GroupParams, LeafContext};
 use crate::mls::wire::{
-    AuthenticatedContent, Commit, ContentType, ExternalSender, FramedContentBody, GroupContext,
-    MlsMessage, MlsMessageBody, PreSharedKeyId, Proposal, ProposalOrRef, Psk, ReInit, Sender,
-    WireFormat,
+    AuthenticatedContent, Commit, ContentType, Extension, ExternalSender, FramedContentBody,
+    GroupContext, MlsMessage, MlsMessageBody, PreSharedKeyId, Proposal, ProposalOrRef, Psk, ReInit,
+    Sender, UpdatePath, WireFormat,
 };
 
 use super::apply::{self, Applied};
@@ -110,7 +110,7 @@ impl StagedCommit {
 
     /// The GroupContext extensions of the new epoch, to inspect before merging.
     #[must_use]
-    pub fn new_extensions(&self) -> &[crate::mls::wire::Extension] {
+    pub fn new_extensions(&self) -> &[Extension] {
         &self.context.extensions
     }
 
@@ -421,20 +421,8 @@ impl Group {
         let suite = self.suite;
         let sender = auth.content.sender;
         let next_epoch = self.next_epoch()?;
-        if commit.proposals.len() > self.config.limits.max_commit_proposals {
-            return Err(PeerMisbehaved::LimitExceeded.into());
-        }
         let external = matches!(sender, Sender::NewMemberCommit);
-        // §12.4.3.2: an external commit MUST NOT include proposals by reference (the joiner
-        // cannot know which proposals the group holds).
-        if external
-            && commit
-                .proposals
-                .iter()
-                .any(|p| matches!(p, ProposalOrRef::Reference(_)))
-        {
-            return Err(PeerMisbehaved::ProposalByReference.into());
-        }
+        self.check_commit_shape(commit, external)?;
         let proposals = self.resolve(commit, &sender)?;
         let mut diff = TreeDiff::new(&self.tree);
         let params = self.params();
@@ -449,18 +437,7 @@ impl Group {
         if applied.path_required && commit.path.is_none() {
             return Err(PeerMisbehaved::MissingPath.into());
         }
-        let committer = match &sender {
-            Sender::Member(l) => LeafIndex(*l),
-            Sender::NewMemberCommit => {
-                let path = commit
-                    .path
-                    .as_ref()
-                    .ok_or(PeerMisbehaved::InvalidExternalCommit)?;
-                diff.add_leaf(path.leaf_node.clone())?
-            }
-            // §6.1: only members and new members commit (framing already refused others).
-            _ => return Err(PeerMisbehaved::UnexpectedContentType.into()),
-        };
+        let committer = committer_of(&sender, commit, &mut diff)?;
         let rejoin_of = if external {
             self.check_rejoin(commit, &applied)?
         } else {
@@ -476,22 +453,15 @@ impl Group {
         let (commit_secret, new_private_keys) = match &commit.path {
             None => (CommitSecret::zero(&suite)?, Vec::new()),
             Some(path) => {
-                self.check_path_leaf(&diff, committer, &sender, path, &extensions, false)?;
-                let fdp = treekem::merge_path(&mut diff, committer, path)?;
-                let provisional = GroupContext {
-                    epoch: next_epoch,
-                    tree_hash: diff.root_hash()?.as_bytes().to_vec(),
-                    extensions: extensions.clone(),
-                    ..self.context.clone()
-                }
-                .to_bytes()?;
-                if removed_us {
-                    (CommitSecret::zero(&suite)?, Vec::new())
-                } else {
-                    let d =
-                        treekem::decrypt_path(&diff, &self.keys, path, &fdp, &provisional, &added)?;
-                    (d.commit_secret, d.keys)
-                }
+                let to = PathReceipt {
+                    committer,
+                    sender: &sender,
+                    extensions: &extensions,
+                    next_epoch,
+                    added: &added,
+                    removed_us,
+                };
+                self.receive_path(&mut diff, path, &to)?
             }
         };
         // The application's rules, exactly as the committer ran them before sending.
@@ -507,36 +477,10 @@ impl Group {
             rejoin_of,
         })?;
 
-        let external_init;
-        let init = match &applied.external_init {
-            Some(kem_output) => {
-                let (external_priv, _) = self.epoch.external.key_pair(&suite)?;
-                let ctx = crate::crypto::hpke::setup_receiver(
-                    suite.hpke_aead(),
-                    crate::crypto::hpke::ReceiverMode::Base,
-                    kem_output,
-                    &external_priv,
-                    &[],
-                )?;
-                external_init = InitSecret(ctx.export(EXTERNAL_INIT_LABEL, suite.hash_len())?);
-                &external_init
-            }
-            None => &self.epoch.init_next,
-        };
+        let external_init = self.external_init_secret(&applied)?;
+        let init = external_init.as_ref().unwrap_or(&self.epoch.init_next);
         let psk_secret = self.psk_secret(&applied.psks)?;
-        let confirmed_input = auth.confirmed_transcript_hash_input()?.to_bytes()?;
-        let confirmed = transcript::confirmed_transcript_hash(
-            &suite,
-            &self.interim_transcript_hash,
-            &confirmed_input,
-        );
-        let context = GroupContext {
-            epoch: next_epoch,
-            tree_hash: diff.root_hash()?.as_bytes().to_vec(),
-            confirmed_transcript_hash: confirmed.as_bytes().to_vec(),
-            extensions,
-            ..self.context.clone()
-        };
+        let context = self.next_context(auth, next_epoch, &mut diff, extensions)?;
         let tag_bytes = auth
             .auth
             .confirmation_tag
@@ -577,6 +521,65 @@ impl Group {
         })
     }
 
+    /// Bounds and §12.4.3.2 on the list before anything is resolved: at most
+    /// `max_commit_proposals`, and no proposal by reference in an external commit (the
+    /// joiner cannot know which proposals the group holds).
+    fn check_commit_shape(&self, commit: &Commit, external: bool) -> Result<()> {
+        if commit.proposals.len() > self.config.limits.max_commit_proposals {
+            return Err(PeerMisbehaved::LimitExceeded.into());
+        }
+        let by_reference = |p: &ProposalOrRef| matches!(p, ProposalOrRef::Reference(_));
+        if external && commit.proposals.iter().any(by_reference) {
+            return Err(PeerMisbehaved::ProposalByReference.into());
+        }
+        Ok(())
+    }
+
+    /// A received UpdatePath (§12.4.2): its leaf checked as the committer checked it, merged
+    /// into `diff`, and decrypted (unless the commit removes us). Returns the commit secret
+    /// and our new path keys.
+    fn receive_path(
+        &self,
+        diff: &mut TreeDiff<'_>,
+        path: &UpdatePath,
+        to: &PathReceipt<'_>,
+    ) -> Result<(CommitSecret, Vec<(NodeIndex, HpkePrivateKey)>)> {
+        self.check_path_leaf(diff, to.committer, to.sender, path, to.extensions, false)?;
+        let fdp = treekem::merge_path(diff, to.committer, path)?;
+        let provisional = GroupContext {
+            epoch: to.next_epoch,
+            tree_hash: diff.root_hash()?.as_bytes().to_vec(),
+            extensions: to.extensions.to_vec(),
+            ..self.context.clone()
+        }
+        .to_bytes()?;
+        if to.removed_us {
+            return Ok((CommitSecret::zero(&self.suite)?, Vec::new()));
+        }
+        let d = treekem::decrypt_path(diff, &self.keys, path, &fdp, &provisional, to.added)?;
+        Ok((d.commit_secret, d.keys))
+    }
+
+    /// §8.3: the `init_secret` an external commit's ExternalInit carries (decapsulated with
+    /// this epoch's `external_priv`), or `None` for a member's commit.
+    fn external_init_secret(&self, applied: &Applied) -> Result<Option<InitSecret>> {
+        let Some(kem_output) = &applied.external_init else {
+            return Ok(None);
+        };
+        let suite = self.suite;
+        let (external_priv, _) = self.epoch.external.key_pair(&suite)?;
+        let ctx = crate::crypto::hpke::setup_receiver(
+            suite.hpke_aead(),
+            crate::crypto::hpke::ReceiverMode::Base,
+            kem_output,
+            &external_priv,
+            &[],
+        )?;
+        Ok(Some(InitSecret(
+            ctx.export(EXTERNAL_INIT_LABEL, suite.hash_len())?,
+        )))
+    }
+
     /// RFC 9420 §12.2, §12.4.3.2: the Remove of an external commit removes the joiner's
     /// own previous leaf. The new leaf must meet an Update's criteria for it (§12.1.2: the
     /// same client for the application, a new encryption key) and keep its signature key,
@@ -615,8 +618,8 @@ impl Group {
         diff: &TreeDiff<'_>,
         committer: LeafIndex,
         sender: &Sender,
-        path: &crate::mls::wire::UpdatePath,
-        new_extensions: &[crate::mls::wire::Extension],
+        path: &UpdatePath,
+        new_extensions: &[Extension],
         merged: bool,
     ) -> Result<()> {
         let leaf = &path.leaf_node;
@@ -824,4 +827,30 @@ pub(super) fn psk_secret_from(
         .map(|(id, psk)| PskInput { id, psk })
         .collect();
     PskSecret::from_psks(suite, &inputs)
+}
+
+/// The committer's leaf: a member's own, or the leaf an external commit's path adds.
+fn committer_of(sender: &Sender, commit: &Commit, diff: &mut TreeDiff<'_>) -> Result<LeafIndex> {
+    match sender {
+        Sender::Member(l) => Ok(LeafIndex(*l)),
+        Sender::NewMemberCommit => {
+            let path = commit
+                .path
+                .as_ref()
+                .ok_or(PeerMisbehaved::InvalidExternalCommit)?;
+            diff.add_leaf(path.leaf_node.clone())
+        }
+        // §6.1: only members and new members commit (framing already refused others).
+        _ => Err(PeerMisbehaved::UnexpectedContentType.into()),
+    }
+}
+
+/// Who sent a path and what it is checked and decrypted against.
+struct PathReceipt<'a> {
+    committer: LeafIndex,
+    sender: &'a Sender,
+    extensions: &'a [Extension],
+    next_epoch: u64,
+    added: &'a [LeafIndex],
+    removed_us: bool,
 }
