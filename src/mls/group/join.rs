@@ -317,22 +317,7 @@ impl Group {
         check_tree(&tree, group_info, &config)?;
         let context = group_info.group_context.clone();
         let next_epoch = context.epoch + 1;
-        let ext = group_info
-            .extensions
-            .iter()
-            .find(|e| e.extension_type == ExtensionType::EXTERNAL_PUB)
-            .ok_or(PeerMisbehaved::InvalidExternalCommit)?;
-        let mut r = Reader::new(&ext.extension_data);
-        let external_pub = HpkePublicKey::validated(r.read_opaque(64)?)?;
-        r.finish()?;
-        let (kem_output, ctx) = crate::crypto::hpke::setup_sender(
-            suite.hpke_aead(),
-            SenderMode::Base,
-            &external_pub,
-            &[],
-            rng,
-        )?;
-        let init_secret = InitSecret(ctx.export(EXTERNAL_INIT_LABEL, suite.hash_len())?);
+        let (kem_output, init_secret) = external_init(&suite, group_info, rng)?;
 
         let mut proposals = vec![Proposal::ExternalInit(ExternalInit { kem_output })];
         let (old_leaf, forged): (Option<LeafIndex>, Option<Vec<ProposalOrRef>>) = match joiner {
@@ -388,48 +373,22 @@ impl Group {
         }
         .to_bytes()?;
         let path = prepared.encrypt(&diff, &provisional, &[], config.max_threads, rng)?;
-        // The members' checks, on our own commit, before anything is sent: the new leaf
-        // against the tree and the group's required capabilities, the rejoin's criteria,
-        // and the application's rules.
-        let (exts, props, creds) = validate::required_capabilities(&context.extensions)?;
-        validate::validate_leaf_node(
-            &path.leaf_node,
-            LeafContext::Commit {
-                group_id: &context.group_id,
-                leaf_index: own.0,
-            },
-            &validate::GroupParams {
-                required_extensions: &exts,
-                required_proposals: &props,
-                required_credentials: &creds,
-                ..params
-            },
-        )?;
         let mut committed: Vec<ProposalOrRef> =
             proposals.into_iter().map(ProposalOrRef::Proposal).collect();
+        let own_commit = OwnExternalCommit {
+            context: &context,
+            tree: &tree,
+            own,
+            path_leaf: &path.leaf_node,
+            list: &list,
+            removed: &applied.removed,
+            old_leaf,
+        };
         if let Some(extra) = forged {
             // A forgery for the adversary tests: none of the joiner's own checks.
             committed.extend(extra);
         } else {
-            if let Some(old) = old_leaf.and_then(|l| tree.leaf(l)) {
-                if !config
-                    .credentials
-                    .same_client(&old.credential, &path.leaf_node.credential)
-                {
-                    return Err(PeerMisbehaved::RejoinMismatch.into());
-                }
-            }
-            config.rules.check_commit(&super::rules::CommitCheck {
-                context: &context,
-                tree: &tree,
-                sender: &sender,
-                committer: own,
-                path_leaf: Some(&path.leaf_node),
-                proposals: &list,
-                new_extensions: &context.extensions,
-                removed: &applied.removed,
-                rejoin_of: old_leaf,
-            })?;
+            own_commit.check(&config, &params)?;
         }
         let content = FramedContent {
             group_id: context.group_id.clone(),
@@ -549,5 +508,82 @@ fn install_path_secrets(
             Some(p) => node = p,
             None => return Ok(()),
         }
+    }
+}
+
+/// §12.4.3.2: `external_pub` from the GroupInfo, and an ExternalInit to it: the
+/// `kem_output` for the proposal and the `init_secret` it exports.
+fn external_init(
+    suite: &Suite,
+    group_info: &GroupInfo,
+    rng: &mut impl Rng,
+) -> Result<(Vec<u8>, InitSecret)> {
+    let ext = group_info
+        .extensions
+        .iter()
+        .find(|e| e.extension_type == ExtensionType::EXTERNAL_PUB)
+        .ok_or(PeerMisbehaved::InvalidExternalCommit)?;
+    let mut r = Reader::new(&ext.extension_data);
+    let external_pub = HpkePublicKey::validated(r.read_opaque(64)?)?;
+    r.finish()?;
+    let (kem_output, ctx) = crate::crypto::hpke::setup_sender(
+        suite.hpke_aead(),
+        SenderMode::Base,
+        &external_pub,
+        &[],
+        rng,
+    )?;
+    let init_secret = InitSecret(ctx.export(EXTERNAL_INIT_LABEL, suite.hash_len())?);
+    Ok((kem_output, init_secret))
+}
+
+/// Our own external commit, as the members will see it.
+struct OwnExternalCommit<'a> {
+    context: &'a GroupContext,
+    tree: &'a RatchetTree,
+    own: LeafIndex,
+    path_leaf: &'a crate::mls::wire::LeafNode,
+    list: &'a [(Proposal, Sender)],
+    removed: &'a [LeafIndex],
+    old_leaf: Option<LeafIndex>,
+}
+
+impl OwnExternalCommit<'_> {
+    /// The members' checks, before anything is sent: the new leaf against the tree and the
+    /// group's required capabilities, the rejoin's criteria, and the application's rules.
+    fn check(&self, config: &GroupConfig, params: &validate::GroupParams<'_>) -> Result<()> {
+        let (exts, props, creds) = validate::required_capabilities(&self.context.extensions)?;
+        validate::validate_leaf_node(
+            self.path_leaf,
+            LeafContext::Commit {
+                group_id: &self.context.group_id,
+                leaf_index: self.own.0,
+            },
+            &validate::GroupParams {
+                required_extensions: &exts,
+                required_proposals: &props,
+                required_credentials: &creds,
+                ..*params
+            },
+        )?;
+        if let Some(old) = self.old_leaf.and_then(|l| self.tree.leaf(l)) {
+            if !config
+                .credentials
+                .same_client(&old.credential, &self.path_leaf.credential)
+            {
+                return Err(PeerMisbehaved::RejoinMismatch.into());
+            }
+        }
+        config.rules.check_commit(&super::rules::CommitCheck {
+            context: self.context,
+            tree: self.tree,
+            sender: &Sender::NewMemberCommit,
+            committer: self.own,
+            path_leaf: Some(self.path_leaf),
+            proposals: self.list,
+            new_extensions: &self.context.extensions,
+            removed: self.removed,
+            rejoin_of: self.old_leaf,
+        })
     }
 }
