@@ -162,6 +162,11 @@ def impls_of(prefix, impl_ids):
         if im.get("is_synthetic") or im.get("blanket_impl") is not None:
             continue
         if im["trait"] is not None:
+            # rustdoc also lists `impl From<ThisType> for Other` under ThisType: keep only
+            # the impls for the type itself.
+            target = (im.get("for") or {}).get("resolved_path") or {}
+            if target.get("path", "").split("::")[-1] != prefix.split("::")[-1].split("<")[0]:
+                continue
             lines.add("impl " + path_name(im["trait"]) + " for " + prefix)
             continue
         for j in im["items"]:

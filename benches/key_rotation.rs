@@ -23,8 +23,8 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use meetkey::mls::bench_support;
-use meetkey::mls::{Add, Credential, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove};
 use meetkey::mls::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
+use meetkey::mls::{Credential, GroupInfo, LeafIndex, Lifetime, MlsMessage, Proposal, Welcome};
 use meetkey::{CipherSuite, SignaturePrivateKey};
 use rand_core::SeedableRng;
 
@@ -60,19 +60,12 @@ fn config() -> GroupConfig {
 
 fn adds(suite: u16, seed: u64, n: usize) -> Vec<Proposal> {
     (1..n)
-        .map(|i| {
-            Proposal::Add(Box::new(Add {
-                key_package: bundle(suite, seed, i).key_package,
-            }))
-        })
+        .map(|i| Proposal::add(bundle(suite, seed, i).key_package))
         .collect()
 }
 
-fn join(welcome: &MlsMessage, bundle: KeyPackageBundle) -> Group {
-    let MlsMessageBody::Welcome(w) = &welcome.body else {
-        unreachable!()
-    };
-    Group::join_welcome(config(), w, bundle, None, vec![]).unwrap()
+fn join(welcome: &Welcome, bundle: KeyPackageBundle) -> Group {
+    Group::join_welcome(config(), welcome, bundle, None, vec![]).unwrap()
 }
 
 fn commit(g: &mut Group, proposals: Vec<Proposal>, r: &mut Rng) -> MlsMessage {
@@ -113,12 +106,12 @@ fn populated(suite: u16, seed: u64, n: usize) -> (Group, Group, Rng) {
 }
 
 /// Commits the Adds of members 1..n, merges, and returns the Welcome.
-fn commit_adds(creator: &mut Group, suite: u16, seed: u64, n: usize, r: &mut Rng) -> MlsMessage {
+fn commit_adds(creator: &mut Group, suite: u16, seed: u64, n: usize, r: &mut Rng) -> Welcome {
     let out = creator
         .commit(adds(suite, seed, n), &CommitOptions::at(NOW), r)
         .unwrap();
     creator.merge_pending_commit().unwrap();
-    out.welcome.unwrap()
+    Welcome::try_from(out.welcome.unwrap()).unwrap()
 }
 
 fn sizes() -> Vec<usize> {
@@ -224,7 +217,7 @@ fn bench_rotation(
             _ => panic!(),
         });
     });
-    let remove = Proposal::Remove(Remove { removed: victim });
+    let remove = Proposal::remove(LeafIndex(victim));
     g.bench_function(id("remove_create"), |b| {
         b.iter(|| commit(creator, vec![remove.clone()], r))
     });
@@ -246,9 +239,7 @@ fn bench_external_join(
     seed: u64,
     n: usize,
 ) {
-    let MlsMessageBody::GroupInfo(gi) = creator.group_info(true).unwrap().body else {
-        unreachable!()
-    };
+    let gi = GroupInfo::try_from(creator.group_info(true).unwrap()).unwrap();
     g.bench_function(id, |b| {
         b.iter_batched(
             || bundle(suite, seed, n + 1),

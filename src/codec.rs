@@ -27,7 +27,7 @@ use crate::error::{InvalidMessage, Result};
 pub(crate) const MAX_VARINT: u32 = (1 << 30) - 1;
 
 /// A value that can be read from the wire.
-pub trait Decode: Sized {
+pub(crate) trait Decode: Sized {
     /// Reads one value from `r`, advancing it.
     ///
     /// # Errors
@@ -48,7 +48,7 @@ pub trait Decode: Sized {
 }
 
 /// A value that can be written to the wire.
-pub trait Encode {
+pub(crate) trait Encode {
     /// Appends the encoding of `self` to `w`.
     fn encode(&self, w: &mut Writer);
 

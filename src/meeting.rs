@@ -30,6 +30,8 @@ mod persist;
 mod policy_ext;
 mod security_code;
 #[cfg(test)]
+mod tampered_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::VecDeque;
@@ -46,13 +48,13 @@ use crate::mls::wire::{
 };
 use crate::routing::{select, Decision, Directory, Health, Policy};
 use crate::sframe::{self, ReplayProtection};
+use governance::GOVERNANCE_EXTENSION;
+use policy_ext::GEOFENCE_EXTENSION;
 
 pub use events::{Event, JoinMethod, ProposalSummary};
-pub use governance::{ExternalJoins, Governance, GOVERNANCE_EXTENSION};
+pub use governance::{ExternalJoins, Governance};
 pub use media::FrameInfo;
-pub use persist::MEETING_STATE_VERSION;
 use policy_ext::policy_extensions;
-pub use policy_ext::GEOFENCE_EXTENSION;
 pub use security_code::SecurityCode;
 
 /// How a meeting behaves: the MLS group configuration and the media keying.
@@ -459,6 +461,7 @@ impl Meeting {
         if self.pending.is_some() {
             return Err(ApiMisuse::CommitPending.into());
         }
+        let proposals = proposals.into_iter().map(crate::mls::Proposal).collect();
         let out = self.group.commit(proposals, &CommitOptions::at(now), rng)?;
         let bytes = match crate::codec::Encode::to_bytes(&out.commit) {
             Ok(b) => b,
@@ -701,8 +704,8 @@ impl Meeting {
                 admitted,
             } => {
                 let epoch = self.epoch();
-                let summary = events::summarize(&proposal, &self.group, &self.policy);
-                if let (Sender::NewMemberProposal, Proposal::Add(add)) = (sender, &*proposal) {
+                let summary = events::summarize(&proposal.0, &self.group, &self.policy);
+                if let (Sender::NewMemberProposal, Proposal::Add(add)) = (sender, &proposal.0) {
                     self.events.push_back(Event::JoinRequested {
                         epoch,
                         reference,

@@ -20,6 +20,7 @@ mod group_histories_tests;
 pub(crate) mod key_schedule;
 #[cfg(test)]
 mod musts_tests;
+mod proposal;
 pub(crate) mod secret_tree;
 pub(crate) mod transcript;
 pub(crate) mod tree;
@@ -34,12 +35,11 @@ pub use group::{
     CommitOptions, CommitOutput, ExternalProposer, Group, GroupConfig, KeyPackageBundle, Limits,
     ProcessedMessage, ProposalInfo, StagedCommit,
 };
+pub use proposal::Proposal;
 pub use secret_tree::RatchetConfig;
 pub use tree::math::LeafIndex;
 pub use validate::CredentialValidator;
 pub use wire::{
-    Add, Credential, CredentialType, Extension, ExtensionType, ExternalInit, ExternalSender,
-    GroupContextExtensions, GroupInfo, KeyPackage, Lifetime, MlsMessage, MlsMessageBody,
-    PreSharedKey, PreSharedKeyId, Proposal, ProposalOrRef, ProtocolVersion, Psk, RatchetTree,
-    ReInit, Remove, ResumptionPskUsage, Sender, Update, Welcome,
+    Credential, CredentialType, Extension, ExtensionType, ExternalSender, GroupInfo, KeyPackage,
+    Lifetime, MlsMessage, RatchetTree, Sender, Welcome,
 };

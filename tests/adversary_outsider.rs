@@ -16,25 +16,22 @@ use adversary::{assert_agree, assert_all_refuse, deliver, kp, kp_with_key, meeti
 use meetkey::error::PeerMisbehaved;
 use meetkey::meeting::{Event, ExternalJoins, Meeting, MeetingConfig};
 use meetkey::mls::{Group, GroupConfig};
-use meetkey::mls::{
-    MlsMessage, MlsMessageBody, PreSharedKey, PreSharedKeyId, Proposal, ProposalOrRef, Psk, Remove,
-};
+use meetkey::mls::{GroupInfo, LeafIndex, MlsMessage, Proposal};
 use meetkey::SignaturePrivateKey;
 
-fn group_info(m: &Meeting) -> meetkey::mls::GroupInfo {
-    match m.group_info().unwrap().body {
-        MlsMessageBody::GroupInfo(gi) => *gi,
-        _ => panic!("GroupInfo"),
-    }
+fn group_info(m: &Meeting) -> GroupInfo {
+    GroupInfo::try_from(m.group_info().unwrap()).unwrap()
 }
 
-/// An external commit of `name` (own signature key) removing `remove` and carrying `extra`.
+/// An external commit of `name` (own signature key) removing `remove` and carrying the
+/// proposals `extra` by value and the ProposalRefs `extra_refs`.
 fn forge(
     m: &Meeting,
     name: &str,
     key: SignaturePrivateKey,
     remove: Option<u32>,
-    extra: Vec<ProposalOrRef>,
+    extra: Vec<Proposal>,
+    extra_refs: Vec<Vec<u8>>,
     r: &mut adversary::Rng,
 ) -> MlsMessage {
     let bundle = kp_with_key(name, key, r);
@@ -44,6 +41,7 @@ fn forge(
         bundle,
         remove,
         extra,
+        extra_refs,
         r,
     )
     .unwrap()
@@ -62,7 +60,7 @@ fn external_join_is_refused_unless_the_meeting_is_open() {
         Err(PeerMisbehaved::ExternalJoinRefused.into())
     );
     let key = SignaturePrivateKey::generate(&mut r);
-    let commit = forge(&alice, "server", key, None, vec![], &mut r);
+    let commit = forge(&alice, "server", key, None, vec![], vec![], &mut r);
     assert_all_refuse(
         &mut [&mut alice, &mut bob, &mut carol],
         PeerMisbehaved::ExternalJoinRefused.into(),
@@ -79,7 +77,7 @@ fn external_commit_cannot_replace_someone_else() {
     let bob_leaf = bob.own_leaf();
     for name in ["eve", "bob"] {
         let key = SignaturePrivateKey::generate(&mut r);
-        let commit = forge(&alice, name, key, Some(bob_leaf), vec![], &mut r);
+        let commit = forge(&alice, name, key, Some(bob_leaf), vec![], vec![], &mut r);
         assert_all_refuse(
             &mut [&mut alice, &mut bob, &mut carol],
             PeerMisbehaved::RejoinMismatch.into(),
@@ -104,14 +102,7 @@ fn external_commit_with_a_proposal_by_reference_is_refused() {
         .reference
         .to_vec();
     let key = SignaturePrivateKey::generate(&mut r);
-    let commit = forge(
-        &alice,
-        "eve",
-        key,
-        None,
-        vec![ProposalOrRef::Reference(reference)],
-        &mut r,
-    );
+    let commit = forge(&alice, "eve", key, None, vec![], vec![reference], &mut r);
     assert_all_refuse(
         &mut [&mut alice, &mut bob],
         PeerMisbehaved::ProposalByReference.into(),
@@ -126,21 +117,12 @@ fn external_commit_with_other_proposals_is_refused() {
     let (mut alice, mut bob, _carol, mut r) = meeting(23, ExternalJoins::Open);
     let dave = kp("dave", &mut r);
     let extras = [
-        Proposal::Remove(Remove { removed: 2 }),
-        Proposal::Add(Box::new(meetkey::mls::Add {
-            key_package: dave.key_package,
-        })),
+        Proposal::remove(LeafIndex(2)),
+        Proposal::add(dave.key_package),
     ];
     for extra in extras {
         let key = SignaturePrivateKey::generate(&mut r);
-        let commit = forge(
-            &alice,
-            "eve",
-            key,
-            Some(1),
-            vec![ProposalOrRef::Proposal(extra)],
-            &mut r,
-        );
+        let commit = forge(&alice, "eve", key, Some(1), vec![extra], vec![], &mut r);
         assert_all_refuse(
             &mut [&mut alice, &mut bob],
             PeerMisbehaved::InvalidProposalList.into(),
@@ -155,19 +137,10 @@ fn external_commit_with_other_proposals_is_refused() {
 fn external_commit_with_thousands_of_psks_is_refused() {
     let (mut alice, mut bob, _carol, mut r) = meeting(24, ExternalJoins::Open);
     let psks = (0u32..16_384)
-        .map(|i| {
-            ProposalOrRef::Proposal(Proposal::PreSharedKey(Box::new(PreSharedKey {
-                psk: PreSharedKeyId {
-                    psk: Psk::External {
-                        psk_id: i.to_be_bytes().to_vec(),
-                    },
-                    psk_nonce: vec![7; 32],
-                },
-            })))
-        })
+        .map(|i| Proposal::external_psk(meetkey::CipherSuite(1), &i.to_be_bytes(), &mut r).unwrap())
         .collect();
     let key = SignaturePrivateKey::generate(&mut r);
-    let commit = forge(&alice, "eve", key, None, psks, &mut r);
+    let commit = forge(&alice, "eve", key, None, psks, vec![], &mut r);
     assert_all_refuse(
         &mut [&mut alice, &mut bob],
         PeerMisbehaved::PskNotFound.into(),
@@ -245,18 +218,9 @@ fn a_participant_rejoins_its_own_leaf() {
 #[test]
 fn external_commit_with_two_external_inits_is_refused() {
     let (mut alice, mut bob, _carol, mut r) = meeting(27, ExternalJoins::Open);
-    let second = Proposal::ExternalInit(meetkey::mls::ExternalInit {
-        kem_output: vec![9; 32],
-    });
+    let second = Proposal::forge_external_init(vec![9; 32]);
     let key = SignaturePrivateKey::generate(&mut r);
-    let commit = forge(
-        &alice,
-        "eve",
-        key,
-        None,
-        vec![ProposalOrRef::Proposal(second)],
-        &mut r,
-    );
+    let commit = forge(&alice, "eve", key, None, vec![second], vec![], &mut r);
     assert_all_refuse(
         &mut [&mut alice, &mut bob],
         PeerMisbehaved::InvalidProposalList.into(),

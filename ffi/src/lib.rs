@@ -25,7 +25,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use meetkey::meeting::{Event, Meeting, MeetingConfig};
 use meetkey::mls::KeyPackageBundle;
-use meetkey::mls::{Lifetime, MlsMessage, MlsMessageBody, ProtocolVersion};
+use meetkey::mls::{KeyPackage, Lifetime, MlsMessage};
 use meetkey::routing::{Jurisdiction, Policy};
 use meetkey::{CipherSuite, SignaturePrivateKey};
 use rand_chacha::ChaCha20Rng;
@@ -289,10 +289,7 @@ pub unsafe extern "C" fn meetkey_key_package_encode(
     meetkey_boundary!({
         // SAFETY: the caller's contract on `kp`.
         let kp = unsafe { handle(kp)? };
-        let msg = MlsMessage {
-            version: ProtocolVersion::MLS10,
-            body: MlsMessageBody::KeyPackage(Box::new(kp.bundle.key_package.clone())),
-        };
+        let msg = MlsMessage::from(kp.bundle.key_package.clone());
         let bytes = encode_message(&msg)?;
         // SAFETY: the caller's contract on `out`, `cap`, `out_len`.
         unsafe { copy_out(&bytes, out, cap, out_len) }
@@ -471,10 +468,8 @@ pub unsafe extern "C" fn meetkey_meeting_add(
     let m = unsafe { handle(m) };
     run(m, |m| {
         let msg = decode_message(kp?)?;
-        let MlsMessageBody::KeyPackage(kp) = msg.body else {
-            return Err(R::MeetkeyInvalidMessage);
-        };
-        let out = m.meeting.add(&[*kp], now, &mut m.rng)?;
+        let kp = KeyPackage::try_from(msg).map_err(|_| R::MeetkeyInvalidMessage)?;
+        let out = m.meeting.add(&[kp], now, &mut m.rng)?;
         put_outgoing(m, out)
     })
 }

@@ -33,10 +33,11 @@
 )]
 
 use meetkey::mls::{
-    Add, Credential, ExternalSender, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove,
+    CommitOptions, ExternalProposer, Group, GroupConfig, KeyPackageBundle, ProcessedMessage,
 };
 use meetkey::mls::{
-    CommitOptions, ExternalProposer, Group, GroupConfig, KeyPackageBundle, ProcessedMessage,
+    Credential, ExternalSender, GroupInfo, KeyPackage, LeafIndex, Lifetime, MlsMessage, Proposal,
+    Welcome,
 };
 use meetkey::{CipherSuite, Secret, SignaturePrivateKey};
 use openmls::prelude as om;
@@ -161,17 +162,11 @@ fn mk_bundle(suite: u16, name: &str, rng: &mut Rng) -> KeyPackageBundle {
 
 /// The KeyPackage of `bundle` as an MLSMessage, encoded by meetkey.
 fn mk_key_package_bytes(bundle: &KeyPackageBundle) -> Vec<u8> {
-    encode_mk(&MlsMessage {
-        version: meetkey::mls::ProtocolVersion::MLS10,
-        body: MlsMessageBody::KeyPackage(Box::new(bundle.key_package.clone())),
-    })
+    encode_mk(&MlsMessage::from(bundle.key_package.clone()))
 }
 
 fn mk_add(key_package: &[u8]) -> Proposal {
-    match decode_mk(key_package).body {
-        MlsMessageBody::KeyPackage(kp) => Proposal::Add(Box::new(Add { key_package: *kp })),
-        _ => panic!("not a KeyPackage"),
-    }
+    Proposal::add(KeyPackage::try_from(decode_mk(key_package)).expect("a KeyPackage"))
 }
 
 /// meetkey commits adds (KeyPackage messages) and removes, merges, and returns the commit
@@ -187,7 +182,7 @@ fn mk_commit(
     proposals.extend(
         removes
             .iter()
-            .map(|&removed| Proposal::Remove(Remove { removed })),
+            .map(|&removed| Proposal::remove(LeafIndex(removed))),
     );
     let options = CommitOptions {
         force_path: path,
@@ -216,12 +211,8 @@ fn mk_process(g: &mut Group, bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn mk_join_welcome(config: GroupConfig, welcome: &[u8], bundle: KeyPackageBundle) -> Group {
-    match decode_mk(welcome).body {
-        MlsMessageBody::Welcome(w) => {
-            Group::join_welcome(config, &w, bundle, None, vec![]).unwrap()
-        }
-        _ => panic!("not a Welcome"),
-    }
+    let w = Welcome::try_from(decode_mk(welcome)).expect("a Welcome");
+    Group::join_welcome(config, &w, bundle, None, vec![]).unwrap()
 }
 
 fn mk_join_external(
@@ -230,13 +221,9 @@ fn mk_join_external(
     bundle: KeyPackageBundle,
     rng: &mut Rng,
 ) -> (Group, Vec<u8>) {
-    match decode_mk(group_info).body {
-        MlsMessageBody::GroupInfo(gi) => {
-            let (g, commit) = Group::join_external(config, &gi, bundle, None, rng).unwrap();
-            (g, encode_mk(&commit))
-        }
-        _ => panic!("not a GroupInfo"),
-    }
+    let gi = GroupInfo::try_from(decode_mk(group_info)).expect("a GroupInfo");
+    let (g, commit) = Group::join_external(config, &gi, bundle, None, rng).unwrap();
+    (g, encode_mk(&commit))
 }
 
 // ---- OpenMLS side --------------------------------------------------------------------------
@@ -969,9 +956,10 @@ fn grease_required_capabilities_and_context_extensions() {
         assert!(bob.extensions().contains(&mk_app_extension(b"v2")));
 
         // meetkey changes it; OpenMLS follows.
-        let proposal = Proposal::GroupContextExtensions(meetkey::mls::GroupContextExtensions {
-            extensions: vec![mk_required_capabilities(), mk_app_extension(b"v3")],
-        });
+        let proposal = Proposal::group_context_extensions(vec![
+            mk_required_capabilities(),
+            mk_app_extension(b"v3"),
+        ]);
         let out = bob
             .commit(vec![proposal], &CommitOptions::at(now()), &mut r)
             .unwrap();
@@ -1089,24 +1077,12 @@ fn required_credential_types_both_ways() {
         assert!(alice.group.as_ref().unwrap().pending_commit().is_none());
 
         // meetkey KeyPackage listing both (capabilities edited and re-signed): added.
-        let mut bob_bundle = mk_bundle_with_application_id(suite, "bob", 451, &mut r);
-        let signer = SignaturePrivateKey::generate(&mut rng(451));
-        let leaf = &mut bob_bundle.key_package.leaf_node;
-        leaf.capabilities.credentials = vec![
-            meetkey::mls::CredentialType::BASIC,
-            meetkey::mls::CredentialType::X509,
-        ];
-        leaf.signature = signer
-            .sign_with_label(b"LeafNodeTBS", &leaf.to_be_signed(&[], 0).unwrap())
-            .unwrap()
-            .to_vec();
-        bob_bundle.key_package.signature = signer
-            .sign_with_label(
-                b"KeyPackageTBS",
-                &bob_bundle.key_package.to_be_signed().unwrap(),
+        let bob_bundle = mk_bundle_with_application_id(suite, "bob", 451, &mut r)
+            .with_leaf(
+                &[meetkey::mls::CredentialType::X509],
+                vec![mk_application_id()],
             )
-            .unwrap()
-            .to_vec();
+            .unwrap();
         let (_, welcome) = alice.commit(&[mk_key_package_bytes(&bob_bundle)], &[], true);
         let mut bob = mk_join_welcome(hs.mk_config(), &welcome.unwrap(), bob_bundle);
         assert_agree(&bob, &alice);
@@ -1182,17 +1158,8 @@ fn om_commit_psk(
     alice.commit(adds, &[], true)
 }
 
-fn mk_psk_proposal(r: &mut Rng) -> Proposal {
-    let mut psk_nonce = vec![0; 32];
-    r.fill_bytes(&mut psk_nonce);
-    Proposal::PreSharedKey(Box::new(meetkey::mls::PreSharedKey {
-        psk: meetkey::mls::PreSharedKeyId {
-            psk: meetkey::mls::Psk::External {
-                psk_id: PSK_ID.to_vec(),
-            },
-            psk_nonce,
-        },
-    }))
+fn mk_psk_proposal(suite: u16, r: &mut Rng) -> Proposal {
+    Proposal::external_psk(CipherSuite(suite), PSK_ID, r).unwrap()
 }
 
 /// External PSKs (RFC 9420 §8.4) injected by commits of each side, also in Welcomes.
@@ -1210,9 +1177,7 @@ fn external_psks_both_ways() {
         let bob_bundle = mk_bundle(suite, "bob", &mut r);
         let (_, welcome) = om_commit_psk(&mut alice, &mut [], &[mk_key_package_bytes(&bob_bundle)]);
         let welcome = welcome.unwrap();
-        let MlsMessageBody::Welcome(w) = decode_mk(&welcome).body else {
-            panic!("not a Welcome")
-        };
+        let w = Welcome::try_from(decode_mk(&welcome)).expect("a Welcome");
         assert!(
             Group::join_welcome(
                 hs.mk_config(),
@@ -1237,7 +1202,7 @@ fn external_psks_both_ways() {
         // meetkey commits a PSK (by value) and an add of OpenMLS's Carol.
         let mut carol = OmClient::new("carol", suite, hs);
         om_store_psk(&carol);
-        let proposals = vec![mk_psk_proposal(&mut r), mk_add(&carol.key_package())];
+        let proposals = vec![mk_psk_proposal(suite, &mut r), mk_add(&carol.key_package())];
         let out = bob
             .commit(proposals, &CommitOptions::at(now()), &mut r)
             .unwrap();
@@ -1248,7 +1213,7 @@ fn external_psks_both_ways() {
         assert_agree(&bob, &carol);
 
         // A PSK proposal from meetkey by reference, committed by OpenMLS.
-        let proposal = encode_mk(&bob.propose(mk_psk_proposal(&mut r), &mut r).unwrap());
+        let proposal = encode_mk(&bob.propose(mk_psk_proposal(suite, &mut r), &mut r).unwrap());
         alice.process(&proposal);
         carol.process(&proposal);
         let (commit, _) = carol.commit(&[], &[], true);
@@ -1308,17 +1273,7 @@ fn resumption_psks_both_ways() {
         assert_agree(&bob, &alice);
 
         // meetkey: resumption PSK of epoch 3, by value.
-        r.fill_bytes(&mut nonce);
-        let psk = Proposal::PreSharedKey(Box::new(meetkey::mls::PreSharedKey {
-            psk: meetkey::mls::PreSharedKeyId {
-                psk: meetkey::mls::Psk::Resumption {
-                    usage: meetkey::mls::ResumptionPskUsage::Application,
-                    psk_group_id: b"resumption".to_vec(),
-                    psk_epoch: 3,
-                },
-                psk_nonce: nonce,
-            },
-        }));
+        let psk = Proposal::resumption_psk(CipherSuite(suite), b"resumption", 3, &mut r).unwrap();
         let out = bob
             .commit(vec![psk], &CommitOptions::at(now()), &mut r)
             .unwrap();
@@ -1348,12 +1303,7 @@ fn reinit_commit_from_meetkey() {
         let mut bob = OmClient::new("bob", suite, hs);
         let (_, welcome) = mk_commit(&mut alice, &[bob.key_package()], &[], true, &mut r);
         bob.join_welcome(&welcome.unwrap());
-        let reinit = Proposal::ReInit(Box::new(meetkey::mls::ReInit {
-            group_id: b"new group".to_vec(),
-            version: meetkey::mls::ProtocolVersion::MLS10,
-            cipher_suite: CipherSuite(suite),
-            extensions: vec![],
-        }));
+        let reinit = Proposal::reinit(b"new group", CipherSuite(suite), vec![]);
         let out = alice
             .commit(vec![reinit], &CommitOptions::at(now()), &mut r)
             .unwrap();
@@ -1399,9 +1349,7 @@ fn tree_out_of_band_aad_and_out_of_order_messages() {
             .unwrap();
         let tree = meetkey::mls::RatchetTree::from_bytes(&tree_bytes).unwrap();
         assert_eq!(tree.to_bytes().unwrap(), tree_bytes);
-        let MlsMessageBody::Welcome(w) = decode_mk(&welcome.unwrap()).body else {
-            panic!("not a Welcome")
-        };
+        let w = Welcome::try_from(decode_mk(&welcome.unwrap())).expect("a Welcome");
         assert!(
             Group::join_welcome(
                 no_tree.clone(),
@@ -1441,13 +1389,10 @@ fn tree_out_of_band_aad_and_out_of_order_messages() {
 
         // External joins from GroupInfos without the tree, the tree given out of band.
         let gi = bob.group_info(false).unwrap();
-        let MlsMessageBody::GroupInfo(info) = &gi.body else {
-            unreachable!()
-        };
-        assert!(!info
-            .extensions
-            .iter()
-            .any(|e| e.extension_type == meetkey::mls::ExtensionType::RATCHET_TREE));
+        // No ratchet_tree extension: shorter than the GroupInfo with it by the whole tree.
+        let tree_len = bob.ratchet_tree().to_bytes().unwrap().len();
+        let with_tree = bob.group_info(true).unwrap().to_bytes().unwrap().len();
+        assert!(gi.to_bytes().unwrap().len() + tree_len <= with_tree);
         let mut dave = OmClient::new("dave", suite, hs);
         let om::MlsMessageBodyIn::GroupInfo(vgi) = decode_om(&encode_mk(&gi)).extract() else {
             panic!("not a GroupInfo")
@@ -1484,9 +1429,7 @@ fn tree_out_of_band_aad_and_out_of_order_messages() {
             .unwrap()
             .export_group_info(alice.provider.crypto(), &alice.signer, false)
             .unwrap();
-        let MlsMessageBody::GroupInfo(info) = decode_mk(&encode_om(&gi)).body else {
-            panic!("not a GroupInfo")
-        };
+        let info = GroupInfo::try_from(decode_mk(&encode_om(&gi))).expect("a GroupInfo");
         let tree_bytes = alice
             .group
             .as_ref()
@@ -1569,7 +1512,7 @@ fn mk_bundle_with_application_id(
     seed: u64,
     r: &mut Rng,
 ) -> KeyPackageBundle {
-    let mut b = KeyPackageBundle::new(
+    KeyPackageBundle::new(
         CipherSuite(suite),
         Credential::Basic {
             identity: name.as_bytes().to_vec(),
@@ -1579,22 +1522,17 @@ fn mk_bundle_with_application_id(
         &[],
         r,
     )
-    .unwrap();
-    let signer = SignaturePrivateKey::generate(&mut rng(seed));
-    let leaf = &mut b.key_package.leaf_node;
-    leaf.extensions = vec![meetkey::mls::Extension {
+    .unwrap()
+    .with_leaf(&[], vec![mk_application_id()])
+    .unwrap()
+}
+
+/// An `application_id` leaf extension (RFC 9420 §5.3.3): the opaque id "phone".
+fn mk_application_id() -> meetkey::mls::Extension {
+    meetkey::mls::Extension {
         extension_type: meetkey::mls::ExtensionType::APPLICATION_ID,
         extension_data: vec![5, b'p', b'h', b'o', b'n', b'e'],
-    }];
-    leaf.signature = signer
-        .sign_with_label(b"LeafNodeTBS", &leaf.to_be_signed(&[], 0).unwrap())
-        .unwrap()
-        .to_vec();
-    b.key_package.signature = signer
-        .sign_with_label(b"KeyPackageTBS", &b.key_package.to_be_signed().unwrap())
-        .unwrap()
-        .to_vec();
-    b
+    }
 }
 
 /// Leaves with an `application_id` extension (a default type, not listed in capabilities)
@@ -1840,7 +1778,7 @@ fn external_remove_proposals_both_ways() {
                 .propose(
                     alice.group_id(),
                     alice.epoch(),
-                    Proposal::Remove(Remove { removed: 2 }),
+                    Proposal::remove(LeafIndex(2)),
                     b"",
                 )
                 .unwrap(),
@@ -1858,7 +1796,7 @@ fn external_remove_proposals_both_ways() {
         let (commit, _) = bob.commit(&[], &[], false);
         match alice.process_message(&decode_mk(&commit)).unwrap() {
             ProcessedMessage::Commit(staged) => {
-                assert_eq!(staged.removed(), &[meetkey::mls::LeafIndex(2)]);
+                assert_eq!(staged.removed(), &[LeafIndex(2)]);
                 alice.merge_staged_commit(*staged).unwrap();
             }
             other => panic!("{other:?}"),
@@ -2068,10 +2006,7 @@ impl Member {
 
     fn propose_remove(&mut self, leaf: u32, r: &mut Rng) -> Vec<u8> {
         match self {
-            Self::Mk(g) => encode_mk(
-                &g.propose(Proposal::Remove(Remove { removed: leaf }), r)
-                    .unwrap(),
-            ),
+            Self::Mk(g) => encode_mk(&g.propose(Proposal::remove(LeafIndex(leaf)), r).unwrap()),
             Self::Om(o) => {
                 let (provider, signer) = (&o.provider, &o.signer);
                 let (m, _) = o

@@ -9,26 +9,26 @@ use crate::error::{InvalidMessage, Result};
 /// prefix is checked against the caller's maximum and against the bytes that remain before
 /// anything is read or allocated.
 #[derive(Debug, Clone)]
-pub struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
     /// A reader over `bytes`.
     #[must_use]
-    pub const fn new(bytes: &'a [u8]) -> Self {
+    pub(crate) const fn new(bytes: &'a [u8]) -> Self {
         Self { rest: bytes }
     }
 
     /// The bytes not yet read.
     #[must_use]
-    pub const fn remaining(&self) -> &'a [u8] {
+    pub(crate) const fn remaining(&self) -> &'a [u8] {
         self.rest
     }
 
     /// Whether every byte has been read.
     #[must_use]
-    pub const fn is_empty(&self) -> bool {
+    pub(crate) const fn is_empty(&self) -> bool {
         self.rest.is_empty()
     }
 
@@ -36,7 +36,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// [`InvalidMessage::TrailingBytes`] when bytes remain.
-    pub fn finish(&self) -> Result<()> {
+    pub(crate) fn finish(&self) -> Result<()> {
         if self.rest.is_empty() {
             Ok(())
         } else {
@@ -48,7 +48,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// [`InvalidMessage::Truncated`] when fewer than `n` bytes remain.
-    pub fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         let (head, tail) = self
             .rest
             .split_at_checked(n)
@@ -61,7 +61,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// [`InvalidMessage::Truncated`] when fewer than `N` bytes remain.
-    pub fn take_array<const N: usize>(&mut self) -> Result<[u8; N]> {
+    pub(crate) fn take_array<const N: usize>(&mut self) -> Result<[u8; N]> {
         let bytes = self.take(N)?;
         <[u8; N]>::try_from(bytes).map_err(|_| InvalidMessage::Truncated.into())
     }
@@ -70,7 +70,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// [`InvalidMessage::Truncated`].
-    pub fn read_u8(&mut self) -> Result<u8> {
+    pub(crate) fn read_u8(&mut self) -> Result<u8> {
         Ok(u8::from_be_bytes(self.take_array()?))
     }
 
@@ -78,7 +78,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// [`InvalidMessage::Truncated`].
-    pub fn read_u16(&mut self) -> Result<u16> {
+    pub(crate) fn read_u16(&mut self) -> Result<u16> {
         Ok(u16::from_be_bytes(self.take_array()?))
     }
 
@@ -86,7 +86,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// [`InvalidMessage::Truncated`].
-    pub fn read_u32(&mut self) -> Result<u32> {
+    pub(crate) fn read_u32(&mut self) -> Result<u32> {
         Ok(u32::from_be_bytes(self.take_array()?))
     }
 
@@ -94,7 +94,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// [`InvalidMessage::Truncated`].
-    pub fn read_u64(&mut self) -> Result<u64> {
+    pub(crate) fn read_u64(&mut self) -> Result<u64> {
         Ok(u64::from_be_bytes(self.take_array()?))
     }
 
@@ -104,7 +104,7 @@ impl<'a> Reader<'a> {
     /// # Errors
     /// [`InvalidMessage::Truncated`], [`InvalidMessage::InvalidVarintPrefix`],
     /// [`InvalidMessage::NonMinimalVarint`].
-    pub fn read_varint(&mut self) -> Result<u32> {
+    pub(crate) fn read_varint(&mut self) -> Result<u32> {
         let first = self.read_u8()?;
         let prefix = first >> 6;
         let mut v = u32::from(first & 0x3f);
@@ -131,7 +131,7 @@ impl<'a> Reader<'a> {
     /// # Errors
     /// [`InvalidMessage::LengthTooLarge`] above `max`; [`InvalidMessage::Truncated`] when the
     /// input is shorter than the prefix says; varint errors.
-    pub fn read_len(&mut self, max: usize) -> Result<usize> {
+    pub(crate) fn read_len(&mut self, max: usize) -> Result<usize> {
         let len =
             usize::try_from(self.read_varint()?).map_err(|_| InvalidMessage::LengthTooLarge)?;
         if len > max {
@@ -147,7 +147,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// As [`Reader::read_len`].
-    pub fn read_opaque(&mut self, max: usize) -> Result<&'a [u8]> {
+    pub(crate) fn read_opaque(&mut self, max: usize) -> Result<&'a [u8]> {
         let len = self.read_len(max)?;
         self.take(len)
     }
@@ -157,7 +157,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// As [`Reader::read_len`].
-    pub fn sub(&mut self, max: usize) -> Result<Self> {
+    pub(crate) fn sub(&mut self, max: usize) -> Result<Self> {
         Ok(Self::new(self.read_opaque(max)?))
     }
 
@@ -168,7 +168,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// As [`Reader::read_len`], and whatever decoding an item returns.
-    pub fn read_vec<T: Decode>(&mut self, max_bytes: usize) -> Result<Vec<T>> {
+    pub(crate) fn read_vec<T: Decode>(&mut self, max_bytes: usize) -> Result<Vec<T>> {
         let mut sub = self.sub(max_bytes)?;
         let mut out = Vec::new();
         while !sub.is_empty() {

@@ -9,7 +9,7 @@ use crate::error::{ApiMisuse, Result};
 /// overflowed, and [`Writer::into_bytes`] then reports it. So `Encode` impls stay infallible
 /// and no truncated encoding can escape.
 #[derive(Debug, Default)]
-pub struct Writer {
+pub(crate) struct Writer {
     buf: Vec<u8>,
     overflow: bool,
 }
@@ -17,7 +17,7 @@ pub struct Writer {
 impl Writer {
     /// An empty writer.
     #[must_use]
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Self {
             buf: Vec::new(),
             overflow: false,
@@ -26,7 +26,7 @@ impl Writer {
 
     /// An empty writer with room for `n` bytes.
     #[must_use]
-    pub fn with_capacity(n: usize) -> Self {
+    pub(crate) fn with_capacity(n: usize) -> Self {
         Self {
             buf: Vec::with_capacity(n),
             overflow: false,
@@ -37,7 +37,7 @@ impl Writer {
     ///
     /// # Errors
     /// [`ApiMisuse::EncodingOverflow`] if a vector was longer than 2^30 - 1 bytes.
-    pub fn into_bytes(self) -> Result<Vec<u8>> {
+    pub(crate) fn into_bytes(self) -> Result<Vec<u8>> {
         if self.overflow {
             Err(ApiMisuse::EncodingOverflow.into())
         } else {
@@ -47,49 +47,49 @@ impl Writer {
 
     /// The bytes written so far (only meaningful if nothing overflowed).
     #[must_use]
-    pub fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.buf
     }
 
     /// Whether a vector too long to encode was written.
     #[must_use]
-    pub const fn overflowed(&self) -> bool {
+    pub(crate) const fn overflowed(&self) -> bool {
         self.overflow
     }
 
     /// Empties the writer, keeping its allocation.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.buf.clear();
         self.overflow = false;
     }
 
     /// Appends raw bytes.
-    pub fn write_raw(&mut self, bytes: &[u8]) {
+    pub(crate) fn write_raw(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }
 
     /// Appends a `uint8`.
-    pub fn write_u8(&mut self, v: u8) {
+    pub(crate) fn write_u8(&mut self, v: u8) {
         self.buf.push(v);
     }
 
     /// Appends a big-endian `uint16`.
-    pub fn write_u16(&mut self, v: u16) {
+    pub(crate) fn write_u16(&mut self, v: u16) {
         self.write_raw(&v.to_be_bytes());
     }
 
     /// Appends a big-endian `uint32`.
-    pub fn write_u32(&mut self, v: u32) {
+    pub(crate) fn write_u32(&mut self, v: u32) {
         self.write_raw(&v.to_be_bytes());
     }
 
     /// Appends a big-endian `uint64`.
-    pub fn write_u64(&mut self, v: u64) {
+    pub(crate) fn write_u64(&mut self, v: u64) {
         self.write_raw(&v.to_be_bytes());
     }
 
     /// Appends an MLS variable-length integer in its minimum encoding.
-    pub fn write_varint(&mut self, v: usize) {
+    pub(crate) fn write_varint(&mut self, v: usize) {
         let (bytes, len) = varint_bytes(v).unwrap_or_else(|| {
             self.overflow = true;
             ([0; 4], 0)
@@ -99,13 +99,13 @@ impl Writer {
     }
 
     /// Appends `opaque data<V>`.
-    pub fn write_opaque(&mut self, bytes: &[u8]) {
+    pub(crate) fn write_opaque(&mut self, bytes: &[u8]) {
         self.write_varint(bytes.len());
         self.write_raw(bytes);
     }
 
     /// Appends a varint-prefixed vector whose body `body` writes.
-    pub fn write_prefixed(&mut self, body: impl FnOnce(&mut Self)) {
+    pub(crate) fn write_prefixed(&mut self, body: impl FnOnce(&mut Self)) {
         let start = self.buf.len();
         body(self);
         let len = self.buf.len().saturating_sub(start);
@@ -119,7 +119,7 @@ impl Writer {
     }
 
     /// Appends `T items<V>`.
-    pub fn write_vec<T: Encode>(&mut self, items: &[T]) {
+    pub(crate) fn write_vec<T: Encode>(&mut self, items: &[T]) {
         self.write_prefixed(|w| {
             for item in items {
                 item.encode(w);

@@ -154,7 +154,10 @@ impl Three {
         )?;
         let (b, c) = (bundle(suite, "bob"), bundle(suite, "carol"));
         let out = alice.commit(
-            vec![add(b.key_package.clone()), add(c.key_package.clone())],
+            vec![
+                crate::mls::Proposal(add(b.key_package.clone())),
+                crate::mls::Proposal(add(c.key_package.clone())),
+            ],
             &CommitOptions::at(NOW),
             &mut rng,
         )?;
@@ -642,10 +645,11 @@ fn deliver_commit_of(f: &mut Three, committer: usize, must_accept: &[usize]) -> 
 /// Alice commits `proposals` by value; if she can, Bob and Carol must accept.
 fn alice_commits(f: &mut Three, proposals: Vec<Proposal>) -> u8 {
     let before = snapshot(&f.alice);
-    let Ok(out) = f
-        .alice
-        .commit(proposals, &CommitOptions::at(NOW), &mut f.rng)
-    else {
+    let Ok(out) = f.alice.commit(
+        proposals.into_iter().map(crate::mls::Proposal).collect(),
+        &CommitOptions::at(NOW),
+        &mut f.rng,
+    ) else {
         assert_eq!(
             snapshot(&f.alice),
             before,
@@ -674,7 +678,7 @@ fn alice_commits(f: &mut Three, proposals: Vec<Proposal>) -> u8 {
 
 /// Carol sends `proposal`; Alice and Bob process it; Bob commits what he holds.
 fn carol_proposes(f: &mut Three, proposal: Proposal) -> u8 {
-    let Ok(msg) = f.carol.propose(proposal, &mut f.rng) else {
+    let Ok(msg) = f.carol.propose(crate::mls::Proposal(proposal), &mut f.rng) else {
         return 0;
     };
     let mut holders = vec![2];

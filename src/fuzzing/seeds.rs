@@ -204,7 +204,11 @@ pub(super) fn all() -> Vec<Seed> {
             );
             let adds = f
                 .alice
-                .commit(vec![add(dave.clone())], &CommitOptions::at(NOW), rng)
+                .commit(
+                    vec![crate::mls::Proposal(add(dave.clone()))],
+                    &CommitOptions::at(NOW),
+                    rng,
+                )
                 .unwrap();
             put(
                 "commit_process",
@@ -221,7 +225,9 @@ pub(super) fn all() -> Vec<Seed> {
             let remove = f
                 .alice
                 .commit(
-                    vec![Proposal::Remove(Remove { removed: 2 })],
+                    vec![crate::mls::Proposal(Proposal::Remove(Remove {
+                        removed: 2,
+                    }))],
                     &CommitOptions {
                         force_path: false,
                         ..CommitOptions::at(NOW)
@@ -260,7 +266,12 @@ pub(super) fn all() -> Vec<Seed> {
                 ("add-dave", add(dave.clone())),
             ] {
                 let m = server
-                    .propose(f.alice.group_id(), f.alice.epoch(), p, b"")
+                    .propose(
+                        f.alice.group_id(),
+                        f.alice.epoch(),
+                        crate::mls::Proposal(p),
+                        b"",
+                    )
                     .unwrap();
                 let mut input = net(&m);
                 if let Some(selector) = input.first_mut() {

@@ -17,7 +17,7 @@ use crate::meeting::{ExternalJoins, Governance, Meeting, MeetingConfig};
 use crate::mls::group::{Group, GroupConfig, KeyPackageBundle};
 use crate::mls::wire::{
     Credential, Extension, ExtensionType, GroupInfo, Lifetime, MlsMessage, MlsMessageBody,
-    PreSharedKey, PreSharedKeyId, Proposal, ProposalOrRef, Psk, RatchetTree,
+    PreSharedKey, PreSharedKeyId, Proposal, Psk, RatchetTree,
 };
 use crate::routing::Policy;
 use rand_core::SeedableRng;
@@ -169,9 +169,9 @@ pub fn run(measure: Measure<'_>) {
 
     // 3. External commits full of PSKs.
     for n in [65_536u32 - 1, 65_536] {
-        let psks: Vec<ProposalOrRef> = (0..n)
+        let psks: Vec<crate::mls::Proposal> = (0..n)
             .map(|i| {
-                ProposalOrRef::Proposal(Proposal::PreSharedKey(Box::new(PreSharedKey {
+                crate::mls::Proposal(Proposal::PreSharedKey(Box::new(PreSharedKey {
                     psk: PreSharedKeyId {
                         psk: Psk::External {
                             psk_id: i.to_be_bytes().to_vec(),
@@ -187,6 +187,7 @@ pub fn run(measure: Measure<'_>) {
             kp("eve", &mut r),
             None,
             psks,
+            vec![],
             &mut r,
         )
         .unwrap();
@@ -261,11 +262,18 @@ pub fn run(measure: Measure<'_>) {
         crate::crypto::HpkePrivateKey::from_slice(&[2; 32]).unwrap(),
         SignaturePrivateKey::from_seed(&signer_seed).unwrap(),
     );
-    let commit =
-        Group::forge_external_commit(GroupConfig::default(), &gi, bundle, None, vec![], &mut r)
-            .unwrap()
-            .to_bytes()
-            .unwrap();
+    let commit = Group::forge_external_commit(
+        GroupConfig::default(),
+        &gi,
+        bundle,
+        None,
+        vec![],
+        vec![],
+        &mut r,
+    )
+    .unwrap()
+    .to_bytes()
+    .unwrap();
     measured(
         measure,
         "external commit, 16 MiB leaf extension (an open meeting: accepted)",

@@ -31,7 +31,7 @@ use crate::mls::wire::{Credential, Extension, ExtensionType, Sender};
 use super::policy_ext::{self, GEOFENCE_EXTENSION};
 
 /// `meetkey_governance`: the meeting's [`Governance`], canonically encoded.
-pub const GOVERNANCE_EXTENSION: ExtensionType = ExtensionType(0xF0A2);
+pub(crate) const GOVERNANCE_EXTENSION: ExtensionType = ExtensionType(0xF0A2);
 
 const ENCODING_VERSION: u8 = 1;
 /// The most admins a meeting lists.

@@ -28,7 +28,7 @@ pub(crate) const MEETING_STATE_MAGIC: &[u8; 4] = b"MKMT";
 
 /// The current version of the saved-meeting format. Version 2 holds a version-2 group state
 /// (stored proposals carry whether they were admitted); version 1 is still read.
-pub const MEETING_STATE_VERSION: u16 = 2;
+pub(crate) const MEETING_STATE_VERSION: u16 = 2;
 
 /// Upper bound of a saved group state (a 256-leaf meeting takes well under 1 MiB).
 const MAX_GROUP_STATE: usize = 16 << 20;

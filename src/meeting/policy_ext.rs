@@ -19,7 +19,7 @@ use crate::mls::wire::{Extension, ExtensionType};
 use crate::routing::Policy;
 
 /// `meetkey_geofence`: the meeting's [`Policy`], canonically encoded.
-pub const GEOFENCE_EXTENSION: ExtensionType = ExtensionType(0xF0A1);
+pub(crate) const GEOFENCE_EXTENSION: ExtensionType = ExtensionType(0xF0A1);
 
 /// The `required_capabilities` extension naming the meeting's extensions.
 fn required_capabilities(with_governance: bool) -> Extension {

@@ -13,17 +13,17 @@ use crate::error::{Error, Stale};
 use crate::routing::{DirectoryVerifier, Jurisdiction, SignedDirectory};
 
 /// The clock of these tests (2027-01-15): time is an input, never read.
-const NOW: u64 = 1_800_000_000;
+pub(super) const NOW: u64 = 1_800_000_000;
 /// How long the KeyPackages made here stay valid.
 const KP_LIFETIME: u64 = 28 * 24 * 3600;
 
-type R = rand_chacha::ChaCha20Rng;
+pub(super) type R = rand_chacha::ChaCha20Rng;
 
-fn rng(seed: u64) -> R {
+pub(super) fn rng(seed: u64) -> R {
     R::seed_from_u64(seed)
 }
 
-fn kp(name: &str, r: &mut R) -> KeyPackageBundle {
+pub(super) fn kp(name: &str, r: &mut R) -> KeyPackageBundle {
     let suite = MlsSuite(1).suite().unwrap();
     Meeting::key_package(
         suite.id(),
@@ -47,7 +47,7 @@ fn three(seed: u64) -> (Meeting, Meeting, Meeting, R) {
 }
 
 /// As [`three`], with Alice the policy admin and `joins` the external-join rule.
-fn three_with(seed: u64, joins: ExternalJoins) -> (Meeting, Meeting, Meeting, R) {
+pub(super) fn three_with(seed: u64, joins: ExternalJoins) -> (Meeting, Meeting, Meeting, R) {
     let mut r = rng(seed);
     let mut alice = Meeting::create_with_governance(
         MeetingConfig::default(),
@@ -344,7 +344,14 @@ fn commits_dropping_the_policy_are_refused_unchanged() {
     assert_eq!(
         alice
             .group
-            .commit(drop_policy(), &CommitOptions::at(NOW), &mut r)
+            .commit(
+                drop_policy()
+                    .into_iter()
+                    .map(crate::mls::Proposal)
+                    .collect(),
+                &CommitOptions::at(NOW),
+                &mut r
+            )
             .map(|_| ()),
         Err(Error::PeerMisbehaved(PeerMisbehaved::MeetingPolicyMissing))
     );
@@ -355,7 +362,14 @@ fn commits_dropping_the_policy_are_refused_unchanged() {
     let mut rogue =
         Group::from_bytes(GroupConfig::default(), &alice.group.to_bytes().unwrap()).unwrap();
     let out = rogue
-        .commit(drop_policy(), &CommitOptions::at(NOW), &mut r)
+        .commit(
+            drop_policy()
+                .into_iter()
+                .map(crate::mls::Proposal)
+                .collect(),
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     let code = bob.security_code().unwrap();
     assert_eq!(

@@ -55,6 +55,7 @@ fn sparse(n: u32, suite: u16, r: &mut Rng) -> (Group, Group, Group) {
                 key_package: bundle(suite, i).key_package,
             }))
         })
+        .map(crate::mls::Proposal)
         .collect();
     let out = creator.commit(adds, &CommitOptions::at(NOW), r).unwrap();
     creator.merge_pending_commit().unwrap();

@@ -80,7 +80,11 @@ fn setup(suite: u16, seed: u64, with_senders: bool) -> (ExternalProposer, [Group
     .unwrap();
     let (b, c) = (bundle(suite, "bob", &mut r), bundle(suite, "carol", &mut r));
     let out = alice
-        .commit(vec![add(&b), add(&c)], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(add(&b)), crate::mls::Proposal(add(&c))],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let welcome = out.welcome.expect("welcome");
@@ -142,12 +146,17 @@ fn external_sender_removes_and_adds_members_committed_by_reference() {
             .propose(
                 bob.group_id(),
                 bob.epoch(),
-                Proposal::Remove(Remove { removed: 2 }),
+                crate::mls::Proposal(Proposal::Remove(Remove { removed: 2 })),
                 b"inactive",
             )
             .unwrap();
         let add_dave = server
-            .propose(bob.group_id(), bob.epoch(), add(&dave), b"")
+            .propose(
+                bob.group_id(),
+                bob.epoch(),
+                crate::mls::Proposal(add(&dave)),
+                b"",
+            )
             .unwrap();
         for m in [&remove, &add_dave] {
             deliver_proposal(&mut [&mut alice, &mut bob, &mut carol], m, 0);
@@ -201,9 +210,9 @@ fn external_sender_updates_external_senders_and_injects_a_psk() {
         .propose(
             alice.group_id(),
             alice.epoch(),
-            Proposal::GroupContextExtensions(GroupContextExtensions {
+            crate::mls::Proposal(Proposal::GroupContextExtensions(GroupContextExtensions {
                 extensions: vec![senders.clone()],
-            }),
+            })),
             b"",
         )
         .unwrap();
@@ -225,14 +234,14 @@ fn external_sender_updates_external_senders_and_injects_a_psk() {
         .propose(
             alice.group_id(),
             alice.epoch(),
-            Proposal::PreSharedKey(Box::new(PreSharedKey {
+            crate::mls::Proposal(Proposal::PreSharedKey(Box::new(PreSharedKey {
                 psk: PreSharedKeyId {
                     psk: Psk::External {
                         psk_id: b"psk-1".to_vec(),
                     },
                     psk_nonce: vec![1; 32],
                 },
-            })),
+            }))),
             b"",
         )
         .unwrap();
@@ -254,7 +263,7 @@ fn invalid_external_proposals_are_refused_and_commits_validate_extensions() {
         .propose(
             alice.group_id(),
             alice.epoch(),
-            Proposal::Remove(Remove { removed: 7 }),
+            crate::mls::Proposal(Proposal::Remove(Remove { removed: 7 })),
             b"",
         )
         .unwrap();
@@ -292,7 +301,11 @@ fn invalid_external_proposals_are_refused_and_commits_validate_extensions() {
         });
         assert_eq!(
             alice
-                .commit(vec![gce], &CommitOptions::at(NOW), &mut r)
+                .commit(
+                    vec![crate::mls::Proposal(gce)],
+                    &CommitOptions::at(NOW),
+                    &mut r
+                )
                 .map(|_| ()),
             Err(err)
         );
@@ -357,7 +370,12 @@ fn rejected_external_messages_leave_the_group_unchanged() {
     );
     let remove = || Proposal::Remove(Remove { removed: 0 });
     let genuine = server
-        .propose(bob.group_id(), bob.epoch(), remove(), b"")
+        .propose(
+            bob.group_id(),
+            bob.epoch(),
+            crate::mls::Proposal(remove()),
+            b"",
+        )
         .unwrap();
     let before = bob.to_bytes().unwrap();
     let mut cases: Vec<(&str, MlsMessage, Error)> = Vec::new();
@@ -366,7 +384,12 @@ fn rejected_external_messages_leave_the_group_unchanged() {
     let (_, [mut plain, ..], _) = setup(1, 21, false);
     let plain_before = plain.to_bytes().unwrap();
     let m = server
-        .propose(plain.group_id(), plain.epoch(), remove(), b"")
+        .propose(
+            plain.group_id(),
+            plain.epoch(),
+            crate::mls::Proposal(remove()),
+            b"",
+        )
         .unwrap();
     assert_eq!(
         plain.process_message(&m).map(|_| ()),
@@ -379,7 +402,12 @@ fn rejected_external_messages_leave_the_group_unchanged() {
     cases.push((
         "index out of range",
         stranger
-            .propose(bob.group_id(), bob.epoch(), remove(), b"")
+            .propose(
+                bob.group_id(),
+                bob.epoch(),
+                crate::mls::Proposal(remove()),
+                b"",
+            )
             .unwrap(),
         PeerMisbehaved::UnknownExternalSender.into(),
     ));
@@ -394,7 +422,12 @@ fn rejected_external_messages_leave_the_group_unchanged() {
     cases.push((
         "another key",
         impostor
-            .propose(bob.group_id(), bob.epoch(), remove(), b"")
+            .propose(
+                bob.group_id(),
+                bob.epoch(),
+                crate::mls::Proposal(remove()),
+                b"",
+            )
             .unwrap(),
         Error::AuthenticationFailed,
     ));
@@ -456,7 +489,12 @@ fn rejected_external_messages_leave_the_group_unchanged() {
     ] {
         assert_eq!(
             server
-                .propose(bob.group_id(), bob.epoch(), p.clone(), b"")
+                .propose(
+                    bob.group_id(),
+                    bob.epoch(),
+                    crate::mls::Proposal(p.clone()),
+                    b""
+                )
                 .map(|_| ()),
             Err(Error::ApiMisuse(ApiMisuse::ExternalProposalType))
         );
@@ -477,7 +515,7 @@ fn rejected_external_messages_leave_the_group_unchanged() {
         cases.push((
             "wrong epoch",
             server
-                .propose(bob.group_id(), epoch, remove(), b"")
+                .propose(bob.group_id(), epoch, crate::mls::Proposal(remove()), b"")
                 .unwrap(),
             Stale::WrongEpoch.into(),
         ));
@@ -485,7 +523,12 @@ fn rejected_external_messages_leave_the_group_unchanged() {
     cases.push((
         "wrong group",
         server
-            .propose(b"another meeting", bob.epoch(), remove(), b"")
+            .propose(
+                b"another meeting",
+                bob.epoch(),
+                crate::mls::Proposal(remove()),
+                b"",
+            )
             .unwrap(),
         PeerMisbehaved::WrongGroup.into(),
     ));
@@ -549,7 +592,11 @@ fn joiners_validate_external_sender_credentials() {
     };
     let dave = bundle(1, "dave", &mut r);
     let out = alice
-        .commit(vec![add(&dave)], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(add(&dave))],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     let welcome = out.welcome.unwrap();
     assert_eq!(
@@ -568,7 +615,11 @@ fn joiners_validate_external_sender_credentials() {
     // Under the default policy the server is acceptable and the join succeeds.
     let frank = bundle(1, "frank", &mut r);
     let out = alice
-        .commit(vec![add(&frank)], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(add(&frank))],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let frank = Group::join_welcome(

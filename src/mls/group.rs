@@ -42,7 +42,7 @@ use super::secret_tree::RatchetConfig;
 use super::tree::math::LeafIndex;
 use super::tree::{RatchetTree, TreePrivateKeys};
 use super::validate::{AcceptBasicCredentials, CredentialValidator};
-use super::wire::{Credential, Extension, GroupContext, Proposal, Sender};
+use super::wire::{Credential, Extension, GroupContext, Sender};
 
 pub use commit::{CommitOptions, CommitOutput};
 pub(crate) use epoch::MAX_EXPORT_LEN;
@@ -147,7 +147,8 @@ impl Default for GroupConfig {
 #[derive(Debug, Clone)]
 struct PendingProposal {
     reference: Vec<u8>,
-    proposal: Proposal,
+    /// Public-wrapped so that [`ProposalInfo`] can lend it out.
+    proposal: super::Proposal,
     sender: Sender,
     /// Whether our own commits may include it: our own proposals and the ones the
     /// application admitted ([`Group::admit_proposal`]); a member's leave request and a

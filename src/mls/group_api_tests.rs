@@ -63,7 +63,11 @@ fn three(suite: u16, seed: u64) -> (Group, Group, Group, Rng) {
     .unwrap();
     let (b, c) = (bundle(suite, "bob", &mut r), bundle(suite, "carol", &mut r));
     let out = alice
-        .commit(vec![add(&b), add(&c)], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(add(&b)), crate::mls::Proposal(add(&c))],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let welcome = out.welcome.expect("welcome");
@@ -122,9 +126,9 @@ fn self_update_remove_and_late_messages() {
     let carol_leaf = carol.own_leaf().0;
     let out = alice
         .commit(
-            vec![Proposal::Remove(Remove {
+            vec![crate::mls::Proposal(Proposal::Remove(Remove {
                 removed: carol_leaf,
-            })],
+            }))],
             &CommitOptions::at(NOW),
             &mut r,
         )
@@ -223,7 +227,11 @@ fn external_psk_commit() {
         },
     }));
     let out = alice
-        .commit(vec![psk], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(psk)],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     alice.merge_pending_commit().unwrap();
     deliver_commit(&mut [&mut bob, &mut carol], &out.commit);
@@ -357,7 +365,11 @@ fn welcome_without_any_tree_is_refused() {
     .unwrap();
     let b = bundle(1, "bob", &mut r);
     let out = alice
-        .commit(vec![add(&b)], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(add(&b))],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     let welcome = out.welcome.unwrap();
     let err =
@@ -394,7 +406,11 @@ fn welcome_with_tree_supplied_out_of_band_and_psk() {
         },
     }));
     let out = alice
-        .commit(vec![add(&b), psk], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(add(&b)), crate::mls::Proposal(psk)],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let welcome = out.welcome.unwrap();
@@ -441,7 +457,10 @@ fn adding_the_same_client_twice_in_one_commit_is_refused() {
     .unwrap();
     let err = alice
         .commit(
-            vec![add(&first), add(&again)],
+            vec![
+                crate::mls::Proposal(add(&first)),
+                crate::mls::Proposal(add(&again)),
+            ],
             &CommitOptions::at(NOW),
             &mut r,
         )
@@ -510,7 +529,11 @@ fn leaf_extensions_of_default_types_need_not_be_listed() {
     let unlisted = bundle_with_leaf_extension(41, 0xff00, &[], &mut r);
     assert_eq!(
         alice
-            .commit(vec![add(&unlisted)], &CommitOptions::at(NOW), &mut r)
+            .commit(
+                vec![crate::mls::Proposal(add(&unlisted))],
+                &CommitOptions::at(NOW),
+                &mut r
+            )
             .map(|_| ()),
         Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
     );
@@ -519,7 +542,10 @@ fn leaf_extensions_of_default_types_need_not_be_listed() {
     let app_id = bundle_with_leaf_extension(43, application_id, &[], &mut r);
     let out = alice
         .commit(
-            vec![add(&listed), add(&app_id)],
+            vec![
+                crate::mls::Proposal(add(&listed)),
+                crate::mls::Proposal(add(&app_id)),
+            ],
             &CommitOptions::at(NOW),
             &mut r,
         )
@@ -564,7 +590,11 @@ fn required_capabilities_of_default_types_are_always_met() {
     .unwrap();
     let bob = bundle(1, "bob", &mut r);
     alice
-        .commit(vec![add(&bob)], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(add(&bob))],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     alice.merge_pending_commit().unwrap();
 
@@ -579,7 +609,7 @@ fn required_capabilities_of_default_types_are_always_met() {
     assert_eq!(
         carol
             .commit(
-                vec![add(&bundle(1, "dave", &mut r))],
+                vec![crate::mls::Proposal(add(&bundle(1, "dave", &mut r)))],
                 &CommitOptions::at(NOW),
                 &mut r
             )
@@ -588,7 +618,11 @@ fn required_capabilities_of_default_types_are_always_met() {
     );
     let erin = bundle_with_leaf_extension(52, 0xff00, &[0xff00], &mut r);
     carol
-        .commit(vec![add(&erin)], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(add(&erin))],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
 }
 
@@ -641,13 +675,21 @@ fn key_package_extensions_must_be_listed() {
     let unlisted = bundle_with_key_package_extension(61, 0x000a, &[], &mut r);
     assert_eq!(
         alice
-            .commit(vec![add(&unlisted)], &CommitOptions::at(NOW), &mut r)
+            .commit(
+                vec![crate::mls::Proposal(add(&unlisted))],
+                &CommitOptions::at(NOW),
+                &mut r
+            )
             .map(|_| ()),
         Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
     );
     let listed = bundle_with_key_package_extension(62, 0x000a, &[0x000a], &mut r);
     let out = alice
-        .commit(vec![add(&listed)], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(add(&listed))],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let joined = Group::join_welcome(
@@ -732,13 +774,21 @@ fn required_credential_types_must_be_listed() {
     let basic_only = bundle_with_capabilities(72, &[1], &[], &mut r);
     assert_eq!(
         alice
-            .commit(vec![add(&basic_only)], &CommitOptions::at(NOW), &mut r)
+            .commit(
+                vec![crate::mls::Proposal(add(&basic_only))],
+                &CommitOptions::at(NOW),
+                &mut r
+            )
             .map(|_| ()),
         Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
     );
     let both = bundle_with_capabilities(73, &[1, 2], &[], &mut r);
     let out = alice
-        .commit(vec![add(&both)], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(add(&both))],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let joined = Group::join_welcome(
@@ -768,7 +818,11 @@ fn group_context_extensions_cannot_require_what_members_lack() {
     .unwrap();
     let bob = bundle_with_capabilities(82, &[1], &[], &mut r);
     alice
-        .commit(vec![add(&bob)], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(add(&bob))],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let gce = |ext: Extension| {
@@ -783,7 +837,11 @@ fn group_context_extensions_cannot_require_what_members_lack() {
     ] {
         assert_eq!(
             alice
-                .commit(vec![gce(ext)], &CommitOptions::at(NOW), &mut r)
+                .commit(
+                    vec![crate::mls::Proposal(gce(ext))],
+                    &CommitOptions::at(NOW),
+                    &mut r
+                )
                 .map(|_| ()),
             Err(Error::PeerMisbehaved(PeerMisbehaved::UnsupportedCapability))
         );
@@ -792,7 +850,7 @@ fn group_context_extensions_cannot_require_what_members_lack() {
     // Default types (application_id) and basic credentials are supported by everyone.
     alice
         .commit(
-            vec![gce(required_capabilities(&[1], &[1]))],
+            vec![crate::mls::Proposal(gce(required_capabilities(&[1], &[1])))],
             &CommitOptions::at(NOW),
             &mut r,
         )

@@ -71,7 +71,11 @@ impl History {
             ..CommitOptions::at(NOW)
         };
         let out = self.members[from]
-            .commit(proposals, &options, &mut self.rng)
+            .commit(
+                proposals.into_iter().map(crate::mls::Proposal).collect(),
+                &options,
+                &mut self.rng,
+            )
             .unwrap();
         self.members[from].merge_pending_commit().unwrap();
         let mut removed = Vec::new();

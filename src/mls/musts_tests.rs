@@ -209,7 +209,10 @@ fn three(seed: u64) -> (Group, Group, Group, Rng) {
     let (b, c) = (bundle("bob", BOB, &mut r), bundle("carol", CAROL, &mut r));
     let out = alice
         .commit(
-            vec![add(&b.key_package), add(&c.key_package)],
+            vec![
+                crate::mls::Proposal(add(&b.key_package)),
+                crate::mls::Proposal(add(&c.key_package)),
+            ],
             &CommitOptions::at(NOW),
             &mut r,
         )
@@ -328,7 +331,12 @@ fn refused(g: &mut Group, msg: &MlsMessage, want: Error) {
 fn commit_refused(g: &mut Group, proposals: Vec<Proposal>, want: Error, r: &mut Rng) {
     let before = g.to_bytes().unwrap();
     assert_eq!(
-        g.commit(proposals, &CommitOptions::at(NOW), r).map(|_| ()),
+        g.commit(
+            proposals.into_iter().map(crate::mls::Proposal).collect(),
+            &CommitOptions::at(NOW),
+            r
+        )
+        .map(|_| ()),
         Err(want)
     );
     assert!(!g.has_pending_commit());
@@ -457,7 +465,11 @@ fn no_two_removes_or_update_and_remove_for_one_leaf() {
     let reference = stored(&mut alice, &update);
     stored(&mut bob, &update);
     let out = bob
-        .commit(vec![remove(CAROL_LEAF)], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(remove(CAROL_LEAF))],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     assert_eq!(
         commit_parts(&out.commit).0.proposals,
@@ -528,7 +540,10 @@ fn no_two_psk_proposals_with_the_same_id() {
     // The same psk_id with another nonce is another PreSharedKeyID: accepted.
     let out = bob
         .commit(
-            vec![psk(b"psk", 1), psk(b"psk", 2)],
+            vec![
+                crate::mls::Proposal(psk(b"psk", 1)),
+                crate::mls::Proposal(psk(b"psk", 2)),
+            ],
             &CommitOptions::at(NOW),
             &mut r,
         )
@@ -549,7 +564,11 @@ fn at_most_one_group_context_extensions_proposal() {
         &mut r,
     );
     let out = bob
-        .commit(vec![gce()], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(gce())],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     staged(&mut alice, &out.commit);
 }
@@ -575,7 +594,11 @@ fn reinit_must_be_the_only_proposal() {
         );
     }
     let out = bob
-        .commit(vec![reinit], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(reinit)],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     assert!(staged(&mut alice, &out.commit).reinit().is_some());
 }
@@ -613,7 +636,10 @@ fn add_of_a_current_member_is_refused() {
     );
     let out = bob
         .commit(
-            vec![remove(CAROL_LEAF), add(&carol_again.key_package)],
+            vec![
+                crate::mls::Proposal(remove(CAROL_LEAF)),
+                crate::mls::Proposal(add(&carol_again.key_package)),
+            ],
             &CommitOptions::at(NOW),
             &mut r,
         )
@@ -648,14 +674,20 @@ fn commit_that_needs_a_path_must_have_one() {
         ..CommitOptions::at(NOW)
     };
     let out = bob
-        .commit(vec![remove(CAROL_LEAF)], &no_path, &mut r)
+        .commit(
+            vec![crate::mls::Proposal(remove(CAROL_LEAF))],
+            &no_path,
+            &mut r,
+        )
         .unwrap();
     assert!(commit_parts(&out.commit).0.path.is_some());
     bob.discard_pending_commit();
     for g in [&mut alice, &mut bob] {
         g.add_external_psk(b"psk", Secret::from_slice(&[9; 32]).unwrap());
     }
-    let out = bob.commit(vec![psk(b"psk", 1)], &no_path, &mut r).unwrap();
+    let out = bob
+        .commit(vec![crate::mls::Proposal(psk(b"psk", 1))], &no_path, &mut r)
+        .unwrap();
     assert!(commit_parts(&out.commit).0.path.is_none());
     staged(&mut alice, &out.commit);
 }
@@ -669,7 +701,11 @@ fn commit_psk_must_be_available() {
         g.add_external_psk(b"room", Secret::from_slice(&[5; 32]).unwrap());
     }
     let out = bob
-        .commit(vec![psk(b"room", 1)], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(psk(b"room", 1))],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     refused(&mut alice, &out.commit, PeerMisbehaved::PskNotFound.into());
     commit_refused(
@@ -756,7 +792,11 @@ fn joiner_tree_must_match_the_tree_hash() {
     let stale_tree = alice.tree().to_wire();
     let (b, b_twin) = twins("bob", BOB, &mut r);
     let out = alice
-        .commit(vec![add(&b.key_package)], &CommitOptions::at(NOW), &mut r)
+        .commit(
+            vec![crate::mls::Proposal(add(&b.key_package))],
+            &CommitOptions::at(NOW),
+            &mut r,
+        )
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let w = welcome_of(&out.welcome.unwrap());
@@ -801,7 +841,7 @@ fn welcome_without_our_key_package_ref_is_refused() {
     let other = bundle("dave", DAVE, &mut r);
     let out = alice
         .commit(
-            vec![add(&dave.key_package)],
+            vec![crate::mls::Proposal(add(&dave.key_package))],
             &CommitOptions::at(NOW),
             &mut r,
         )
@@ -824,7 +864,7 @@ fn welcome_of_another_suite_than_our_key_package_is_refused() {
     let dave = bundle("dave", DAVE, &mut r);
     let out = alice
         .commit(
-            vec![add(&dave.key_package)],
+            vec![crate::mls::Proposal(add(&dave.key_package))],
             &CommitOptions::at(NOW),
             &mut r,
         )
@@ -851,7 +891,7 @@ fn welcome_whose_tree_lacks_our_leaf_is_not_for_us() {
     assert_ne!(dave.key_package.leaf_node, laptop.key_package.leaf_node);
     let out = alice
         .commit(
-            vec![add(&dave.key_package)],
+            vec![crate::mls::Proposal(add(&dave.key_package))],
             &CommitOptions::at(NOW),
             &mut r,
         )
@@ -878,7 +918,10 @@ fn welcome_psk_must_be_available() {
     let (dave, dave_twin) = twins("dave", DAVE, &mut r);
     let out = alice
         .commit(
-            vec![add(&dave.key_package), psk(b"room", 1)],
+            vec![
+                crate::mls::Proposal(add(&dave.key_package)),
+                crate::mls::Proposal(psk(b"room", 1)),
+            ],
             &CommitOptions::at(NOW),
             &mut r,
         )

@@ -54,18 +54,19 @@ pub(crate) use framing::{
     ContentType, FramedContent, FramedContentAuthData, FramedContentBody, WireFormat,
 };
 pub(crate) use group_context::GroupContext;
-pub use group_context::ProtocolVersion;
+pub(crate) use group_context::ProtocolVersion;
 pub use key_package::KeyPackage;
 pub use leaf_node::Lifetime;
 pub(crate) use leaf_node::{Capabilities, LeafNode, LeafNodeSource};
-pub use message::{MlsMessage, MlsMessageBody};
+pub use message::MlsMessage;
+pub(crate) use message::MlsMessageBody;
 pub(crate) use private_message::{PrivateMessage, PrivateMessageContent, SenderData};
 pub(crate) use proposal::ProposalType;
-pub use proposal::{
+pub(crate) use proposal::{
     Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ProposalOrRef, ReInit,
     Remove, Update,
 };
-pub use psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
+pub(crate) use psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
 pub(crate) use public_message::PublicMessage;
 pub use tree::RatchetTree;
 pub(crate) use tree::{Node, ParentNode};
@@ -139,6 +140,5 @@ public_bytes!(
     Welcome,
     GroupInfo,
     Extension,
-    Proposal,
     RatchetTree
 );

@@ -6,10 +6,8 @@
 use std::time::{Duration, Instant};
 
 use meetkey::mls::bench_support;
-use meetkey::mls::{
-    Add, Credential, KeyPackage, Lifetime, MlsMessage, MlsMessageBody, Proposal, Remove,
-};
 use meetkey::mls::{CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage};
+use meetkey::mls::{Credential, KeyPackage, LeafIndex, Lifetime, MlsMessage, Proposal, Welcome};
 use meetkey::{CipherSuite, SignaturePrivateKey};
 use rand_core::SeedableRng;
 
@@ -47,9 +45,7 @@ fn config() -> GroupConfig {
 }
 
 fn join(welcome: &[u8], bundle: KeyPackageBundle) -> Group {
-    let MlsMessageBody::Welcome(w) = MlsMessage::from_bytes(welcome).unwrap().body else {
-        panic!("not a Welcome")
-    };
+    let w = Welcome::try_from(MlsMessage::from_bytes(welcome).unwrap()).unwrap();
     Group::join_welcome(config(), &w, bundle, None, vec![]).unwrap()
 }
 
@@ -110,7 +106,7 @@ impl Pair for MkPair {
     }
 
     fn remove(&mut self, leaf: u32) -> Vec<u8> {
-        self.commit(vec![Proposal::Remove(Remove { removed: leaf })])
+        self.commit(vec![Proposal::remove(LeafIndex(leaf))])
     }
 
     fn merge(&mut self) {
@@ -163,11 +159,7 @@ impl Library for Meetkey {
         let t = Instant::now();
         let adds = key_packages
             .iter()
-            .map(|kp| {
-                Proposal::Add(Box::new(Add {
-                    key_package: KeyPackage::from_bytes(kp).unwrap(),
-                }))
-            })
+            .map(|kp| Proposal::add(KeyPackage::from_bytes(kp).unwrap()))
             .collect();
         let out = a.commit(adds, &CommitOptions::at(NOW), &mut r).unwrap();
         let commit = out.commit.to_bytes().unwrap();
@@ -202,11 +194,7 @@ impl Library for Meetkey {
         let mut r = Rng::seed_from_u64(seed);
         let mut a = Group::create(config(), bundle(seed, 0), b"populated", vec![], &mut r).unwrap();
         let adds = (1..n)
-            .map(|i| {
-                Proposal::Add(Box::new(Add {
-                    key_package: bundle(seed, i).key_package,
-                }))
-            })
+            .map(|i| Proposal::add(bundle(seed, i).key_package))
             .collect();
         let out = a.commit(adds, &CommitOptions::at(NOW), &mut r).unwrap();
         a.merge_pending_commit().unwrap();

@@ -76,11 +76,12 @@ impl Group {
     /// [`PeerMisbehaved`]: crate::error::PeerMisbehaved
     pub fn commit(
         &mut self,
-        proposals: Vec<Proposal>,
+        proposals: Vec<crate::mls::Proposal>,
         options: &CommitOptions,
         rng: &mut impl Rng,
     ) -> Result<CommitOutput> {
         self.check_usable()?;
+        let proposals: Vec<Proposal> = proposals.into_iter().map(|p| p.0).collect();
         let suite = self.suite;
         let me = Sender::Member(self.own_leaf.0);
         let next_epoch = self.next_epoch()?;

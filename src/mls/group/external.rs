@@ -70,9 +70,10 @@ impl ExternalProposer {
         &self,
         group_id: &[u8],
         epoch: u64,
-        proposal: Proposal,
+        proposal: crate::mls::Proposal,
         authenticated_data: &[u8],
     ) -> Result<MlsMessage> {
+        let proposal = proposal.0;
         if !validate::external_sender_may_propose(proposal.proposal_type()) {
             return Err(ApiMisuse::ExternalProposalType.into());
         }
@@ -186,7 +187,11 @@ mod tests {
             key_package: b.key_package.clone(),
         }));
         let out = alice
-            .commit(vec![add], &CommitOptions::at(NOW), rng)
+            .commit(
+                vec![crate::mls::Proposal(add)],
+                &CommitOptions::at(NOW),
+                rng,
+            )
             .unwrap();
         alice.merge_pending_commit().unwrap();
         let MlsMessageBody::Welcome(w) = &out.welcome.unwrap().body else {
@@ -221,7 +226,7 @@ mod tests {
             .propose(
                 bob.group_id(),
                 bob.epoch(),
-                Proposal::Remove(Remove { removed: 5 }),
+                crate::mls::Proposal(Proposal::Remove(Remove { removed: 5 })),
                 b"",
             )
             .unwrap();
@@ -277,7 +282,7 @@ mod tests {
             .propose(
                 bob.group_id(),
                 bob.epoch(),
-                Proposal::Remove(Remove { removed: 5 }),
+                crate::mls::Proposal(Proposal::Remove(Remove { removed: 5 })),
                 b"",
             )
             .unwrap();
@@ -290,7 +295,7 @@ mod tests {
             .propose(
                 bob.group_id(),
                 bob.epoch(),
-                Proposal::Remove(Remove { removed: 0 }),
+                crate::mls::Proposal(Proposal::Remove(Remove { removed: 0 })),
                 b"",
             )
             .unwrap();

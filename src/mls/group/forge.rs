@@ -6,13 +6,15 @@ use crate::crypto::Rng;
 use crate::error::Result;
 use crate::mls::tree::math::LeafIndex;
 use crate::mls::wire::{GroupInfo, MlsMessage, ProposalOrRef};
+use crate::mls::Proposal;
 
 use super::join::Joiner;
 use super::{Group, GroupConfig, KeyPackageBundle};
 
 impl Group {
     /// An external commit from `bundle` into the group of `group_info` that removes
-    /// `remove` (any leaf) and also carries `extra`, without any of the joiner's checks.
+    /// `remove` (any leaf) and also carries the proposals `extra` by value and the
+    /// ProposalRefs `extra_refs` by reference, without any of the joiner's checks.
     ///
     /// # Errors
     /// Only what stops the commit from being built at all (a bad GroupInfo or tree).
@@ -21,9 +23,15 @@ impl Group {
         group_info: &GroupInfo,
         bundle: KeyPackageBundle,
         remove: Option<u32>,
-        extra: Vec<ProposalOrRef>,
+        extra: Vec<Proposal>,
+        extra_refs: Vec<Vec<u8>>,
         rng: &mut impl Rng,
     ) -> Result<MlsMessage> {
+        let extra = extra
+            .into_iter()
+            .map(|p| ProposalOrRef::Proposal(p.0))
+            .chain(extra_refs.into_iter().map(ProposalOrRef::Reference))
+            .collect();
         let joiner = Joiner::Forged {
             remove: remove.map(LeafIndex),
             extra,

@@ -145,4 +145,35 @@ impl KeyPackageBundle {
             signer,
         })
     }
+
+    /// This bundle with its leaf changed, then validly re-signed (leaf and KeyPackage):
+    /// its capabilities list `credential_types` too (besides the credential's own type and
+    /// `basic`), and the leaf carries `leaf_extensions` (e.g. `application_id`, RFC 9420
+    /// §5.3.3). A leaf extension must be listed in the leaf's capabilities unless it is a
+    /// default one (§7.2), or receivers refuse the KeyPackage.
+    ///
+    /// # Errors
+    /// Only on an encoding overflow of an absurd extension.
+    pub fn with_leaf(
+        mut self,
+        credential_types: &[CredentialType],
+        leaf_extensions: Vec<Extension>,
+    ) -> Result<Self> {
+        let leaf = &mut self.key_package.leaf_node;
+        for t in credential_types {
+            if !leaf.capabilities.credentials.contains(t) {
+                leaf.capabilities.credentials.push(*t);
+            }
+        }
+        leaf.extensions = leaf_extensions;
+        leaf.signature = self
+            .signer
+            .sign_with_label(LEAF_NODE_LABEL, &leaf.to_be_signed(&[], 0)?)?
+            .to_vec();
+        self.key_package.signature = self
+            .signer
+            .sign_with_label(KEY_PACKAGE_LABEL, &self.key_package.to_be_signed()?)?
+            .to_vec();
+        Ok(self)
+    }
 }

@@ -63,7 +63,11 @@ fn three(rng: &mut Rng) -> [Group; 3] {
     .unwrap();
     let (b, c) = (bundle("bob", &[], rng), bundle("carol", &[], rng));
     let out = alice
-        .commit(vec![add(&b), add(&c)], &CommitOptions::at(NOW), rng)
+        .commit(
+            vec![crate::mls::Proposal(add(&b)), crate::mls::Proposal(add(&c))],
+            &CommitOptions::at(NOW),
+            rng,
+        )
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let w = welcome_of(out.welcome);
@@ -161,7 +165,11 @@ fn path_leaf_without_a_required_capability_is_refused() {
     .unwrap();
     let b = bundle("bob", &[ext], &mut rng);
     let out = alice
-        .commit(vec![add(&b)], &CommitOptions::at(NOW), &mut rng)
+        .commit(
+            vec![crate::mls::Proposal(add(&b))],
+            &CommitOptions::at(NOW),
+            &mut rng,
+        )
         .unwrap();
     alice.merge_pending_commit().unwrap();
     let mut bob = Group::join_welcome(
@@ -208,7 +216,11 @@ fn joiner_refuses_a_group_with_an_extension_it_does_not_support() {
     .unwrap();
     let b = bundle("bob", &[], &mut rng);
     let out = alice
-        .commit(vec![add(&b)], &CommitOptions::at(NOW), &mut rng)
+        .commit(
+            vec![crate::mls::Proposal(add(&b))],
+            &CommitOptions::at(NOW),
+            &mut rng,
+        )
         .unwrap();
     assert_eq!(
         Group::join_welcome(

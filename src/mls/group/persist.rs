@@ -88,7 +88,7 @@ impl Group {
         w.write_u32(count(self.proposals.len()));
         for p in &self.proposals {
             w.write_opaque(&p.reference);
-            p.proposal.encode(&mut w);
+            p.proposal.0.encode(&mut w);
             p.sender.encode(&mut w);
             w.write_u8(u8::from(p.admitted));
         }
@@ -250,7 +250,7 @@ fn read_proposals(
         };
         proposals.push(PendingProposal {
             reference,
-            proposal,
+            proposal: crate::mls::Proposal(proposal),
             sender,
             admitted,
         });

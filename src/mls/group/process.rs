@@ -46,7 +46,7 @@ pub enum ProcessedMessage {
         /// Who proposed it.
         sender: Sender,
         /// The proposal.
-        proposal: Box<Proposal>,
+        proposal: Box<crate::mls::Proposal>,
         /// Its ProposalRef, for [`Group::admit_proposal`].
         reference: Vec<u8>,
         /// Whether our next commit includes it without the application admitting it (a
@@ -156,10 +156,17 @@ impl StagedCommit {
         self.keys.is_none()
     }
 
-    /// A ReInit's parameters, if the commit carries one.
+    /// If the commit carries a ReInit (RFC 9420 §12.1.5): the new group's id, cipher suite
+    /// and extensions.
     #[must_use]
-    pub const fn reinit(&self) -> Option<&ReInit> {
-        self.reinit.as_ref()
+    pub fn reinit(&self) -> Option<(&[u8], crate::CipherSuite, &[Extension])> {
+        self.reinit.as_ref().map(|r| {
+            (
+                r.group_id.as_slice(),
+                r.cipher_suite,
+                r.extensions.as_slice(),
+            )
+        })
     }
 
     /// For an external commit that replaced the joiner's own previous leaf (a "resync",
@@ -268,7 +275,7 @@ impl Group {
                     .any(|p| p.reference == reference.as_slice() && p.admitted);
                 Ok(ProcessedMessage::Proposal {
                     sender: auth.content.sender,
-                    proposal: Box::new(proposal.clone()),
+                    proposal: Box::new(crate::mls::Proposal(proposal.clone())),
                     reference,
                     admitted,
                 })
@@ -398,7 +405,7 @@ impl Group {
                     .proposals
                     .iter()
                     .find(|pp| &pp.reference == r)
-                    .map(|pp| (pp.proposal.clone(), pp.sender))
+                    .map(|pp| (pp.proposal.0.clone(), pp.sender))
                     .ok_or_else(|| PeerMisbehaved::UnknownProposalRef.into()),
             })
             .collect()

@@ -21,7 +21,7 @@ pub struct ProposalInfo<'a> {
     /// Who proposed it.
     pub sender: Sender,
     /// The proposal.
-    pub proposal: &'a Proposal,
+    pub proposal: &'a crate::mls::Proposal,
     /// Whether our next commit includes it (our own proposals, a member's leave request or
     /// Update, and what the application admitted).
     pub admitted: bool,
@@ -91,7 +91,7 @@ impl Group {
         self.trial(&[(proposal.clone(), sender)], None)?;
         self.proposals.push(PendingProposal {
             reference,
-            proposal: proposal.clone(),
+            proposal: crate::mls::Proposal(proposal.clone()),
             sender,
             admitted: admitted_on_receipt(proposal, sender),
         });
@@ -189,8 +189,9 @@ impl Group {
     /// a committer's Update goes into its path instead), not our own removal.
     fn committable(&self, p: &PendingProposal) -> bool {
         let me = Sender::Member(self.own_leaf.0);
-        let own_update = matches!(p.proposal, Proposal::Update(_)) && p.sender == me;
-        let removes_us = matches!(&p.proposal, Proposal::Remove(r) if r.removed == self.own_leaf.0);
+        let own_update = matches!(p.proposal.0, Proposal::Update(_)) && p.sender == me;
+        let removes_us =
+            matches!(&p.proposal.0, Proposal::Remove(r) if r.removed == self.own_leaf.0);
         !own_update && !removes_us
     }
 
@@ -224,7 +225,7 @@ impl Group {
                 if list.len() + by_value.len() >= limit {
                     break;
                 }
-                let ks = conflict_keys(&p.proposal, p.sender);
+                let ks = conflict_keys(&p.proposal.0, p.sender);
                 let alone = ks.iter().any(|k| k == b"exclusive");
                 if (alone && !(list.is_empty() && by_value.is_empty()))
                     || keys.contains(b"exclusive".as_slice())
@@ -235,14 +236,14 @@ impl Group {
                     continue;
                 }
                 if self
-                    .trial(&[(p.proposal.clone(), p.sender)], Some(&me))
+                    .trial(&[(p.proposal.0.clone(), p.sender)], Some(&me))
                     .is_err()
-                    || !self.psks_available(&p.proposal)
+                    || !self.psks_available(&p.proposal.0)
                 {
                     continue;
                 }
                 keys.extend(ks);
-                list.push((p.proposal.clone(), p.sender));
+                list.push((p.proposal.0.clone(), p.sender));
                 refs.push(ProposalOrRef::Reference(p.reference.clone()));
             }
         }

@@ -51,8 +51,13 @@ impl Group {
     ///
     /// # Errors
     /// [`ApiMisuse::NotAMember`] after removal.
-    pub fn propose(&mut self, proposal: Proposal, rng: &mut impl Rng) -> Result<MlsMessage> {
+    pub fn propose(
+        &mut self,
+        proposal: crate::mls::Proposal,
+        rng: &mut impl Rng,
+    ) -> Result<MlsMessage> {
         self.check_usable()?;
+        let proposal = proposal.0;
         let sender = Sender::Member(self.own_leaf.0);
         let content = FramedContent {
             group_id: self.context.group_id.clone(),
@@ -73,7 +78,7 @@ impl Group {
         let message = self.protect(auth, rng)?;
         self.proposals.push(PendingProposal {
             reference,
-            proposal,
+            proposal: crate::mls::Proposal(proposal),
             sender,
             admitted: true,
         });
@@ -98,7 +103,8 @@ impl Group {
         leaf.leaf_node_source = LeafNodeSource::Update;
         let tbs = leaf.to_be_signed(&self.context.group_id, self.own_leaf.0)?;
         leaf.signature = self.signer.sign_with_label(LEAF_NODE_LABEL, &tbs)?.to_vec();
-        let message = self.propose(Proposal::Update(Box::new(Update { leaf_node: leaf })), rng)?;
+        let update = Proposal::Update(Box::new(Update { leaf_node: leaf }));
+        let message = self.propose(crate::mls::Proposal(update), rng)?;
         self.keys.add_pending_leaf_key(pk.as_bytes().to_vec(), sk);
         Ok(message)
     }
@@ -108,8 +114,7 @@ impl Group {
     /// # Errors
     /// As [`Group::propose`].
     pub fn propose_leave(&mut self, rng: &mut impl Rng) -> Result<MlsMessage> {
-        let removed = self.own_leaf.0;
-        self.propose(Proposal::Remove(crate::mls::wire::Remove { removed }), rng)
+        self.propose(crate::mls::Proposal::remove(self.own_leaf), rng)
     }
 }
 

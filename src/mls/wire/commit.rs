@@ -15,7 +15,7 @@ use super::{ProposalOrRef, UpdatePath, MAX_VEC_LEN};
 /// } Commit;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Commit {
+pub(crate) struct Commit {
     /// The proposals applied, by value or by reference, in order.
     pub proposals: Vec<ProposalOrRef>,
     /// The committer's update path, if any.

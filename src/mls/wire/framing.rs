@@ -7,7 +7,7 @@ use super::{Commit, GroupContext, Proposal, ProtocolVersion, MAX_VEC_LEN};
 
 crate::codepoint! {
     /// `WireFormat` (RFC 9420 §6, §17.2). Unknown values round-trip as code points.
-    pub struct WireFormat(u16) {
+    pub(crate) struct WireFormat(u16) {
         /// `mls_public_message`.
         MLS_PUBLIC_MESSAGE = 0x0001,
         /// `mls_private_message`.
@@ -35,7 +35,7 @@ pub(super) fn read_wire_format(r: &mut Reader<'_>) -> Result<WireFormat> {
 /// enum { reserved(0), application(1), proposal(2), commit(3), (255) } ContentType;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ContentType {
+pub(crate) enum ContentType {
     /// `application(1)`.
     Application,
     /// `proposal(2)`.
@@ -133,7 +133,7 @@ impl Encode for Sender {
 /// };
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FramedContentBody {
+pub(crate) enum FramedContentBody {
     /// `application_data<V>`.
     Application(Vec<u8>),
     /// A proposal.
@@ -145,7 +145,7 @@ pub enum FramedContentBody {
 impl FramedContentBody {
     /// The content type that selects this body.
     #[must_use]
-    pub const fn content_type(&self) -> ContentType {
+    pub(crate) const fn content_type(&self) -> ContentType {
         match self {
             Self::Application(_) => ContentType::Application,
             Self::Proposal(_) => ContentType::Proposal,
@@ -157,7 +157,7 @@ impl FramedContentBody {
     ///
     /// # Errors
     /// [`InvalidMessage`] when the bytes do not encode such a body.
-    pub fn decode_as(r: &mut Reader<'_>, content_type: ContentType) -> Result<Self> {
+    pub(crate) fn decode_as(r: &mut Reader<'_>, content_type: ContentType) -> Result<Self> {
         Ok(match content_type {
             ContentType::Application => Self::Application(r.read_opaque(MAX_VEC_LEN)?.to_vec()),
             ContentType::Proposal => Self::Proposal(Proposal::decode(r)?),
@@ -166,7 +166,7 @@ impl FramedContentBody {
     }
 
     /// Writes the body without its content type.
-    pub fn encode_body(&self, w: &mut Writer) {
+    pub(crate) fn encode_body(&self, w: &mut Writer) {
         match self {
             Self::Application(data) => w.write_opaque(data),
             Self::Proposal(p) => p.encode(w),
@@ -193,7 +193,7 @@ impl FramedContentBody {
 /// } FramedContent;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FramedContent {
+pub(crate) struct FramedContent {
     /// The group the message belongs to.
     pub group_id: Vec<u8>,
     /// The epoch it was sent in.
@@ -209,7 +209,7 @@ pub struct FramedContent {
 impl FramedContent {
     /// The content type of the body.
     #[must_use]
-    pub const fn content_type(&self) -> ContentType {
+    pub(crate) const fn content_type(&self) -> ContentType {
         self.body.content_type()
     }
 
@@ -234,7 +234,11 @@ impl FramedContent {
     /// # Errors
     /// [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow) when a
     /// field is longer than an MLS varint can describe.
-    pub fn to_be_signed(&self, wire_format: WireFormat, context: &GroupContext) -> Result<Vec<u8>> {
+    pub(crate) fn to_be_signed(
+        &self,
+        wire_format: WireFormat,
+        context: &GroupContext,
+    ) -> Result<Vec<u8>> {
         let mut w = Writer::new();
         self.encode_tbs(&mut w, wire_format, context);
         w.into_bytes()
@@ -307,7 +311,7 @@ impl Encode for FramedContent {
 /// } FramedContentAuthData;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FramedContentAuthData {
+pub(crate) struct FramedContentAuthData {
     /// The sender's signature over the `FramedContentTBS`.
     pub signature: Vec<u8>,
     /// The confirmation tag (`MAC<V>`), present iff the content is a commit.
@@ -319,7 +323,7 @@ impl FramedContentAuthData {
     ///
     /// # Errors
     /// [`InvalidMessage`] when the bytes do not encode it.
-    pub fn decode_for(r: &mut Reader<'_>, content_type: ContentType) -> Result<Self> {
+    pub(crate) fn decode_for(r: &mut Reader<'_>, content_type: ContentType) -> Result<Self> {
         let signature = r.read_opaque(MAX_VEC_LEN)?.to_vec();
         let confirmation_tag = match content_type {
             ContentType::Commit => Some(r.read_opaque(MAX_VEC_LEN)?.to_vec()),

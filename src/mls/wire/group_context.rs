@@ -28,7 +28,7 @@ crate::codepoint! {
 /// } GroupContext;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupContext {
+pub(crate) struct GroupContext {
     /// The protocol version (always `mls10` once decoded).
     pub version: ProtocolVersion,
     /// The group's cipher suite.

@@ -26,7 +26,7 @@ pub(super) fn read_cipher_suite(r: &mut Reader<'_>) -> Result<CipherSuite> {
 /// Welcome and the leaf to put in the tree, signed by the client.
 ///
 /// Decoding rejects the reserved version and cipher suite 0 and keeps other values, so that
-/// `mls::validate` can report them. The signature over [`KeyPackage::to_be_signed`] and the
+/// `mls::validate` can report them. The signature over `KeyPackageTBS` and the
 /// `key_package` source of the leaf are checked there too.
 ///
 /// ```text
@@ -43,17 +43,17 @@ pub(super) fn read_cipher_suite(r: &mut Reader<'_>) -> Result<CipherSuite> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyPackage {
     /// The protocol version.
-    pub version: ProtocolVersion,
+    pub(crate) version: ProtocolVersion,
     /// The cipher suite of every key in the package.
-    pub cipher_suite: CipherSuite,
+    pub(crate) cipher_suite: CipherSuite,
     /// `HPKEPublicKey init_key` (`opaque <V>`): encrypts the Welcome's group secrets.
-    pub init_key: Vec<u8>,
+    pub(crate) init_key: Vec<u8>,
     /// The leaf to add to the tree.
-    pub leaf_node: LeafNode,
+    pub(crate) leaf_node: LeafNode,
     /// The package's extensions.
-    pub extensions: Vec<Extension>,
+    pub(crate) extensions: Vec<Extension>,
     /// `SignWithLabel(., "KeyPackageTBS", KeyPackageTBS)`.
-    pub signature: Vec<u8>,
+    pub(crate) signature: Vec<u8>,
 }
 
 impl KeyPackage {
@@ -80,7 +80,7 @@ impl KeyPackage {
     /// # Errors
     /// [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow) when a
     /// field is longer than an MLS varint can describe.
-    pub fn to_be_signed(&self) -> Result<Vec<u8>> {
+    pub(crate) fn to_be_signed(&self) -> Result<Vec<u8>> {
         let mut w = Writer::new();
         self.encode_content(&mut w);
         w.into_bytes()

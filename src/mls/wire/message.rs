@@ -1,7 +1,7 @@
 //! MLSMessage, the envelope of everything MLS sends (RFC 9420 §6).
 
 use crate::codec::{Decode, Encode, Reader, Writer};
-use crate::error::{InvalidMessage, Result, Unsupported};
+use crate::error::{ApiMisuse, Error, InvalidMessage, Result, Unsupported};
 
 use super::framing::read_wire_format;
 use super::{
@@ -10,7 +10,7 @@ use super::{
 
 /// The message an [`MlsMessage`] carries, selected by its wire format.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MlsMessageBody {
+pub(crate) enum MlsMessageBody {
     /// `mls_public_message`.
     PublicMessage(Box<PublicMessage>),
     /// `mls_private_message`.
@@ -61,15 +61,15 @@ impl MlsMessageBody {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MlsMessage {
     /// The protocol version (always `mls10` once decoded).
-    pub version: ProtocolVersion,
+    pub(crate) version: ProtocolVersion,
     /// The message, which determines the wire format.
-    pub body: MlsMessageBody,
+    pub(crate) body: MlsMessageBody,
 }
 
 impl MlsMessage {
     /// An `mls10` message carrying `body`.
     #[must_use]
-    pub const fn new(body: MlsMessageBody) -> Self {
+    pub(crate) const fn new(body: MlsMessageBody) -> Self {
         Self {
             version: ProtocolVersion::MLS10,
             body,
@@ -130,3 +130,58 @@ impl Encode for MlsMessage {
 
 #[cfg(test)]
 mod tests;
+
+// The KeyPackage, Welcome and GroupInfo an application publishes travel as MLSMessages
+// (RFC 9420 §6): each converts into one, and back out of one that carries it (any other
+// message is `ApiMisuse::UnexpectedContentType`).
+
+impl From<KeyPackage> for MlsMessage {
+    fn from(key_package: KeyPackage) -> Self {
+        Self::new(MlsMessageBody::KeyPackage(Box::new(key_package)))
+    }
+}
+
+impl From<Welcome> for MlsMessage {
+    fn from(welcome: Welcome) -> Self {
+        Self::new(MlsMessageBody::Welcome(welcome))
+    }
+}
+
+impl From<GroupInfo> for MlsMessage {
+    fn from(group_info: GroupInfo) -> Self {
+        Self::new(MlsMessageBody::GroupInfo(Box::new(group_info)))
+    }
+}
+
+impl TryFrom<MlsMessage> for KeyPackage {
+    type Error = Error;
+
+    fn try_from(message: MlsMessage) -> Result<Self> {
+        match message.body {
+            MlsMessageBody::KeyPackage(kp) => Ok(*kp),
+            _ => Err(ApiMisuse::UnexpectedContentType.into()),
+        }
+    }
+}
+
+impl TryFrom<MlsMessage> for Welcome {
+    type Error = Error;
+
+    fn try_from(message: MlsMessage) -> Result<Self> {
+        match message.body {
+            MlsMessageBody::Welcome(w) => Ok(w),
+            _ => Err(ApiMisuse::UnexpectedContentType.into()),
+        }
+    }
+}
+
+impl TryFrom<MlsMessage> for GroupInfo {
+    type Error = Error;
+
+    fn try_from(message: MlsMessage) -> Result<Self> {
+        match message.body {
+            MlsMessageBody::GroupInfo(gi) => Ok(*gi),
+            _ => Err(ApiMisuse::UnexpectedContentType.into()),
+        }
+    }
+}

@@ -18,7 +18,7 @@ use super::{ContentType, FramedContentAuthData, FramedContentBody, MAX_VEC_LEN};
 /// } PrivateMessage;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrivateMessage {
+pub(crate) struct PrivateMessage {
     /// The group the message belongs to.
     pub group_id: Vec<u8>,
     /// The epoch it was sent in.
@@ -48,7 +48,7 @@ impl PrivateMessage {
     /// # Errors
     /// [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow) when a
     /// field is longer than an MLS varint can describe.
-    pub fn content_aad(&self) -> Result<Vec<u8>> {
+    pub(crate) fn content_aad(&self) -> Result<Vec<u8>> {
         let mut w = Writer::new();
         self.encode_sender_data_aad(&mut w);
         w.write_opaque(&self.authenticated_data);
@@ -68,7 +68,7 @@ impl PrivateMessage {
     /// # Errors
     /// [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow) when a
     /// field is longer than an MLS varint can describe.
-    pub fn sender_data_aad(&self) -> Result<Vec<u8>> {
+    pub(crate) fn sender_data_aad(&self) -> Result<Vec<u8>> {
         let mut w = Writer::new();
         self.encode_sender_data_aad(&mut w);
         w.into_bytes()

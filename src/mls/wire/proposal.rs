@@ -40,7 +40,7 @@ macro_rules! proposal_body {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq)]
-        pub struct $name {
+        pub(crate) struct $name {
             $(#[$fmeta])*
             pub $field: $ty,
         }
@@ -168,7 +168,7 @@ proposal_body! {
 /// } ReInit;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReInit {
+pub(crate) struct ReInit {
     /// The new group's identifier.
     pub group_id: Vec<u8>,
     /// The new group's protocol version (reserved 0 rejected).
@@ -219,7 +219,7 @@ impl Encode for ReInit {
 /// } Proposal;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Proposal {
+pub(crate) enum Proposal {
     /// `add`.
     Add(Box<Add>),
     /// `update`.
@@ -299,7 +299,7 @@ impl Encode for Proposal {
 /// } ProposalOrRef;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProposalOrRef {
+pub(crate) enum ProposalOrRef {
     /// `proposal(1)`: the proposal itself.
     Proposal(Proposal),
     /// `reference(2)`: `ProposalRef` (`opaque HashReference<V>`, §5.2) of a proposal sent

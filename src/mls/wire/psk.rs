@@ -7,7 +7,7 @@ use super::MAX_VEC_LEN;
 
 /// `ResumptionPSKUsage`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ResumptionPskUsage {
+pub(crate) enum ResumptionPskUsage {
     /// `application(1)`.
     Application,
     /// `reinit(2)`.
@@ -39,7 +39,7 @@ impl Encode for ResumptionPskUsage {
 
 /// The kind of PSK and what identifies it (the `select (psktype)` of `PreSharedKeyID`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Psk {
+pub(crate) enum Psk {
     /// `external(1)`: a PSK provisioned by the application.
     External {
         /// `psk_id<V>`.
@@ -69,7 +69,7 @@ pub enum Psk {
 /// } PreSharedKeyID;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PreSharedKeyId {
+pub(crate) struct PreSharedKeyId {
     /// The PSK type and identifier.
     pub psk: Psk,
     /// A fresh random value of length `KDF.Nh`.

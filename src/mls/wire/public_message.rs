@@ -25,7 +25,7 @@ use super::{FramedContent, FramedContentAuthData, GroupContext, Sender, WireForm
 /// } PublicMessage;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicMessage {
+pub(crate) struct PublicMessage {
     /// The content.
     pub content: FramedContent,
     /// Its signature and, for a commit, confirmation tag.
@@ -49,7 +49,7 @@ impl PublicMessage {
     /// # Errors
     /// [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow) when a
     /// field is longer than an MLS varint can describe.
-    pub fn to_be_maced(&self, context: &GroupContext) -> Result<Vec<u8>> {
+    pub(crate) fn to_be_maced(&self, context: &GroupContext) -> Result<Vec<u8>> {
         let mut w = Writer::new();
         self.content
             .encode_tbs(&mut w, WireFormat::MLS_PUBLIC_MESSAGE, context);

@@ -14,7 +14,7 @@ use super::{LeafNode, MAX_VEC_LEN};
 /// } HPKECiphertext;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HpkeCiphertext {
+pub(crate) struct HpkeCiphertext {
     /// The encapsulated key.
     pub kem_output: Vec<u8>,
     /// The AEAD ciphertext.
@@ -47,7 +47,7 @@ impl Encode for HpkeCiphertext {
 /// } UpdatePathNode;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpdatePathNode {
+pub(crate) struct UpdatePathNode {
     /// `HPKEPublicKey encryption_key` (`opaque <V>`).
     pub encryption_key: Vec<u8>,
     /// One ciphertext per node of the resolution, in resolution order.
@@ -79,7 +79,7 @@ impl Encode for UpdatePathNode {
 /// } UpdatePath;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpdatePath {
+pub(crate) struct UpdatePath {
     /// The committer's new leaf (source `commit`).
     pub leaf_node: LeafNode,
     /// One entry per node of the filtered direct path, leaf to root.

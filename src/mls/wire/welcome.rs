@@ -91,7 +91,7 @@ impl Encode for GroupSecrets {
 /// } EncryptedGroupSecrets;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EncryptedGroupSecrets {
+pub(crate) struct EncryptedGroupSecrets {
     /// `KeyPackageRef` (`opaque HashReference<V>`, §5.2) of the new member's KeyPackage.
     pub new_member: Vec<u8>,
     /// The encrypted [`GroupSecrets`].
@@ -126,11 +126,11 @@ impl Encode for EncryptedGroupSecrets {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Welcome {
     /// The group's cipher suite (reserved 0 rejected).
-    pub cipher_suite: CipherSuite,
+    pub(crate) cipher_suite: CipherSuite,
     /// One entry per new member.
-    pub secrets: Vec<EncryptedGroupSecrets>,
+    pub(crate) secrets: Vec<EncryptedGroupSecrets>,
     /// The [`GroupInfo`], encrypted under the welcome key.
-    pub encrypted_group_info: Vec<u8>,
+    pub(crate) encrypted_group_info: Vec<u8>,
 }
 
 impl Decode for Welcome {
@@ -166,15 +166,15 @@ impl Encode for Welcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupInfo {
     /// The group's current context.
-    pub group_context: GroupContext,
+    pub(crate) group_context: GroupContext,
     /// Extensions for joiners (e.g. `ratchet_tree`, `external_pub`).
-    pub extensions: Vec<Extension>,
+    pub(crate) extensions: Vec<Extension>,
     /// The confirmation tag of the epoch (`MAC<V>`).
-    pub confirmation_tag: Vec<u8>,
+    pub(crate) confirmation_tag: Vec<u8>,
     /// The leaf index of the member that signed.
-    pub signer: u32,
+    pub(crate) signer: u32,
     /// `SignWithLabel(., "GroupInfoTBS", GroupInfoTBS)`.
-    pub signature: Vec<u8>,
+    pub(crate) signature: Vec<u8>,
 }
 
 impl GroupInfo {
@@ -199,7 +199,7 @@ impl GroupInfo {
     /// # Errors
     /// [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow) when a
     /// field is longer than an MLS varint can describe.
-    pub fn to_be_signed(&self) -> Result<Vec<u8>> {
+    pub(crate) fn to_be_signed(&self) -> Result<Vec<u8>> {
         let mut w = Writer::new();
         self.encode_content(&mut w);
         w.into_bytes()
