@@ -446,12 +446,6 @@ impl Meeting {
         select(&own.intersect(&self.policy), directory, health, now)
     }
 
-    /// The policy a route of this client must satisfy: its own policy ∩ the meeting's.
-    #[must_use]
-    pub fn effective_policy(&self, own: &Policy) -> Policy {
-        own.intersect(&self.policy)
-    }
-
     fn start_commit(
         &mut self,
         proposals: Vec<Proposal>,

@@ -260,7 +260,8 @@ impl Group {
 
     /// The root tree hash of the current epoch.
     #[must_use]
-    pub fn tree_hash(&self) -> Vec<u8> {
+    #[cfg(any(test, fuzzing))]
+    pub(crate) fn tree_hash(&self) -> Vec<u8> {
         self.tree.root_hash().as_bytes().to_vec()
     }
 

@@ -120,12 +120,6 @@ impl Health {
         self
     }
 
-    /// The thresholds in use.
-    #[must_use]
-    pub const fn thresholds(&self) -> &HealthThresholds {
-        &self.thresholds
-    }
-
     /// Sets the observation of relay `id`.
     pub fn set(&mut self, id: &str, observation: Observation) {
         self.observations.insert(id.to_owned(), observation);

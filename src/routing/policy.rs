@@ -142,7 +142,7 @@ impl Policy {
     /// `wider` permits too (the home regions, the fence, the limits and the
     /// outside-home rule are each at most as permissive).
     #[must_use]
-    pub fn is_within(&self, wider: &Self) -> bool {
+    pub(crate) fn is_within(&self, wider: &Self) -> bool {
         self.home_regions.is_subset(&wider.home_regions)
             && self.fence().difference(&wider.fence()) == JurisdictionSet::EMPTY
             && self.max_primaries <= wider.max_primaries
@@ -170,7 +170,8 @@ impl Policy {
     }
 
     /// The home regions, in ascending order.
-    pub fn home_regions(&self) -> impl Iterator<Item = &str> + '_ {
+    #[cfg(test)]
+    pub(crate) fn home_regions(&self) -> impl Iterator<Item = &str> + '_ {
         self.home_regions.iter().map(String::as_str)
     }
 

@@ -63,7 +63,8 @@ impl Encryptor {
 
     /// The KID this encryptor writes.
     #[must_use]
-    pub const fn kid(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) const fn kid(&self) -> u64 {
         self.kid
     }
 
@@ -273,7 +274,8 @@ impl Decryptor {
 
     /// Whether a key for `kid` is installed.
     #[must_use]
-    pub fn has_key(&self, kid: u64) -> bool {
+    #[cfg(test)]
+    pub(crate) fn has_key(&self, kid: u64) -> bool {
         self.keys.contains_key(&kid)
     }
 

@@ -52,7 +52,8 @@ impl KidLayout {
     ///
     /// # Errors
     /// As [`KidLayout::new`].
-    pub const fn for_group_size(epoch_bits: u32, group_size: u32) -> Result<Self> {
+    #[cfg(test)]
+    pub(crate) const fn for_group_size(epoch_bits: u32, group_size: u32) -> Result<Self> {
         let index_bits = match group_size.checked_next_power_of_two() {
             Some(p) => p.trailing_zeros(),
             None => 32,
@@ -62,19 +63,19 @@ impl KidLayout {
 
     /// `E`.
     #[must_use]
-    pub const fn epoch_bits(&self) -> u32 {
+    pub(crate) const fn epoch_bits(&self) -> u32 {
         self.epoch_bits
     }
 
     /// `S`.
     #[must_use]
-    pub const fn index_bits(&self) -> u32 {
+    pub(crate) const fn index_bits(&self) -> u32 {
         self.index_bits
     }
 
     /// How many epochs can be live at once: 2^E.
     #[must_use]
-    pub const fn epoch_window(&self) -> u64 {
+    pub(crate) const fn epoch_window(&self) -> u64 {
         1 << self.epoch_bits
     }
 
@@ -87,7 +88,7 @@ impl KidLayout {
     /// # Errors
     /// [`ApiMisuse::IndexOutOfRange`] when `sender_index >= 2^S`;
     /// [`ApiMisuse::InvalidKidLayout`] when `context` does not fit in `64 - S - E` bits.
-    pub fn kid(&self, context: u64, sender_index: u32, epoch: u64) -> Result<u64> {
+    pub(crate) fn kid(&self, context: u64, sender_index: u32, epoch: u64) -> Result<u64> {
         let low_bits = self.index_bits + self.epoch_bits;
         if u64::from(sender_index) >> self.index_bits != 0 {
             return Err(ApiMisuse::IndexOutOfRange.into());

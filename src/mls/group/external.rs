@@ -49,12 +49,6 @@ impl ExternalProposer {
         }
     }
 
-    /// The index of this sender in the groups' `external_senders` extension.
-    #[must_use]
-    pub const fn sender_index(&self) -> u32 {
-        self.sender_index
-    }
-
     /// Creates a proposal message for epoch `epoch` of group `group_id`: a PublicMessage
     /// from `external(sender_index)`, signed over `FramedContentTBS` (which, for an external
     /// sender, does not include the GroupContext, RFC 9420 §6.1) and without a membership

@@ -245,7 +245,7 @@ fn credential_types_must_be_supported_both_ways() {
     let basic = bundle("basic", &[], &mut rng).key_package.leaf_node;
     let mut x509 = basic.clone();
     x509.credential = Credential::X509 {
-        certificates: vec![crate::mls::wire::Certificate { cert_data: vec![1] }],
+        certificates: vec![vec![1]],
     };
     x509.capabilities.credentials = vec![CredentialType::X509, CredentialType::BASIC];
     // Members using basic, supporting only basic: an X.509 leaf is not supported by them.

@@ -28,7 +28,7 @@ crate::codepoint! {
 /// } Certificate;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Certificate {
+pub(crate) struct Certificate {
     /// The DER encoding of the certificate.
     pub cert_data: Vec<u8>,
 }
@@ -74,8 +74,8 @@ pub enum Credential {
     },
     /// `x509`: the end-entity certificate first, then (optionally) its chain.
     X509 {
-        /// `certificates<V>`.
-        certificates: Vec<Certificate>,
+        /// `certificates<V>`: each certificate's DER encoding (its `cert_data`).
+        certificates: Vec<Vec<u8>>,
     },
 }
 
@@ -97,7 +97,11 @@ impl Decode for Credential {
                 identity: r.read_opaque(MAX_VEC_LEN)?.to_vec(),
             }),
             CredentialType::X509 => Ok(Self::X509 {
-                certificates: r.read_vec(MAX_VEC_LEN)?,
+                certificates: r
+                    .read_vec::<Certificate>(MAX_VEC_LEN)?
+                    .into_iter()
+                    .map(|c| c.cert_data)
+                    .collect(),
             }),
             CredentialType(0) => Err(InvalidMessage::InvalidValue.into()),
             CredentialType(other) => Err(Unsupported::CredentialType(other).into()),
@@ -110,7 +114,11 @@ impl Encode for Credential {
         self.credential_type().encode(w);
         match self {
             Self::Basic { identity } => w.write_opaque(identity),
-            Self::X509 { certificates } => w.write_vec(certificates),
+            Self::X509 { certificates } => w.write_prefixed(|w| {
+                for cert_data in certificates {
+                    w.write_opaque(cert_data);
+                }
+            }),
         }
     }
 }
@@ -126,12 +134,7 @@ mod tests {
             identity: b"alice".to_vec(),
         });
         check_round_trip(&Credential::X509 {
-            certificates: vec![
-                Certificate {
-                    cert_data: vec![0x30, 1, 2],
-                },
-                Certificate { cert_data: vec![] },
-            ],
+            certificates: vec![vec![0x30, 1, 2], vec![]],
         });
         assert_eq!(
             Credential::decode_exact(&[0, 1, 2, b'h', b'i']),
