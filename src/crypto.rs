@@ -27,6 +27,7 @@ mod sframe_aead;
 mod sframe_kdf;
 mod sha256;
 mod signature;
+mod state_seal;
 mod suite;
 
 pub(crate) use aead::{AeadKey, AeadNonce};
@@ -45,6 +46,7 @@ pub(crate) use sha256::sha256;
 pub use signature::SignaturePrivateKey;
 pub use signature::SignaturePublicKey;
 pub(crate) use signature::SIGNATURE_LEN;
+pub(crate) use state_seal::{open_state, seal_state};
 pub use suite::CipherSuite;
 pub(crate) use suite::Suite;
 

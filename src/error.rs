@@ -53,6 +53,9 @@ pub enum InvalidMessage {
     NonMinimalHeaderValue,
     /// docs/ARCHITECTURE.md "Routing": a relay directory or geofence policy is malformed.
     Routing(RoutingDocument),
+    /// A saved state failed its integrity check: corrupted or truncated storage (a sealed
+    /// state that does not open is [`Error::AuthenticationFailed`] instead).
+    CorruptedState,
 }
 
 /// What is wrong with a relay directory or a geofence policy (docs/ARCHITECTURE.md "Routing").

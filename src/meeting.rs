@@ -27,6 +27,8 @@ mod events;
 mod governance;
 mod media;
 mod persist;
+#[cfg(test)]
+mod persist_tests;
 mod policy_ext;
 mod security_code;
 #[cfg(test)]

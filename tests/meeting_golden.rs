@@ -1,9 +1,9 @@
-//! Golden files of the saved-meeting format (`Meeting::to_bytes`, version 2; version 1 is
-//! still read).
+//! Golden files of the saved-meeting format (`Meeting::to_bytes`, version 3; versions 1 and
+//! 2 are still read).
 //!
 //! A deterministic run (seeded RNG) builds a meeting — Alice creates it, adds Bob, rotates —
 //! and saves Alice's state. The test fails when the bytes differ from the committed
-//! `tests/golden/meeting_state_v1.bin` (the format or the key schedule changed: bump
+//! `tests/golden/meeting_state_v3.bin` (the format or the key schedule changed: bump
 //! the format version (`MEETING_STATE_VERSION` in `src/meeting/persist.rs`) and keep reading version 1), and checks that the committed file
 //! still restores. Regenerate deliberately with `MEETKEY_UPDATE_GOLDEN=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -21,6 +21,12 @@ const KP_LIFETIME: u64 = 28 * 24 * 3600;
 
 const GOLDEN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
+    "/tests/golden/meeting_state_v3.bin"
+);
+/// The version-2 file (no pending commit, replay windows or digest), made by an earlier
+/// meetkey.
+const GOLDEN_V2: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
     "/tests/golden/meeting_state_v2.bin"
 );
 /// The version-1 file (a meeting without governance, made by an earlier meetkey).
@@ -28,6 +34,10 @@ const GOLDEN_V1: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/golden/meeting_state_v1.bin"
 );
+
+fn rng(seed: u64) -> rand_chacha::ChaCha20Rng {
+    rand_chacha::ChaCha20Rng::seed_from_u64(seed)
+}
 
 fn deterministic_meeting() -> (Meeting, Meeting) {
     let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(0x6d65_6574);
@@ -63,15 +73,15 @@ fn deterministic_meeting() -> (Meeting, Meeting) {
 }
 
 #[test]
-fn golden_meeting_state_v2() {
+fn golden_meeting_state_v3() {
     let (alice, mut bob) = deterministic_meeting();
     let bytes = alice.to_bytes().unwrap();
-    // "MKMT", then the format version (u16): 2.
-    assert_eq!(bytes[..6], *b"MKMT\x00\x02");
+    // "MKMT", then the format version (u16): 3.
+    assert_eq!(bytes[..6], *b"MKMT\x00\x03");
     if std::env::var_os("MEETKEY_UPDATE_GOLDEN").is_some() {
         std::fs::write(GOLDEN, bytes.as_slice()).unwrap();
     }
-    let golden = std::fs::read(GOLDEN).expect("tests/golden/meeting_state_v2.bin");
+    let golden = std::fs::read(GOLDEN).expect("tests/golden/meeting_state_v3.bin");
     assert!(
         golden.as_slice() == bytes.as_slice(),
         "the saved-meeting encoding changed ({} bytes, golden {} bytes)",
@@ -80,7 +90,7 @@ fn golden_meeting_state_v2() {
     );
 
     // The committed file restores, and the restored Alice is in Bob's epoch.
-    let mut restored = Meeting::from_bytes(MeetingConfig::default(), &golden).unwrap();
+    let mut restored = Meeting::from_bytes(MeetingConfig::default(), &golden, &mut rng(7)).unwrap();
     assert!(matches!(
         restored.next_event(),
         Some(Event::Joined {
@@ -108,7 +118,7 @@ fn golden_meeting_state_v2() {
 #[test]
 fn golden_meeting_state_v1_still_restores() {
     let golden = std::fs::read(GOLDEN_V1).expect("tests/golden/meeting_state_v1.bin");
-    let mut restored = Meeting::from_bytes(MeetingConfig::default(), &golden).unwrap();
+    let mut restored = Meeting::from_bytes(MeetingConfig::default(), &golden, &mut rng(7)).unwrap();
     assert_eq!(restored.epoch(), 2);
     assert!(restored.governance().is_none());
     let names: Vec<_> = restored
@@ -122,34 +132,44 @@ fn golden_meeting_state_v1_still_restores() {
     assert!(restored.security_code().is_ok());
 }
 
-/// Untrusted saved state never panics: every single-byte corruption and every truncation of
-/// the golden file is either refused with a typed error or restores a usable meeting.
+/// The version-2 file still restores, in its epoch, and sends frames Bob decrypts.
 #[test]
-fn corrupted_saved_state_is_refused_without_panicking() {
+fn golden_meeting_state_v2_still_restores() {
+    let (_, mut bob) = deterministic_meeting();
+    let golden = std::fs::read(GOLDEN_V2).expect("tests/golden/meeting_state_v2.bin");
+    let mut restored = Meeting::from_bytes(MeetingConfig::default(), &golden, &mut rng(9)).unwrap();
+    assert_eq!(restored.epoch(), 2);
+    assert_eq!(
+        restored.security_code().unwrap(),
+        bob.security_code().unwrap()
+    );
+    let mut f = [0u8; 64];
+    let n = restored.encrypt_frame(b"m", b"v2 frame", &mut f).unwrap();
+    let mut p = [0u8; 64];
+    let info = bob.decrypt_frame(b"m", &f[..n], &mut p).unwrap();
+    assert_eq!(&p[..info.len], b"v2 frame");
+}
+
+/// Untrusted saved state never panics, and is never a different meeting: every single-byte
+/// corruption and every truncation of the golden file is refused with a typed error (the
+/// digest catches what the format checks do not).
+#[test]
+fn corrupted_saved_state_is_refused() {
+    use meetkey::error::InvalidMessage;
     let golden = std::fs::read(GOLDEN).unwrap();
-    let mut refused = 0usize;
-    for i in 0..golden.len() {
+    for i in 6..golden.len() {
         for flip in [0x01u8, 0x80, 0xFF] {
             let mut bad = golden.clone();
             bad[i] ^= flip;
-            match Meeting::from_bytes(MeetingConfig::default(), &bad) {
-                Err(_) => refused += 1,
-                Ok(mut m) => {
-                    // Accepted corruptions (e.g. inside a public key) must still behave.
-                    let mut f = [0u8; 64];
-                    let _ = m.encrypt_frame(b"", b"x", &mut f);
-                    let _ = m.security_code();
-                }
-            }
+            let got = Meeting::from_bytes(MeetingConfig::default(), &bad, &mut rng(7));
+            assert!(
+                got.is_err_and(|e| e == InvalidMessage::CorruptedState.into()),
+                "byte {i} ^ {flip:#x}"
+            );
         }
     }
-    for n in 0..golden.len() {
-        assert!(
-            Meeting::from_bytes(MeetingConfig::default(), &golden[..n])
-                .is_err_and(|e| e
-                    == meetkey::Error::InvalidMessage(meetkey::error::InvalidMessage::Truncated))
-        );
+    for n in 6..golden.len() {
+        let got = Meeting::from_bytes(MeetingConfig::default(), &golden[..n], &mut rng(7));
+        assert!(got.is_err_and(|e| e == InvalidMessage::CorruptedState.into()));
     }
-    println!("{refused} of {} corruptions refused", golden.len() * 3);
-    assert!(refused > golden.len());
 }

@@ -10,7 +10,11 @@ use crate::meeting::{Meeting, MeetingConfig};
     reason = "a harness reports a broken invariant by panicking"
 )]
 pub fn meeting_state(data: &[u8]) {
-    let Ok(mut meeting) = Meeting::from_bytes(MeetingConfig::default(), data) else {
+    let Ok(mut meeting) = Meeting::from_bytes(
+        MeetingConfig::default(),
+        data,
+        &mut <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(7),
+    ) else {
         return;
     };
     let mut frame = [0u8; 64];
@@ -19,7 +23,11 @@ pub fn meeting_state(data: &[u8]) {
     let Ok(saved) = meeting.to_bytes() else {
         panic!("a restored meeting cannot be saved");
     };
-    let Ok(again) = Meeting::from_bytes(MeetingConfig::default(), &saved) else {
+    let Ok(again) = Meeting::from_bytes(
+        MeetingConfig::default(),
+        &saved,
+        &mut <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(7),
+    ) else {
         panic!("a saved meeting does not restore");
     };
     if again.epoch() != meeting.epoch()

@@ -96,7 +96,11 @@ pub(super) fn fixture() -> &'static Fixture {
     reason = "a harness reports a broken invariant by panicking"
 )]
 pub(super) fn process(data: &[u8]) -> bool {
-    let Ok(mut bob) = Meeting::from_bytes(MeetingConfig::default(), &fixture().bob) else {
+    let Ok(mut bob) = Meeting::from_bytes(
+        MeetingConfig::default(),
+        &fixture().bob,
+        &mut <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(7),
+    ) else {
         panic!("the fixture does not restore");
     };
     bob.drain_events();

@@ -193,7 +193,12 @@ pub fn run(measure: Measure<'_>) {
         .unwrap();
         let commit = commit.to_bytes().unwrap();
         let saved = alice.to_bytes().unwrap();
-        let mut m = Meeting::from_bytes(MeetingConfig::default(), &saved).unwrap();
+        let mut m = Meeting::from_bytes(
+            MeetingConfig::default(),
+            &saved,
+            &mut rand_chacha::ChaCha20Rng::seed_from_u64(7),
+        )
+        .unwrap();
         measured(
             measure,
             &format!("external commit, {} proposals", n + 1),
@@ -245,7 +250,12 @@ pub fn run(measure: Measure<'_>) {
         "join request, 16 MiB KeyPackage extension",
         request.len(),
         || {
-            let mut m = Meeting::from_bytes(MeetingConfig::default(), &saved).unwrap();
+            let mut m = Meeting::from_bytes(
+                MeetingConfig::default(),
+                &saved,
+                &mut rand_chacha::ChaCha20Rng::seed_from_u64(7),
+            )
+            .unwrap();
             m.process(&MlsMessage::decode_exact(&request)?)
         },
     );
@@ -279,7 +289,12 @@ pub fn run(measure: Measure<'_>) {
         "external commit, 16 MiB leaf extension (an open meeting: accepted)",
         commit.len(),
         || {
-            let mut m = Meeting::from_bytes(MeetingConfig::default(), &saved).unwrap();
+            let mut m = Meeting::from_bytes(
+                MeetingConfig::default(),
+                &saved,
+                &mut rand_chacha::ChaCha20Rng::seed_from_u64(7),
+            )
+            .unwrap();
             m.process(&MlsMessage::decode_exact(&commit)?)
         },
     );

@@ -4,16 +4,24 @@
 //! ```text
 //!  epoch n: base_key_n = MLS-Exporter("SFrame 1.0 Base Key", "", AEAD.Nk)
 //!           KeyStore.add_epoch(n, base_key_n)        (drops epoch n - 2^E)
-//!           encryptor = KID(context, own_leaf, n)    (context: 0, +1 per restore)
+//!           encryptor = KID(context, own_leaf, n)    (context: 0; random after a restore)
 //! ```
 //!
-//! The base keys are also kept here (same retention) because a restored client can no
-//! longer compute past epochs' exporter output: [`Media::write`] persists them. After a
-//! restore our encryptor uses the next KID context, so no (key, nonce) pair of the saved
-//! encryptor is used again even though its counter is not persisted.
+//! [`Media::write`] persists the base keys of the retained epochs (a restored client can no
+//! longer compute past epochs' exporter output) and the replay window of every sender KID,
+//! so a relay cannot replay to a restarted client what it already accepted.
+//!
+//! **No (key, nonce) twice across restores.** An SFrame key is a function of the epoch's
+//! base key and the KID (RFC 9605 §4.4.2), the nonce a function of that key and the CTR. A
+//! fresh state (create, join) sends with KID context 0. Every restore draws a fresh random
+//! context of [`RESTORE_CONTEXT_BITS`] bits (never 0, never the saved one) and keeps it for
+//! the life of the restored instance, in this epoch and every later one. So two instances
+//! never share a sending key unless two restores draw the same context: at most one chance
+//! in 2^32 per pair of restores of one snapshot, whatever the counters were, even when one
+//! snapshot is restored many times or on two devices. The counter itself need not be saved.
 
 use crate::codec::{Reader, Writer};
-use crate::crypto::Secret;
+use crate::crypto::{Rng, Secret};
 use crate::error::{ApiMisuse, InvalidMessage, Result, Stale};
 use crate::mls::group::Group;
 use crate::sframe::{
@@ -21,6 +29,32 @@ use crate::sframe::{
 };
 
 use super::MeetingConfig;
+
+/// How many random bits a restored instance's KID context has (fewer when the KID layout
+/// leaves fewer than 32 bits for the context; a restore refuses layouts with fewer than
+/// [`MIN_RESTORE_CONTEXT_BITS`]).
+pub(super) const RESTORE_CONTEXT_BITS: u32 = 32;
+/// The fewest context bits a restore accepts: below this, two restores of one snapshot
+/// would share a sending key too often.
+pub(super) const MIN_RESTORE_CONTEXT_BITS: u32 = 16;
+
+/// A random KID context for a restored instance: nonzero, not `saved`, fitting `layout`.
+fn fresh_context(layout: KidLayout, saved: u64, rng: &mut impl Rng) -> Result<u64> {
+    let free = 64u32
+        .saturating_sub(layout.index_bits())
+        .saturating_sub(layout.epoch_bits());
+    let bits = free.min(RESTORE_CONTEXT_BITS);
+    if bits < MIN_RESTORE_CONTEXT_BITS {
+        return Err(ApiMisuse::InvalidKidLayout.into());
+    }
+    let mask = (1u64 << bits) - 1;
+    loop {
+        let c = rng.next_u64() & mask;
+        if c != 0 && c != saved {
+            return Ok(c);
+        }
+    }
+}
 
 /// What a decrypted frame was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,11 +190,12 @@ impl Media {
         })
     }
 
-    /// Persists suite, layout, send context and the retained base keys.
+    /// Persists suite, layout, send context, the retained base keys and the replay windows.
     ///
     /// ```text
     ///  uint16 sframe_suite; uint8 epoch_bits; uint8 index_bits; uint64 send_context;
     ///  uint8 n; { uint64 epoch; opaque base_key<V>; }[n]     (oldest first)
+    ///  uint32 m; { uint64 kid; uint64 top; uint128 seen; }[m]       (big-endian)
     /// ```
     pub(super) fn write(&self, w: &mut Writer) -> Result<()> {
         w.write_u16(self.suite.0);
@@ -177,23 +212,31 @@ impl Media {
             w.write_u64(epoch);
             key.0.write_opaque_to(w);
         }
+        let windows = self.keys.replay_states();
+        w.write_u32(u32::try_from(windows.len()).map_err(|_| ApiMisuse::EncodingOverflow)?);
+        for (kid, top, seen) in windows {
+            w.write_u64(kid);
+            w.write_u64(top);
+            w.write_raw(&seen.to_be_bytes());
+        }
         Ok(())
     }
 
-    /// Restores what [`Media::write`] wrote for `group`'s member; our encryptor moves to the
-    /// next KID context.
+    /// Restores what [`Media::write`] wrote for `group`'s member (`with_windows`: the saved
+    /// state has replay windows, format version 3 on); our encryptor takes a fresh random
+    /// KID context (see the module documentation).
     pub(super) fn read(
         r: &mut Reader<'_>,
         replay: ReplayProtection,
         group: &Group,
+        with_windows: bool,
+        rng: &mut impl Rng,
     ) -> Result<Self> {
         let suite = SframeSuite(r.read_u16()?);
         let layout = KidLayout::new(u32::from(r.read_u8()?), u32::from(r.read_u8()?))
             .map_err(|_| InvalidMessage::InvalidValue)?;
-        let send_context = r
-            .read_u64()?
-            .checked_add(1)
-            .ok_or(InvalidMessage::InvalidValue)?;
+        let saved_context = r.read_u64()?;
+        let send_context = fresh_context(layout, saved_context, rng)?;
         let own_index = group.own_leaf().0;
         let mut keys = KeyStore::new(suite, layout, own_index, replay)?;
         let n = r.read_u8()?;
@@ -203,6 +246,16 @@ impl Media {
             let key = BaseKey::from_slice(bytes)?;
             keys.add_epoch(epoch, key)
                 .map_err(|_| InvalidMessage::InvalidValue)?;
+        }
+        if with_windows {
+            let m = r.read_u32()?;
+            for _ in 0..m {
+                let kid = r.read_u64()?;
+                let top = r.read_u64()?;
+                let seen = u128::from_be_bytes(r.take_array()?);
+                keys.restore_replay_state(kid, top, seen)
+                    .map_err(|_| InvalidMessage::InvalidValue)?;
+            }
         }
         let current = group.epoch();
         if group.is_active() && !keys.epochs().any(|e| e == current) {

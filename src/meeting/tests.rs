@@ -9,7 +9,7 @@ use rand_core::SeedableRng;
 
 use super::*;
 use crate::crypto::CipherSuite as MlsSuite;
-use crate::error::{Error, Stale};
+use crate::error::{Error, InvalidMessage, Stale};
 use crate::routing::{DirectoryVerifier, Jurisdiction, SignedDirectory};
 
 /// The clock of these tests (2027-01-15): time is an input, never read.
@@ -42,7 +42,7 @@ fn policy() -> Policy {
 }
 
 /// Alice creates; Bob and Carol join by one Welcome.
-fn three(seed: u64) -> (Meeting, Meeting, Meeting, R) {
+pub(super) fn three(seed: u64) -> (Meeting, Meeting, Meeting, R) {
     three_with(seed, ExternalJoins::RejoinOnly)
 }
 
@@ -69,13 +69,13 @@ pub(super) fn three_with(seed: u64, joins: ExternalJoins) -> (Meeting, Meeting, 
     (alice, bob, carol, r)
 }
 
-fn deliver(to: &mut [&mut Meeting], msg: &MlsMessage) {
+pub(super) fn deliver(to: &mut [&mut Meeting], msg: &MlsMessage) {
     for m in to.iter_mut() {
         m.process(msg).unwrap();
     }
 }
 
-fn assert_agree(ms: &[&Meeting]) {
+pub(super) fn assert_agree(ms: &[&Meeting]) {
     for m in &ms[1..] {
         assert_eq!(m.epoch(), ms[0].epoch());
         assert_eq!(m.security_code().unwrap(), ms[0].security_code().unwrap());
@@ -84,14 +84,14 @@ fn assert_agree(ms: &[&Meeting]) {
     }
 }
 
-fn frame(from: &mut Meeting, payload: &[u8]) -> Vec<u8> {
+pub(super) fn frame(from: &mut Meeting, payload: &[u8]) -> Vec<u8> {
     let mut out = vec![0u8; from.encrypted_len(payload.len()).unwrap()];
     let n = from.encrypt_frame(b"rtp", payload, &mut out).unwrap();
     out.truncate(n);
     out
 }
 
-fn open(to: &mut Meeting, f: &[u8]) -> Result<(Vec<u8>, FrameInfo)> {
+pub(super) fn open(to: &mut Meeting, f: &[u8]) -> Result<(Vec<u8>, FrameInfo)> {
     let mut out = vec![0u8; f.len()];
     let info = to.decrypt_frame(b"rtp", f, &mut out)?;
     out.truncate(info.len);
@@ -460,7 +460,7 @@ fn persistence_round_trip_keeps_keys_and_moves_the_kid_context() {
 
     let saved = bob.to_bytes().unwrap();
     drop(bob);
-    let mut bob = Meeting::from_bytes(MeetingConfig::default(), &saved).unwrap();
+    let mut bob = Meeting::from_bytes(MeetingConfig::default(), &saved, &mut rng(7)).unwrap();
     assert!(matches!(
         bob.next_event(),
         Some(Event::Joined {
@@ -482,23 +482,23 @@ fn persistence_round_trip_keeps_keys_and_moves_the_kid_context() {
     deliver(&mut [&mut alice, &mut bob], &out.commit);
     assert_agree(&[&alice, &bob, &carol]);
 
-    // Corrupt input: every truncation and a wrong magic or version are refused.
-    for n in [0, 3, 5, 6, saved.len() / 2, saved.len() - 1] {
-        assert!(Meeting::from_bytes(MeetingConfig::default(), &saved[..n])
-            .is_err_and(|e| e == Error::InvalidMessage(crate::error::InvalidMessage::Truncated)));
+    // Corrupt input: every truncation, a wrong magic or version, a trailing byte.
+    let restore = |b: &[u8]| Meeting::from_bytes(MeetingConfig::default(), b, &mut rng(7));
+    for n in [0, 3, 5] {
+        assert!(restore(&saved[..n]).is_err_and(|e| e == InvalidMessage::Truncated.into()));
+    }
+    for n in [6, 37, saved.len() / 2, saved.len() - 1] {
+        assert!(restore(&saved[..n]).is_err_and(|e| e == InvalidMessage::CorruptedState.into()));
     }
     let mut bad = saved.to_vec();
     bad[0] ^= 1;
-    assert!(Meeting::from_bytes(MeetingConfig::default(), &bad)
-        .is_err_and(|e| e == Error::InvalidMessage(crate::error::InvalidMessage::InvalidValue)));
+    assert!(restore(&bad).is_err_and(|e| e == InvalidMessage::InvalidValue.into()));
     let mut bad = saved.to_vec();
-    bad[5] = 3;
-    assert!(Meeting::from_bytes(MeetingConfig::default(), &bad)
-        .is_err_and(|e| e == Error::InvalidMessage(crate::error::InvalidMessage::InvalidValue)));
+    bad[5] = 9;
+    assert!(restore(&bad).is_err_and(|e| e == InvalidMessage::InvalidValue.into()));
     let mut long = saved.to_vec();
     long.push(0);
-    assert!(Meeting::from_bytes(MeetingConfig::default(), &long)
-        .is_err_and(|e| e == Error::InvalidMessage(crate::error::InvalidMessage::TrailingBytes)));
+    assert!(restore(&long).is_err_and(|e| e == InvalidMessage::CorruptedState.into()));
 }
 
 #[test]

@@ -379,6 +379,33 @@ impl Decryptor {
         self.keys.insert(kid, state);
     }
 
+    /// The replay state of every KID that accepted a frame: `(kid, top, seen)`.
+    pub(crate) fn replay_states(&self) -> Vec<(u64, u64, u128)> {
+        let mut v: Vec<(u64, u64, u128)> = self
+            .keys
+            .iter()
+            .filter_map(|(&kid, s)| s.window.snapshot().map(|(top, seen)| (kid, top, seen)))
+            .collect();
+        v.sort_unstable_by_key(|&(kid, ..)| kid);
+        v
+    }
+
+    /// Installs the key of `kid` from `base_key` with the replay window a saved state held.
+    pub(crate) fn restore_key(
+        &mut self,
+        kid: u64,
+        base_key: &BaseKey,
+        top: u64,
+        seen: u128,
+    ) -> Result<()> {
+        let state = KeyState {
+            cipher: cipher_for(self.suite, base_key, kid)?,
+            window: ReplayWindow::restored(self.replay, top, seen),
+        };
+        self.keys.insert(kid, state);
+        Ok(())
+    }
+
     /// Drops every key whose KID fails `keep`.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(u64) -> bool) {
         self.keys.retain(|&kid, _| keep(kid));

@@ -357,6 +357,28 @@ impl KeyStore {
         Ok(decrypted)
     }
 
+    /// The replay state of every sender KID that accepted a frame: `(kid, top, seen)`, for
+    /// a saved state (a restarted client must not accept a replay of what it accepted).
+    pub(crate) fn replay_states(&self) -> Vec<(u64, u64, u128)> {
+        self.decryptor.replay_states()
+    }
+
+    /// Restores the replay state of `kid` (its key derived again from its epoch's base key).
+    ///
+    /// # Errors
+    /// [`Stale::UnknownKeyId`] when the KID names our own index or an epoch not held.
+    pub(crate) fn restore_replay_state(&mut self, kid: u64, top: u64, seen: u128) -> Result<()> {
+        let (index, low) = self.layout.split(kid);
+        if index == self.own_index {
+            return Err(Stale::UnknownKeyId.into());
+        }
+        let entry = self
+            .slot(low)
+            .and_then(|i| self.epochs.get(i))
+            .ok_or(Stale::UnknownKeyId)?;
+        self.decryptor.restore_key(kid, &entry.base_key, top, seen)
+    }
+
     fn slot(&self, low: u64) -> Option<usize> {
         let mask = self.layout.epoch_mask();
         self.epochs.iter().position(|e| e.epoch & mask == low)

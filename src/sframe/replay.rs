@@ -91,6 +91,25 @@ impl ReplayWindow {
         Ok(())
     }
 
+    /// What a restart must keep: the highest CTR accepted and the bitmap below it (the
+    /// window size is configuration).
+    pub(crate) const fn snapshot(&self) -> Option<(u64, u128)> {
+        match self.top {
+            Some(top) => Some((top, self.seen)),
+            None => None,
+        }
+    }
+
+    /// The window of `protection` in the state [`ReplayWindow::snapshot`] gave.
+    pub(crate) const fn restored(protection: ReplayProtection, top: u64, seen: u128) -> Self {
+        let mut w = Self::new(protection);
+        if w.size != 0 {
+            w.top = Some(top);
+            w.seen = seen;
+        }
+        w
+    }
+
     /// Records `ctr` as accepted (call only after the frame authenticated and `check` passed).
     pub(crate) fn accept(&mut self, ctr: u64) {
         if self.size == 0 {

@@ -9,7 +9,7 @@ use crate::mls::key_schedule::{CommitSecret, JoinerSecret, WelcomeSecret};
 use crate::mls::transcript;
 use crate::mls::tree::math::{LeafIndex, NodeIndex};
 use crate::mls::tree::treekem::PreparedPath;
-use crate::mls::tree::{treekem, LeafTemplate, TreeDiff};
+use crate::mls::tree::{treekem, LeafTemplate, PathSecret, TreeDiff};
 use crate::mls::welcome;
 use crate::mls::wire::{
     AuthenticatedContent, Commit, EncryptedGroupSecrets, Extension, ExtensionType, FramedContent,
@@ -20,7 +20,7 @@ use crate::mls::wire::{
 
 use super::apply;
 use super::epoch::{EpochKeys, NextEpoch};
-use super::process::StagedCommit;
+use super::process::{OwnCommitSource, StagedCommit};
 use super::Group;
 
 /// How to build a commit.
@@ -123,7 +123,7 @@ impl Group {
         let context = self.next_context(&auth, next_epoch, &mut diff, extensions)?;
         let ctx = context.to_bytes()?;
         let psk_secret = self.psk_secret(&applied.psks)?;
-        let (commit_secret, new_private_keys, path_secrets) =
+        let (commit_secret, new_private_keys, path_secrets, leaf_secret) =
             self.split_path(prepared, &diff, &added)?;
         let (next, joiner) = NextEpoch::from_init(
             &suite,
@@ -151,6 +151,10 @@ impl Group {
             Some(self.welcome(&welcome_secret, &group_info, joiners, rng)?)
         };
         let changes = diff.into_changes();
+        let own_source = OwnCommitSource {
+            auth: auth.to_bytes()?,
+            leaf_secret,
+        };
         let commit = self.protect(auth, rng)?;
         let staged = StagedCommit {
             base_epoch: self.context.epoch,
@@ -167,6 +171,7 @@ impl Group {
             updated: applied.updated,
             reinit: applied.reinit,
             rejoin_of: None,
+            own_source: Some(own_source),
         };
         self.pending_commit = Some(staged);
         Ok(CommitOutput { commit, welcome })
@@ -291,8 +296,9 @@ impl Group {
         })
     }
 
-    /// The commit secret and our new path keys, and for each added member the path secret
-    /// of its lowest common ancestor with us (its Welcome carries it).
+    /// The commit secret and our new path keys, for each added member the path secret of
+    /// its lowest common ancestor with us (its Welcome carries it), and our `path_secret[0]`
+    /// (a saved state stages the commit again from it).
     #[allow(clippy::type_complexity)]
     fn split_path(
         &self,
@@ -303,10 +309,11 @@ impl Group {
         CommitSecret,
         Vec<(NodeIndex, HpkePrivateKey)>,
         Vec<Option<WirePathSecret>>,
+        Option<PathSecret>,
     )> {
         let Some(p) = prepared else {
             let none = added.iter().map(|_| None).collect();
-            return Ok((CommitSecret::zero(&self.suite)?, Vec::new(), none));
+            return Ok((CommitSecret::zero(&self.suite)?, Vec::new(), none, None));
         };
         let path_secrets = added
             .iter()
@@ -319,8 +326,8 @@ impl Group {
                 }))
             })
             .collect::<Result<Vec<_>>>()?;
-        let (commit_secret, keys) = p.into_keys();
-        Ok((commit_secret, keys, path_secrets))
+        let (commit_secret, keys, leaf_secret) = p.into_keys_and_leaf_secret();
+        Ok((commit_secret, keys, path_secrets, Some(leaf_secret)))
     }
 
     /// The Welcome of the added members (§12.4.3.1): the GroupInfo encrypted under the

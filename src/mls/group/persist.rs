@@ -5,14 +5,21 @@
 //!  | signer seed | tree private keys | epoch secrets + secret tree | interim hash | tag
 //!  | proposals (ref, proposal, sender, u8 admitted) | past epochs | external PSKs
 //!  | resumption PSKs | u8 reinitialized
+//!  | u8 has_pending [ opaque auth<V> | u8 has_path [ opaque leaf_secret<V> ] ]     (v3)
 //! ```
 //!
 //! Version 1 (no `admitted` flag, no `reinitialized`) is still read: a stored proposal of
 //! version 1 is admitted as it would be on receipt (our own, a member's leave or Update).
+//! Version 2 has no pending commit.
+//!
+//! Our pending commit is saved as its signed content and the `path_secret[0]` of its
+//! UpdatePath; restoring stages it again exactly as a receiver stages a commit (every check
+//! runs), with our own path keys derived from that secret, so the delivery service's echo
+//! after a restart merges it.
 //!
 //! The state holds every secret of the group: it comes back in a buffer that zeroizes
 //! itself on drop, and must be stored encrypted (e.g. in the platform keystore). A pending
-//! commit is not saved: after a restart, resend or discard it. Restoring checks the format and
+//! commit is saved with it (see above). Restoring checks the format and
 //! bounds everything, like any decoder; it does not trust the bytes more than the network's.
 
 use std::collections::HashMap;
@@ -28,15 +35,19 @@ use crate::mls::key_schedule::{
 };
 use crate::mls::secret_tree::SecretTree;
 use crate::mls::tree::math::{LeafIndex, NodeIndex};
+use crate::mls::tree::PathSecret;
 use crate::mls::tree::{RatchetTree, TreePrivateKeys};
-use crate::mls::wire::{self, GroupContext, Proposal, Sender, MAX_VEC_LEN};
+use crate::mls::wire::{
+    self, AuthenticatedContent, FramedContentBody, GroupContext, Proposal, Sender, MAX_VEC_LEN,
+};
 
 use super::epoch::{EpochKeys, PastEpoch, PastEpochs};
+use super::process::{OwnCommitSource, StagedCommit};
 use super::{Group, GroupConfig, PendingProposal};
 
 const MAGIC: &[u8; 4] = b"MKGS";
 /// The current version of the saved-state format.
-pub(crate) const STATE_VERSION: u16 = 2;
+pub(crate) const STATE_VERSION: u16 = 3;
 
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -57,7 +68,7 @@ fn read_secret(r: &mut Reader<'_>) -> Result<Secret> {
 
 impl Group {
     /// The group's whole state, to persist (encrypted) and restore with
-    /// [`Group::from_bytes`]. A pending commit is not included.
+    /// [`Group::from_bytes`], our pending commit included.
     ///
     /// # Errors
     /// Only on an encoding overflow of an absurd group.
@@ -120,6 +131,24 @@ impl Group {
             s.write_opaque_to(&mut w);
         }
         w.write_u8(u8::from(self.reinitialized));
+        match self
+            .pending_commit
+            .as_ref()
+            .and_then(|p| p.own_source.as_ref())
+        {
+            None => w.write_u8(0),
+            Some(source) => {
+                w.write_u8(1);
+                w.write_opaque(&source.auth);
+                match &source.leaf_secret {
+                    None => w.write_u8(0),
+                    Some(s) => {
+                        w.write_u8(1);
+                        s.0.write_opaque_to(&mut w);
+                    }
+                }
+            }
+        }
         let overflow = w.overflowed();
         let bytes = Zeroizing::new(w.into_bytes().unwrap_or_default());
         if overflow {
@@ -140,7 +169,7 @@ impl Group {
             return Err(InvalidMessage::InvalidValue.into());
         }
         let version = r.read_u16()?;
-        if version != 1 && version != STATE_VERSION {
+        if !matches!(version, 1 | 2 | STATE_VERSION) {
             return Err(InvalidMessage::InvalidValue.into());
         }
         let context = GroupContext::decode(&mut r)?;
@@ -176,8 +205,19 @@ impl Group {
             resumption_psks.push((r.read_u64()?, read_secret(&mut r)?));
         }
         let reinitialized = version != 1 && read_flag(&mut r)?;
+        let pending = if version >= 3 && read_flag(&mut r)? {
+            let auth = r.read_opaque(MAX_VEC_LEN)?.to_vec();
+            let leaf_secret = if read_flag(&mut r)? {
+                Some(PathSecret(read_secret(&mut r)?))
+            } else {
+                None
+            };
+            Some(OwnCommitSource { auth, leaf_secret })
+        } else {
+            None
+        };
         r.finish()?;
-        Ok(Self {
+        let mut group = Self {
             suite,
             config,
             context,
@@ -196,7 +236,33 @@ impl Group {
             resumption_psks,
             active,
             reinitialized,
-        })
+        };
+        if let Some(source) = pending {
+            group.pending_commit = Some(group.restage_own_commit(source)?);
+        }
+        Ok(group)
+    }
+
+    /// Our pending commit staged again from what a saved state kept of it: every check a
+    /// receiver runs, with our path keys derived from its `path_secret[0]`.
+    ///
+    /// # Errors
+    /// [`InvalidMessage::InvalidValue`] when the saved content is not a commit of ours in
+    /// this epoch; what staging it finds wrong.
+    fn restage_own_commit(&self, source: OwnCommitSource) -> Result<StagedCommit> {
+        let auth = AuthenticatedContent::decode_exact(&source.auth)?;
+        let FramedContentBody::Commit(commit) = &auth.content.body else {
+            return Err(InvalidMessage::InvalidValue.into());
+        };
+        if auth.content.sender != Sender::Member(self.own_leaf.0)
+            || auth.content.epoch != self.context.epoch
+            || auth.content.group_id != self.context.group_id
+        {
+            return Err(InvalidMessage::InvalidValue.into());
+        }
+        let mut staged = self.stage_commit(&auth, commit, source.leaf_secret.as_ref())?;
+        staged.own_source = Some(source);
+        Ok(staged)
     }
 }
 

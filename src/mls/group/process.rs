@@ -11,7 +11,7 @@ use crate::mls::key_schedule::{CommitSecret, InitSecret, PskInput, PskSecret, Se
 use crate::mls::secret_tree::SecretTree;
 use crate::mls::transcript;
 use crate::mls::tree::math::{LeafIndex, NodeIndex};
-use crate::mls::tree::{treekem, TreeChanges, TreeDiff};
+use crate::mls::tree::{treekem, PathSecret, TreeChanges, TreeDiff};
 use crate::mls::validate::{self, GroupParams, LeafContext};
 use crate::mls::wire::{
     AuthenticatedContent, Commit, ContentType, Extension, ExternalSender, FramedContentBody,
@@ -76,6 +76,19 @@ pub struct StagedCommit {
     pub(super) reinit: Option<ReInit>,
     /// For an external commit that replaces the joiner's own previous leaf: that leaf.
     pub(super) rejoin_of: Option<LeafIndex>,
+    /// For our own commit: what a saved state needs to stage it again after a restart.
+    pub(super) own_source: Option<OwnCommitSource>,
+}
+
+/// Our own commit as a saved state keeps it: its signed content (with the confirmation tag)
+/// and the `path_secret[0]` of its UpdatePath. [`Group::from_bytes`] stages it again from
+/// these, exactly as a receiver would, with our path keys derived instead of decrypted.
+#[derive(Debug)]
+pub(super) struct OwnCommitSource {
+    /// The encoded `AuthenticatedContent` of the commit.
+    pub(super) auth: Vec<u8>,
+    /// `path_secret[0]`, for a commit with a path.
+    pub(super) leaf_secret: Option<PathSecret>,
 }
 
 impl StagedCommit {
@@ -284,7 +297,7 @@ impl Group {
                 if auth.content.sender == Sender::Member(self.own_leaf.0) {
                     return Err(ApiMisuse::OwnCommit.into());
                 }
-                let staged = self.stage_commit(&auth, commit)?;
+                let staged = self.stage_commit(&auth, commit, None)?;
                 Ok(ProcessedMessage::Commit(Box::new(staged)))
             }
         }
@@ -424,7 +437,16 @@ impl Group {
 
     /// Validates a commit and derives the next epoch without changing the group
     /// (RFC 9420 §12.4.2).
-    fn stage_commit(&self, auth: &AuthenticatedContent, commit: &Commit) -> Result<StagedCommit> {
+    ///
+    /// `own_leaf_secret` is given only to stage our own commit again from a saved state: the
+    /// `path_secret[0]` of its UpdatePath, from which our new path keys are derived (we
+    /// cannot decrypt our own path).
+    pub(super) fn stage_commit(
+        &self,
+        auth: &AuthenticatedContent,
+        commit: &Commit,
+        own_leaf_secret: Option<&PathSecret>,
+    ) -> Result<StagedCommit> {
         let suite = self.suite;
         let sender = auth.content.sender;
         let next_epoch = self.next_epoch()?;
@@ -467,6 +489,7 @@ impl Group {
                     next_epoch,
                     added: &added,
                     removed_us,
+                    own_leaf_secret,
                 };
                 self.receive_path(&mut diff, path, &to)?
             }
@@ -525,6 +548,7 @@ impl Group {
             updated: applied.updated,
             reinit: applied.reinit,
             rejoin_of,
+            own_source: None,
         })
     }
 
@@ -562,6 +586,10 @@ impl Group {
         .to_bytes()?;
         if to.removed_us {
             return Ok((CommitSecret::zero(&self.suite)?, Vec::new()));
+        }
+        if to.committer == self.own_leaf {
+            let leaf_secret = to.own_leaf_secret.ok_or(ApiMisuse::OwnCommit)?;
+            return treekem::own_path(&self.suite, to.committer, path, &fdp, leaf_secret);
         }
         let d = treekem::decrypt_path(diff, &self.keys, path, &fdp, &provisional, to.added)?;
         Ok((d.commit_secret, d.keys))
@@ -860,4 +888,6 @@ struct PathReceipt<'a> {
     next_epoch: u64,
     added: &'a [LeafIndex],
     removed_us: bool,
+    /// Our own `path_secret[0]` when we stage our own commit again (a restore).
+    own_leaf_secret: Option<&'a PathSecret>,
 }

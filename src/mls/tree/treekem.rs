@@ -242,6 +242,9 @@ pub(crate) struct PreparedPath {
     sender: LeafIndex,
     leaf_node: LeafNode,
     leaf_key: HpkePrivateKey,
+    /// `path_secret[0]`, kept so that a saved pending commit can be staged again
+    /// ([`own_path`]).
+    leaf_secret: PathSecret,
     nodes: Vec<PathNode>,
     commit_secret: CommitSecret,
 }
@@ -277,6 +280,8 @@ pub(crate) fn prepare_path(
 
     let leaf_secret = PathSecret(Secret::random(suite.hash_len(), rng)?);
     let (leaf_key, leaf_pub) = leaf_secret.key_pair(&suite)?;
+    let leaf_secret_kept = leaf_secret;
+    let leaf_secret = &leaf_secret_kept;
     let mut secret = leaf_secret.next(&suite)?;
     let mut nodes = Vec::with_capacity(fdp.len());
     for &(node, copath) in &fdp {
@@ -316,6 +321,7 @@ pub(crate) fn prepare_path(
         sender,
         leaf_node: leaf,
         leaf_key,
+        leaf_secret: leaf_secret_kept,
         nodes,
         commit_secret,
     })
@@ -443,11 +449,59 @@ impl PreparedPath {
     /// direct path (the path secrets are dropped, hence zeroized).
     #[must_use]
     pub(crate) fn into_keys(self) -> (CommitSecret, Vec<(NodeIndex, HpkePrivateKey)>) {
+        let (commit_secret, keys, _) = self.into_keys_and_leaf_secret();
+        (commit_secret, keys)
+    }
+
+    /// As [`PreparedPath::into_keys`], also giving `path_secret[0]`, from which
+    /// [`own_path`] derives everything again (a saved pending commit).
+    #[must_use]
+    pub(crate) fn into_keys_and_leaf_secret(
+        self,
+    ) -> (CommitSecret, Vec<(NodeIndex, HpkePrivateKey)>, PathSecret) {
         let mut keys = Vec::with_capacity(self.nodes.len() + 1);
         keys.push((self.sender.node(), self.leaf_key));
         keys.extend(self.nodes.into_iter().map(|n| (n.node, n.private)));
-        (self.commit_secret, keys)
+        (self.commit_secret, keys, self.leaf_secret)
     }
+}
+
+/// The committer's own keys of an UpdatePath it sent, derived again from its
+/// `path_secret[0]` (RFC 9420 §7.4) and checked against every public key of the path: the
+/// commit secret and the private keys of its leaf and filtered direct path, as
+/// [`PreparedPath::into_keys`] gave them when the commit was made. `fdp` is what
+/// [`merge_path`] returned.
+///
+/// # Errors
+/// [`PeerMisbehaved::PathKeyMismatch`] when a derived key differs from the path's (the
+/// secret is not this path's); [`PeerMisbehaved::UpdatePathLength`] for a path of the
+/// wrong length.
+pub(crate) fn own_path(
+    suite: &Suite,
+    sender: LeafIndex,
+    path: &UpdatePath,
+    fdp: &[(NodeIndex, NodeIndex)],
+    leaf_secret: &PathSecret,
+) -> Result<(CommitSecret, Vec<(NodeIndex, HpkePrivateKey)>)> {
+    if fdp.len() != path.nodes.len() {
+        return Err(PeerMisbehaved::UpdatePathLength.into());
+    }
+    let (leaf_key, leaf_pub) = leaf_secret.key_pair(suite)?;
+    if leaf_pub.as_bytes().as_slice() != path.leaf_node.encryption_key.as_slice() {
+        return Err(PeerMisbehaved::PathKeyMismatch.into());
+    }
+    let mut keys = Vec::with_capacity(fdp.len() + 1);
+    keys.push((sender.node(), leaf_key));
+    let mut secret = leaf_secret.next(suite)?;
+    for (&(node, _), wire_node) in fdp.iter().zip(&path.nodes) {
+        let (private, public) = secret.key_pair(suite)?;
+        if public.as_bytes().as_slice() != wire_node.encryption_key.as_slice() {
+            return Err(PeerMisbehaved::PathKeyMismatch.into());
+        }
+        keys.push((node, private));
+        secret = secret.next(suite)?;
+    }
+    Ok((CommitSecret(secret.0), keys))
 }
 
 /// Merges a received UpdatePath into `diff` (RFC 9420 §7.5, "merges UpdatePath into the
