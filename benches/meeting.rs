@@ -41,9 +41,9 @@ fn meeting(n: usize, rng: &mut ChaCha20Rng) -> Vec<Meeting> {
         Meeting::create(MeetingConfig::default(), first, b"bench", &policy, rng).unwrap();
     let bundles: Vec<_> = (1..n).map(|i| kp(i, rng)).collect();
     let kps: Vec<_> = bundles.iter().map(|b| b.key_package.clone()).collect();
-    let out = alice.add(&kps, NOW, rng).unwrap();
+    alice.add(&kps, NOW, rng).unwrap();
     alice.confirm_pending().unwrap();
-    let welcome = out.welcome.unwrap();
+    let welcome = alice.take_welcome().unwrap();
     let mut all = vec![alice];
     for b in bundles {
         all.push(Meeting::join_welcome(MeetingConfig::default(), &welcome, b).unwrap());

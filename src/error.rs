@@ -203,9 +203,12 @@ pub enum Stale {
     /// RFC 9605 §5.2: the epoch is older than the one holding its low `E` bits, so its keys
     /// were (or would have to be) removed.
     EpochRetired,
-    /// RFC 9420 §12.4.2: the message is for an epoch other than the group's current one
-    /// (or, for application messages, one no longer retained).
-    WrongEpoch,
+    /// RFC 9420 §12.4.2: the message is for an epoch before the group's current one (for
+    /// application messages: one no longer retained). Late: drop it.
+    PastEpoch,
+    /// RFC 9420 §12.4.2: the message is for an epoch after the group's current one. Early
+    /// (or we missed a commit): keep it until that epoch arrives.
+    FutureEpoch,
     /// A staged or pending commit was made for an epoch the group has left.
     CommitForOldEpoch,
     /// docs/ARCHITECTURE.md "Routing": the relay directory's `expires_at` has passed.

@@ -25,7 +25,10 @@
 
 mod events;
 mod governance;
+#[cfg(test)]
+mod lifecycle_tests;
 mod media;
+mod pending;
 mod persist;
 #[cfg(test)]
 mod persist_tests;
@@ -56,6 +59,8 @@ use policy_ext::GEOFENCE_EXTENSION;
 pub use events::{Event, JoinMethod, ProposalSummary};
 pub use governance::{ExternalJoins, Governance};
 pub use media::FrameInfo;
+pub use pending::CommitIntent;
+use pending::PendingCommit;
 use policy_ext::policy_extensions;
 pub use security_code::SecurityCode;
 
@@ -92,15 +97,14 @@ impl Default for MeetingConfig {
     }
 }
 
-/// What a change of ours produced: the commit to send to the delivery service and, if it
-/// adds participants, their Welcome. The meeting changes when the commit is confirmed.
+/// What a change of ours produced: the commit to send to the delivery service. The meeting
+/// changes when the commit is confirmed (its echo, or [`Meeting::confirm_pending`]); only
+/// then does [`Meeting::take_welcome`] give the Welcome of added participants.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Outgoing {
     /// The commit, for every member (through the delivery service).
     pub commit: MlsMessage,
-    /// The Welcome for added participants.
-    pub welcome: Option<MlsMessage>,
 }
 
 /// A participant as the UI shows it.
@@ -127,8 +131,10 @@ pub struct Meeting {
     policy: Policy,
     media: media::Media,
     events: VecDeque<Event>,
-    /// The encoding of our pending commit, to recognise the delivery service's echo.
-    pending: Option<Vec<u8>>,
+    /// Our commit in flight: its encoding (to recognise the echo), Welcome and intent.
+    pending: Option<PendingCommit>,
+    /// The Welcome of our last confirmed commit, until [`Meeting::take_welcome`].
+    released_welcome: Option<MlsMessage>,
     /// When the next scheduled rotation is due (Unix seconds), once the schedule started.
     next_rotation_at: Option<u64>,
 }
@@ -335,6 +341,7 @@ impl Meeting {
             media,
             events,
             pending: None,
+            released_welcome: None,
             next_rotation_at: None,
         })
     }
@@ -451,6 +458,7 @@ impl Meeting {
     fn start_commit(
         &mut self,
         proposals: Vec<Proposal>,
+        intent: CommitIntent,
         now: u64,
         rng: &mut impl Rng,
     ) -> Result<Outgoing> {
@@ -466,11 +474,12 @@ impl Meeting {
                 return Err(e);
             }
         };
-        self.pending = Some(bytes);
-        Ok(Outgoing {
-            commit: out.commit,
+        self.pending = Some(PendingCommit {
+            bytes,
             welcome: out.welcome,
-        })
+            intent,
+        });
+        Ok(Outgoing { commit: out.commit })
     }
 
     /// Adds participants by their KeyPackages (one commit, one Welcome). `now` (Unix
@@ -495,7 +504,12 @@ impl Meeting {
                 }))
             })
             .collect();
-        self.start_commit(proposals, now, rng)
+        self.start_commit(
+            proposals,
+            CommitIntent::Add(key_packages.to_vec()),
+            now,
+            rng,
+        )
     }
 
     /// Removes the participant at `leaf`.
@@ -507,7 +521,12 @@ impl Meeting {
         if leaf == self.own_leaf() {
             return Err(ApiMisuse::IndexOutOfRange.into());
         }
-        self.start_commit(vec![Proposal::Remove(Remove { removed: leaf })], now, rng)
+        self.start_commit(
+            vec![Proposal::Remove(Remove { removed: leaf })],
+            CommitIntent::Remove(leaf),
+            now,
+            rng,
+        )
     }
 
     /// Rotates our keys now: a commit with a fresh UpdatePath (post-compromise security),
@@ -517,7 +536,7 @@ impl Meeting {
     /// # Errors
     /// As [`Meeting::add`].
     pub fn rotate(&mut self, now: u64, rng: &mut impl Rng) -> Result<Outgoing> {
-        self.start_commit(Vec::new(), now, rng)
+        self.start_commit(Vec::new(), CommitIntent::Rotate, now, rng)
     }
 
     /// Rotates if the schedule says so: the first call starts the schedule at `now`; a
@@ -561,6 +580,7 @@ impl Meeting {
             vec![Proposal::GroupContextExtensions(GroupContextExtensions {
                 extensions,
             })],
+            CommitIntent::SetPolicy(policy.clone()),
             now,
             rng,
         )
@@ -592,6 +612,7 @@ impl Meeting {
             vec![Proposal::GroupContextExtensions(GroupContextExtensions {
                 extensions,
             })],
+            CommitIntent::SetGovernance(governance.clone()),
             now,
             rng,
         )
@@ -614,7 +635,11 @@ impl Meeting {
     /// # Errors
     /// [`ApiMisuse::UnknownProposal`] when no such proposal is stored in this epoch.
     pub fn admit(&mut self, reference: &[u8]) -> Result<()> {
-        self.group.admit_proposal(reference)
+        self.group.admit_proposal(reference)?;
+        self.events.push_back(Event::CommitNeeded {
+            epoch: self.epoch(),
+        });
+        Ok(())
     }
 
     /// Withdraws a proposal's admission (a member's leave request, say, stays stored).
@@ -657,17 +682,20 @@ impl Meeting {
         let before = self.snapshot();
         let own = self.own_leaf();
         self.group.merge_pending_commit()?;
-        self.pending = None;
+        if let Some(p) = self.pending.take() {
+            self.released_welcome = p.welcome;
+        }
         self.after_epoch_change(before, own, None, next);
         Ok(())
     }
 
     /// Drops our pending commit: the delivery service refused it or another commit won.
     pub fn discard_pending(&mut self) {
-        if self.pending.take().is_some() {
+        if let Some(p) = self.pending.take() {
             self.group.discard_pending_commit();
             self.events.push_back(Event::PendingCommitDiscarded {
                 epoch: self.epoch(),
+                intent: p.intent,
             });
         }
     }
@@ -687,7 +715,7 @@ impl Meeting {
     /// on error.
     pub fn process(&mut self, message: &MlsMessage) -> Result<()> {
         if let Some(pending) = &self.pending {
-            if crate::codec::Encode::to_bytes(message).is_ok_and(|b| &b == pending) {
+            if crate::codec::Encode::to_bytes(message).is_ok_and(|b| b == pending.bytes) {
                 return self.confirm_pending();
             }
         }
@@ -716,6 +744,9 @@ impl Meeting {
                         admitted,
                     });
                 }
+                if admitted {
+                    self.events.push_back(Event::CommitNeeded { epoch });
+                }
                 Ok(())
             }
             ProcessedMessage::Application { .. } => Err(ApiMisuse::UnexpectedContentType.into()),
@@ -736,11 +767,12 @@ impl Meeting {
             Some(self.stage_epoch(&staged)?)
         };
         self.group.merge_staged_commit(staged)?;
-        if self.pending.take().is_some() {
-            // Another commit won this epoch; ours can never apply.
+        if let Some(p) = self.pending.take() {
+            // Another commit won this epoch; ours can never apply, nor its Welcome.
             self.group.discard_pending_commit();
             self.events.push_back(Event::PendingCommitDiscarded {
                 epoch: before.epoch,
+                intent: p.intent,
             });
         }
         match next {

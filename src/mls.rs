@@ -41,5 +41,5 @@ pub use tree::math::LeafIndex;
 pub use validate::CredentialValidator;
 pub use wire::{
     Credential, CredentialType, Extension, ExtensionType, ExternalSender, GroupInfo, KeyPackage,
-    Lifetime, MlsMessage, RatchetTree, Sender, Welcome,
+    Lifetime, MessageKind, MlsMessage, RatchetTree, Sender, Welcome,
 };

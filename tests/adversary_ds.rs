@@ -42,8 +42,8 @@ fn ds_join_request_is_never_committed_unless_admitted() {
     // The scheduled rotation.
     assert!(alice.rotate_if_due(NOW, &mut r).unwrap().is_none());
     let out = alice.rotate_if_due(NOW + 600, &mut r).unwrap().unwrap();
-    assert!(out.welcome.is_none(), "a Welcome for the server");
     commit_round(&mut alice, &mut [&mut bob, &mut carol], &out);
+    assert!(alice.take_welcome().is_none(), "a Welcome for the server");
     assert_agree(&[&alice, &bob, &carol]);
     assert_eq!(
         identities(&alice),
@@ -66,8 +66,12 @@ fn admitted_join_request_is_committed_with_a_welcome() {
     assert!(alice.commit_needed());
     let out = alice.rotate(NOW, &mut r).unwrap();
     commit_round(&mut alice, &mut [&mut bob, &mut carol], &out);
-    let dave =
-        Meeting::join_welcome(MeetingConfig::default(), &out.welcome.unwrap(), dave_kp).unwrap();
+    let dave = Meeting::join_welcome(
+        MeetingConfig::default(),
+        &alice.take_welcome().unwrap(),
+        dave_kp,
+    )
+    .unwrap();
     assert_agree(&[&alice, &bob, &carol, &dave]);
     assert_eq!(alice.participants().len(), 4);
 }

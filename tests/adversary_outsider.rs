@@ -175,7 +175,7 @@ fn a_participant_rejoins_its_own_leaf() {
         .add(&[b.key_package.clone(), c.key_package.clone()], NOW, &mut r)
         .unwrap();
     alice.process(&out.commit).unwrap();
-    let w = out.welcome.unwrap();
+    let w = alice.take_welcome().unwrap();
     let mut bob = Meeting::join_welcome(MeetingConfig::default(), &w, b).unwrap();
     let mut carol = Meeting::join_welcome(MeetingConfig::default(), &w, c).unwrap();
     alice.drain_events();

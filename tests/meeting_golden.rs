@@ -60,12 +60,16 @@ fn deterministic_meeting() -> (Meeting, Meeting) {
     )
     .unwrap();
     let bob_kp = kp("bob", &mut r);
-    let out = alice
+    alice
         .add(std::slice::from_ref(&bob_kp.key_package), NOW, &mut r)
         .unwrap();
     alice.confirm_pending().unwrap();
-    let mut bob =
-        Meeting::join_welcome(MeetingConfig::default(), &out.welcome.unwrap(), bob_kp).unwrap();
+    let mut bob = Meeting::join_welcome(
+        MeetingConfig::default(),
+        &alice.take_welcome().unwrap(),
+        bob_kp,
+    )
+    .unwrap();
     let out = alice.rotate(NOW, &mut r).unwrap();
     alice.confirm_pending().unwrap();
     bob.process(&out.commit).unwrap();

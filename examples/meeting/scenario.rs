@@ -875,7 +875,12 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
         &format!("{name0} adds {n_welcome} participants"),
         |m, r| m.add(&kps, START + 5, r),
     )?;
-    let welcome = out.welcome.ok_or("no welcome")?;
+    let _ = out;
+    // Released once the commit was confirmed (commit_and_deliver processed the echo).
+    let welcome = ps
+        .first_mut()
+        .and_then(|p| p.meeting.take_welcome())
+        .ok_or("no welcome")?;
     for (name, seed, b) in bundles {
         let m = Meeting::join_welcome(config.clone(), &welcome, b)?;
         let i = ps.len();
@@ -911,7 +916,11 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
             &format!("{name0} admits {name} from the waiting room"),
             |m, r| m.rotate(clock, r),
         )?;
-        let welcome = out.welcome.ok_or("no welcome for the admitted joiner")?;
+        let _ = out;
+        let welcome = ps
+            .first_mut()
+            .and_then(|p| p.meeting.take_welcome())
+            .ok_or("no welcome for the admitted joiner")?;
         let m = Meeting::join_welcome(config.clone(), &welcome, b)?;
         let i = ps.len();
         ps.push(mk(m, i, name, *seed)?);

@@ -441,10 +441,7 @@ fn run(
 }
 
 fn put_outgoing(m: &mut MeetkeyMeeting, out: meetkey::meeting::Outgoing) -> Res<()> {
-    let commit = encode_message(&out.commit)?;
-    let welcome = out.welcome.as_ref().map(encode_message).transpose()?;
-    m.handshake = Some(commit);
-    m.welcome = welcome;
+    m.handshake = Some(encode_message(&out.commit)?);
     Ok(())
 }
 
@@ -546,7 +543,6 @@ pub unsafe extern "C" fn meetkey_meeting_leave(m: *mut MeetkeyMeeting) -> Meetke
     run(m, |m| {
         let msg = m.meeting.leave(&mut m.rng)?;
         m.handshake = Some(encode_message(&msg)?);
-        m.welcome = None;
         Ok(())
     })
 }
@@ -574,7 +570,9 @@ pub unsafe extern "C" fn meetkey_meeting_take_handshake(
     })
 }
 
-/// Copies the Welcome waiting in the outbox to `out` and removes it.
+/// Copies the Welcome of our last confirmed commit to `out` and removes it; a Welcome is
+/// released only once its commit is confirmed (its echo processed, or
+/// `meetkey_meeting_confirm_pending`), never for a commit that was lost.
 ///
 /// # Safety
 /// As [`meetkey_meeting_take_handshake`].
@@ -588,6 +586,14 @@ pub unsafe extern "C" fn meetkey_meeting_take_welcome(
     // SAFETY: the caller's contract on `m`.
     let m = unsafe { handle(m) };
     run(m, |m| {
+        if m.welcome.is_none() {
+            m.welcome = m
+                .meeting
+                .take_welcome()
+                .as_ref()
+                .map(encode_message)
+                .transpose()?;
+        }
         let msg = m.welcome.as_ref().ok_or(R::MeetkeyNothingPending)?;
         // SAFETY: forwarded contract.
         unsafe { copy_out(msg, out, cap, out_len)? };
@@ -864,7 +870,9 @@ pub unsafe extern "C" fn meetkey_meeting_next_event(
             }
             Event::PolicyChanged { epoch, .. } => (K::MeetkeyEventPolicyChanged, epoch, 0),
             Event::Left { epoch } => (K::MeetkeyEventLeft, epoch, 0),
-            Event::PendingCommitDiscarded { epoch } => (K::MeetkeyEventPendingDiscarded, epoch, 0),
+            Event::PendingCommitDiscarded { epoch, .. } => {
+                (K::MeetkeyEventPendingDiscarded, epoch, 0)
+            }
             _ => return Err(R::MeetkeyInternal),
         };
         // SAFETY: all three checked non-null; valid for writes per the contract.

@@ -58,7 +58,7 @@ fn build() -> Fixture {
         .add(&[b.key_package.clone(), c.key_package.clone()], NOW, &mut r)
         .unwrap();
     alice.process(&out.commit).unwrap();
-    let w = out.welcome.unwrap();
+    let w = alice.take_welcome().unwrap();
     let bob = Meeting::join_welcome(MeetingConfig::default(), &w, b).unwrap();
     let mut carol = Meeting::join_welcome(MeetingConfig::default(), &w, c).unwrap();
     let enc = |m: &MlsMessage| crate::codec::Encode::to_bytes(m).unwrap();

@@ -73,10 +73,20 @@ pub enum Event {
         /// The epoch that removed us.
         epoch: u64,
     },
+    /// An admitted proposal waits for a commit (a participant's leave request, a join
+    /// request the application admitted): call [`Meeting::rotate`](super::Meeting::rotate).
+    CommitNeeded {
+        /// The epoch the proposal is in.
+        epoch: u64,
+    },
     /// Our pending commit was dropped: refused, or another member's commit won the epoch.
+    /// Its Welcome is never released. [`Meeting::retry`](super::Meeting::retry) re-issues
+    /// `intent` in the new epoch.
     PendingCommitDiscarded {
         /// The epoch the commit was for.
         epoch: u64,
+        /// What the commit was meant to do.
+        intent: super::CommitIntent,
     },
     /// A participant replaced its own previous leaf by external commit (a device that
     /// lost its state rejoined): the same identity and signature key, at a new leaf.

@@ -4,7 +4,9 @@
 //!  "MKMT" ‖ uint16 version (= 3)
 //!  opaque group_state<V>            Group::to_bytes (its own magic and version; holds our
 //!                                   pending commit, if any)
-//!  opaque pending_commit<V>         the encoding of our pending commit, empty if none
+//!  uint8 has_pending; [PendingCommit]   our commit in flight: its encoding, its Welcome
+//!                                   (held back until it is confirmed) and its intent
+//!  uint8 has_welcome; [opaque welcome<V>]  a confirmed Welcome not yet taken
 //!  media                            see Media::write: SFrame suite, KID layout, send
 //!                                   context, the base keys of the retained epochs and the
 //!                                   replay window of every sender KID
@@ -35,6 +37,7 @@ use crate::crypto::{open_state, seal_state, sha256, Rng, Secret};
 use crate::error::{InvalidMessage, Result};
 use crate::mls::group::Group;
 
+use super::pending::PendingCommit;
 use super::{events::Event, events::JoinMethod, media::Media, Meeting, MeetingConfig};
 
 /// The magic bytes in front of a saved meeting.
@@ -49,8 +52,6 @@ pub(crate) const MEETING_STATE_VERSION: u16 = 3;
 
 /// Upper bound of a saved group state (a 10 000-leaf meeting takes a few MiB).
 const MAX_GROUP_STATE: usize = 64 << 20;
-/// Upper bound of a saved pending commit.
-const MAX_PENDING_COMMIT: usize = 64 << 20;
 /// The length of the trailing digest.
 const DIGEST_LEN: usize = 32;
 
@@ -66,17 +67,18 @@ impl Meeting {
     pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>> {
         let group = self.group.to_bytes()?;
         // Preallocate so no reallocation leaves secret bytes behind in freed memory.
-        let pending = self.pending.as_deref().unwrap_or_default();
-        let mut w = Writer::with_capacity(
-            group
-                .len()
-                .saturating_add(pending.len())
-                .saturating_add(64 << 10),
-        );
+        let mut w = Writer::with_capacity(group.len().saturating_mul(2).saturating_add(64 << 10));
         w.write_raw(MEETING_STATE_MAGIC);
         w.write_u16(MEETING_STATE_VERSION);
         w.write_opaque(&group);
-        w.write_opaque(pending);
+        match &self.pending {
+            None => w.write_u8(0),
+            Some(p) => {
+                w.write_u8(1);
+                p.write(&mut w);
+            }
+        }
+        super::pending::write_optional_message(self.released_welcome.as_ref(), &mut w);
         self.media.write(&mut w)?;
         match self.next_rotation_at {
             Some(t) => {
@@ -167,10 +169,15 @@ impl Meeting {
             super::group_config(&config),
             r.read_opaque(MAX_GROUP_STATE)?,
         )?;
-        let pending = if version >= 3 {
-            Some(r.read_opaque(MAX_PENDING_COMMIT)?.to_vec()).filter(|p| !p.is_empty())
+        let (pending, released_welcome) = if version >= 3 {
+            let pending = match r.read_u8()? {
+                0 => None,
+                1 => Some(PendingCommit::read(&mut r)?),
+                _ => return Err(InvalidMessage::InvalidValue.into()),
+            };
+            (pending, super::pending::read_optional_message(&mut r)?)
         } else {
-            None
+            (None, None)
         };
         if pending.is_some() != group.has_pending_commit() {
             return Err(InvalidMessage::InvalidValue.into());
@@ -195,6 +202,7 @@ impl Meeting {
             media,
             events,
             pending,
+            released_welcome,
             next_rotation_at,
         })
     }

@@ -110,8 +110,12 @@ fn a_pending_commit_survives_a_restart_and_its_echo_merges_it() {
     let mut alice = restore(&alice.to_bytes().unwrap(), 5);
     alice.process(&out.commit).unwrap();
     deliver(&mut [&mut bob, &mut carol], &out.commit);
-    let mut dave =
-        Meeting::join_welcome(MeetingConfig::default(), &out.welcome.unwrap(), dave_kp).unwrap();
+    let mut dave = Meeting::join_welcome(
+        MeetingConfig::default(),
+        &alice.take_welcome().unwrap(),
+        dave_kp,
+    )
+    .unwrap();
     assert_agree(&[&alice, &bob, &carol, &dave]);
     // Remove.
     let out = alice.remove(carol.own_leaf(), NOW, &mut r).unwrap();

@@ -63,7 +63,7 @@ pub(super) fn three_with(seed: u64, joins: ExternalJoins) -> (Meeting, Meeting, 
         .add(&[b.key_package.clone(), c.key_package.clone()], NOW, &mut r)
         .unwrap();
     alice.process(&out.commit).unwrap(); // the server's echo confirms it
-    let welcome = out.welcome.unwrap();
+    let welcome = alice.take_welcome().unwrap();
     let bob = Meeting::join_welcome(MeetingConfig::default(), &welcome, b).unwrap();
     let carol = Meeting::join_welcome(MeetingConfig::default(), &welcome, c).unwrap();
     (alice, bob, carol, r)
@@ -227,15 +227,18 @@ fn competing_commits_one_wins_the_other_is_discarded() {
     assert!(!alice.has_pending_commit());
     assert!(alice
         .drain_events()
-        .contains(&Event::PendingCommitDiscarded { epoch: 1 }));
+        .contains(&Event::PendingCommitDiscarded {
+            epoch: 1,
+            intent: CommitIntent::Rotate
+        }));
     assert_agree(&[&alice, &bob, &carol]);
     // Alice's commit is now for an old epoch and is refused everywhere.
     assert!(carol
         .process(&a.commit)
-        .is_err_and(|e| e == Error::Stale(Stale::WrongEpoch)));
+        .is_err_and(|e| e == Error::Stale(Stale::PastEpoch)));
     assert!(alice
         .process(&a.commit)
-        .is_err_and(|e| e == Error::Stale(Stale::WrongEpoch)));
+        .is_err_and(|e| e == Error::Stale(Stale::PastEpoch)));
     assert_agree(&[&alice, &bob, &carol]);
     // confirm without pending.
     assert_eq!(
@@ -529,7 +532,10 @@ fn wrong_message_kinds_are_refused() {
     alice.discard_pending();
     assert!(alice
         .drain_events()
-        .contains(&Event::PendingCommitDiscarded { epoch: 1 }));
+        .contains(&Event::PendingCommitDiscarded {
+            epoch: 1,
+            intent: CommitIntent::Rotate
+        }));
     let app = alice
         .group
         .encrypt_application(b"chat", b"", &mut r)

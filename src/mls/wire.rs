@@ -58,8 +58,8 @@ pub(crate) use group_context::ProtocolVersion;
 pub use key_package::KeyPackage;
 pub use leaf_node::Lifetime;
 pub(crate) use leaf_node::{Capabilities, LeafNode, LeafNodeSource};
-pub use message::MlsMessage;
 pub(crate) use message::MlsMessageBody;
+pub use message::{MessageKind, MlsMessage};
 pub(crate) use private_message::{PrivateMessage, PrivateMessageContent, SenderData};
 pub(crate) use proposal::ProposalType;
 pub(crate) use proposal::{

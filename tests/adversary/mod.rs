@@ -66,7 +66,7 @@ pub(crate) fn meeting(seed: u64, joins: ExternalJoins) -> (Meeting, Meeting, Mee
         .add(&[b.key_package.clone(), c.key_package.clone()], NOW, &mut r)
         .unwrap();
     alice.process(&out.commit).unwrap();
-    let welcome = out.welcome.unwrap();
+    let welcome = alice.take_welcome().unwrap();
     let mut bob = Meeting::join_welcome(MeetingConfig::default(), &welcome, b).unwrap();
     let mut carol = Meeting::join_welcome(MeetingConfig::default(), &welcome, c).unwrap();
     for m in [&mut alice, &mut bob, &mut carol] {

@@ -164,11 +164,11 @@ impl PastEpochs {
     /// The retained epoch `epoch`.
     ///
     /// # Errors
-    /// [`Stale::WrongEpoch`] when it is not retained.
+    /// [`Stale::PastEpoch`] when it is not retained.
     pub(super) fn get_mut(&mut self, epoch: u64) -> Result<&mut PastEpoch> {
         self.epochs
             .iter_mut()
             .find(|e| e.epoch == epoch)
-            .ok_or_else(|| Stale::WrongEpoch.into())
+            .ok_or_else(|| Stale::PastEpoch.into())
     }
 }

@@ -194,7 +194,7 @@ impl Group {
     /// Processes a message from the delivery service.
     ///
     /// # Errors
-    /// [`Stale::WrongEpoch`] for another epoch; [`PeerMisbehaved::WrongGroup`] for another
+    /// [`Stale::PastEpoch`] / [`Stale::FutureEpoch`] for an earlier / a later epoch; [`PeerMisbehaved::WrongGroup`] for another
     /// group; [`Error::AuthenticationFailed`] when a tag, MAC or signature does not verify;
     /// the detailed [`PeerMisbehaved`] rule a commit breaks. A proposal from an `external`
     /// sender (RFC 9420 §12.1.8) fails with [`PeerMisbehaved::NoExternalSenders`] when the
@@ -235,10 +235,12 @@ impl Group {
                     );
                     self.epoch.secret_tree = tree;
                     result
+                } else if pm.epoch > self.context.epoch {
+                    Err(Stale::FutureEpoch.into())
                 } else if pm.content_type == ContentType::Application {
                     self.process_past_application(pm)
                 } else {
-                    Err(Stale::WrongEpoch.into())
+                    Err(Stale::PastEpoch.into())
                 }
             }
             _ => Err(PeerMisbehaved::UnexpectedContentType.into()),
@@ -249,8 +251,11 @@ impl Group {
         if group_id != self.context.group_id {
             return Err(PeerMisbehaved::WrongGroup.into());
         }
-        if epoch != self.context.epoch {
-            return Err(Stale::WrongEpoch.into());
+        if epoch < self.context.epoch {
+            return Err(Stale::PastEpoch.into());
+        }
+        if epoch > self.context.epoch {
+            return Err(Stale::FutureEpoch.into());
         }
         Ok(())
     }
@@ -387,7 +392,7 @@ impl Group {
                         data,
                         authenticated_data: auth.content.authenticated_data,
                     }),
-                    _ => Err(Stale::WrongEpoch.into()),
+                    _ => Err(Stale::PastEpoch.into()),
                 }
             },
         )

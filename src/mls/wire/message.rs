@@ -5,7 +5,8 @@ use crate::error::{ApiMisuse, Error, InvalidMessage, Result, Unsupported};
 
 use super::framing::read_wire_format;
 use super::{
-    GroupInfo, KeyPackage, PrivateMessage, ProtocolVersion, PublicMessage, Welcome, WireFormat,
+    ContentType, GroupInfo, KeyPackage, PrivateMessage, ProtocolVersion, PublicMessage, Sender,
+    Welcome, WireFormat,
 };
 
 /// The message an [`MlsMessage`] carries, selected by its wire format.
@@ -66,7 +67,74 @@ pub struct MlsMessage {
     pub(crate) body: MlsMessageBody,
 }
 
+/// What an [`MlsMessage`] carries, as far as it shows without keys: the wire format and,
+/// for a handshake or application message, its content type (in the clear for both
+/// PublicMessage and PrivateMessage, RFC 9420 §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MessageKind {
+    /// Application data (always a PrivateMessage).
+    Application,
+    /// A proposal, public or private.
+    Proposal,
+    /// A commit, public or private.
+    Commit,
+    /// A Welcome.
+    Welcome,
+    /// A GroupInfo.
+    GroupInfo,
+    /// A KeyPackage.
+    KeyPackage,
+}
+
+impl From<ContentType> for MessageKind {
+    fn from(t: ContentType) -> Self {
+        match t {
+            ContentType::Application => Self::Application,
+            ContentType::Proposal => Self::Proposal,
+            ContentType::Commit => Self::Commit,
+        }
+    }
+}
+
 impl MlsMessage {
+    /// What the message carries (read from the clear parts; nothing is verified).
+    #[must_use]
+    pub fn kind(&self) -> MessageKind {
+        match &self.body {
+            MlsMessageBody::PublicMessage(m) => m.content.content_type().into(),
+            MlsMessageBody::PrivateMessage(m) => m.content_type.into(),
+            MlsMessageBody::Welcome(_) => MessageKind::Welcome,
+            MlsMessageBody::GroupInfo(_) => MessageKind::GroupInfo,
+            MlsMessageBody::KeyPackage(_) => MessageKind::KeyPackage,
+        }
+    }
+
+    /// The group and epoch the message claims (a handshake, application message or
+    /// GroupInfo; `None` for a Welcome or KeyPackage). Unverified: a delivery service
+    /// orders and buffers by it, a group checks it.
+    #[must_use]
+    pub fn group_and_epoch(&self) -> Option<(&[u8], u64)> {
+        match &self.body {
+            MlsMessageBody::PublicMessage(m) => Some((&m.content.group_id, m.content.epoch)),
+            MlsMessageBody::PrivateMessage(m) => Some((&m.group_id, m.epoch)),
+            MlsMessageBody::GroupInfo(gi) => {
+                Some((&gi.group_context.group_id, gi.group_context.epoch))
+            }
+            MlsMessageBody::Welcome(_) | MlsMessageBody::KeyPackage(_) => None,
+        }
+    }
+
+    /// The sender a PublicMessage shows (a PrivateMessage encrypts its sender; other
+    /// messages have none). Unverified.
+    #[must_use]
+    pub fn sender(&self) -> Option<Sender> {
+        match &self.body {
+            MlsMessageBody::PublicMessage(m) => Some(m.content.sender),
+            _ => None,
+        }
+    }
+
     /// An `mls10` message carrying `body`.
     #[must_use]
     pub(crate) const fn new(body: MlsMessageBody) -> Self {
