@@ -23,6 +23,7 @@
 //! policy extension is still there and queues the UI events. A rejected message leaves the
 //! meeting as it was.
 
+mod early;
 mod events;
 mod governance;
 #[cfg(test)]
@@ -135,6 +136,8 @@ pub struct Meeting {
     pending: Option<PendingCommit>,
     /// The Welcome of our last confirmed commit, until [`Meeting::take_welcome`].
     released_welcome: Option<MlsMessage>,
+    /// Handshakes of later epochs, until the meeting gets there.
+    early: early::Early,
     /// When the next scheduled rotation is due (Unix seconds), once the schedule started.
     next_rotation_at: Option<u64>,
 }
@@ -342,6 +345,7 @@ impl Meeting {
             events,
             pending: None,
             released_welcome: None,
+            early: early::Early::default(),
             next_rotation_at: None,
         })
     }
@@ -713,7 +717,23 @@ impl Meeting {
     /// without a policy admin; [`PeerMisbehaved::ExternalJoinRefused`];
     /// [`ApiMisuse::UnexpectedContentType`] for application data. The meeting is unchanged
     /// on error.
+    ///
+    /// A handshake of a later epoch (it came before the commit that leads there) is kept,
+    /// up to 64 messages, 4 MiB and 16 epochs ahead ([`Event::HandshakeBuffered`]), and
+    /// processed as soon as the meeting reaches its epoch; beyond those bounds it is
+    /// [`Stale::FutureEpoch`](crate::error::Stale::FutureEpoch). One of an earlier epoch is
+    /// [`Stale::PastEpoch`](crate::error::Stale::PastEpoch).
     pub fn process(&mut self, message: &MlsMessage) -> Result<()> {
+        let result = self.process_one(message);
+        if early::is_future(&result) {
+            return self.keep_early(message);
+        }
+        result?;
+        self.process_early();
+        Ok(())
+    }
+
+    fn process_one(&mut self, message: &MlsMessage) -> Result<()> {
         if let Some(pending) = &self.pending {
             if crate::codec::Encode::to_bytes(message).is_ok_and(|b| b == pending.bytes) {
                 return self.confirm_pending();

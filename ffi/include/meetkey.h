@@ -133,6 +133,22 @@ enum MeetkeyEventKind
    Our pending commit was discarded (another commit won).
    */
   MEETKEY_EVENT_PENDING_DISCARDED = 7,
+  /*
+   An admitted proposal (a leave request) waits for a commit: rotate.
+   */
+  MEETKEY_EVENT_COMMIT_NEEDED = 8,
+  /*
+   A handshake of a later epoch arrived early and is kept for it (`epoch`).
+   */
+  MEETKEY_EVENT_HANDSHAKE_BUFFERED = 9,
+  /*
+   A kept early handshake was refused when its epoch came (`epoch`).
+   */
+  MEETKEY_EVENT_BUFFERED_HANDSHAKE_REFUSED = 10,
+  /*
+   An event this ABI does not describe yet (e.g. a join request); skip it.
+   */
+  MEETKEY_EVENT_OTHER = 255,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -305,7 +321,9 @@ MeetkeyResult meetkey_meeting_take_handshake(struct MeetkeyMeeting *m,
                                              size_t *out_len);
 
 /*
- Copies the Welcome waiting in the outbox to `out` and removes it.
+ Copies the Welcome of our last confirmed commit to `out` and removes it; a Welcome is
+ released only once its commit is confirmed (its echo processed, or
+ `meetkey_meeting_confirm_pending`), never for a commit that was lost.
 
  # Safety
  As [`meetkey_meeting_take_handshake`].

@@ -86,6 +86,14 @@ pub enum MeetkeyEventKind {
     MeetkeyEventLeft = 6,
     /// Our pending commit was discarded (another commit won).
     MeetkeyEventPendingDiscarded = 7,
+    /// An admitted proposal (a leave request) waits for a commit: rotate.
+    MeetkeyEventCommitNeeded = 8,
+    /// A handshake of a later epoch arrived early and is kept for it (`epoch`).
+    MeetkeyEventHandshakeBuffered = 9,
+    /// A kept early handshake was refused when its epoch came (`epoch`).
+    MeetkeyEventBufferedHandshakeRefused = 10,
+    /// An event this ABI does not describe yet (e.g. a join request); skip it.
+    MeetkeyEventOther = 255,
 }
 
 fn rng() -> ChaCha20Rng {
@@ -873,7 +881,12 @@ pub unsafe extern "C" fn meetkey_meeting_next_event(
             Event::PendingCommitDiscarded { epoch, .. } => {
                 (K::MeetkeyEventPendingDiscarded, epoch, 0)
             }
-            _ => return Err(R::MeetkeyInternal),
+            Event::CommitNeeded { epoch } => (K::MeetkeyEventCommitNeeded, epoch, 0),
+            Event::HandshakeBuffered { epoch } => (K::MeetkeyEventHandshakeBuffered, epoch, 0),
+            Event::BufferedHandshakeRefused { epoch, .. } => {
+                (K::MeetkeyEventBufferedHandshakeRefused, epoch, 0)
+            }
+            _ => (K::MeetkeyEventOther, 0, 0),
         };
         // SAFETY: all three checked non-null; valid for writes per the contract.
         unsafe {

@@ -143,7 +143,7 @@ fn a_meeting_through_the_abi() {
         // A second commit while one is pending is refused.
         assert_eq!(meetkey_meeting_rotate(alice, NOW), R::MeetkeyApiMisuse);
         let commit = take(alice, false);
-        let welcome = take(alice, true);
+        // No Welcome until the commit is confirmed.
         assert_eq!(
             meetkey_meeting_take_welcome(alice, std::ptr::null_mut(), 0, &mut len),
             R::MeetkeyNothingPending
@@ -152,6 +152,11 @@ fn a_meeting_through_the_abi() {
         assert_eq!(
             meetkey_meeting_process(alice, commit.as_ptr(), commit.len()),
             R::MeetkeyOk
+        );
+        let welcome = take(alice, true);
+        assert_eq!(
+            meetkey_meeting_take_welcome(alice, std::ptr::null_mut(), 0, &mut len),
+            R::MeetkeyNothingPending
         );
         let mut bob = std::ptr::null_mut();
         assert_eq!(

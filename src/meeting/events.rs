@@ -73,6 +73,18 @@ pub enum Event {
         /// The epoch that removed us.
         epoch: u64,
     },
+    /// A handshake of a later epoch arrived early and is kept until the meeting gets there.
+    HandshakeBuffered {
+        /// Its epoch.
+        epoch: u64,
+    },
+    /// A kept early handshake was refused when its epoch came (dropped).
+    BufferedHandshakeRefused {
+        /// Its epoch.
+        epoch: u64,
+        /// Why.
+        error: crate::error::Error,
+    },
     /// An admitted proposal waits for a commit (a participant's leave request, a join
     /// request the application admitted): call [`Meeting::rotate`](super::Meeting::rotate).
     CommitNeeded {

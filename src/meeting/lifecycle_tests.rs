@@ -2,6 +2,7 @@
 //! and early messages told apart from late ones.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use super::early::MAX_EARLY_MESSAGES;
 use super::tests::{assert_agree, deliver, kp, three, NOW};
 use super::{CommitIntent, Event, Meeting, MeetingConfig};
 use crate::error::{Error, Stale};
@@ -43,28 +44,76 @@ fn messages_show_kind_group_epoch_and_sender() {
 }
 
 /// RFC 9420 §12.4.2: a commit of the next epoch that arrives before the current epoch's
-/// commit is `FutureEpoch` (keep it), an old one `PastEpoch` (drop it); neither changes
-/// anything.
+/// commit is kept and merged right after it; an old one is `PastEpoch` (dropped), and
+/// changes nothing.
 #[test]
-fn early_and_late_commits_are_told_apart() {
+fn early_commits_are_kept_and_late_ones_refused() {
     let (mut alice, mut bob, mut carol, mut r) = three(71);
     let first = alice.rotate(NOW, &mut r).unwrap();
     alice.process(&first.commit).unwrap();
     let second = alice.rotate(NOW, &mut r).unwrap();
     alice.process(&second.commit).unwrap();
+    bob.drain_events();
+    bob.process(&second.commit).unwrap();
+    assert_eq!(bob.epoch(), 1);
+    assert_eq!(bob.early.len(), 1);
+    assert_eq!(bob.drain_events(), [Event::HandshakeBuffered { epoch: 2 }]);
+    bob.process(&first.commit).unwrap();
+    assert_eq!(bob.epoch(), 3);
+    assert_eq!(bob.early.len(), 0);
+    deliver(&mut [&mut carol], &first.commit);
+    deliver(&mut [&mut carol], &second.commit);
+    assert_agree(&[&alice, &bob, &carol]);
     let before = bob.to_bytes().unwrap();
-    assert_eq!(
-        bob.process(&second.commit),
-        Err(Error::Stale(Stale::FutureEpoch))
-    );
-    assert!(*before == *bob.to_bytes().unwrap());
-    deliver(&mut [&mut bob, &mut carol], &first.commit);
-    deliver(&mut [&mut bob, &mut carol], &second.commit);
     assert_eq!(
         bob.process(&first.commit),
         Err(Error::Stale(Stale::PastEpoch))
     );
+    assert!(*before == *bob.to_bytes().unwrap());
+}
+
+/// The early buffer is bounded: at most 16 epochs ahead and 64 messages; beyond that a
+/// handshake is `FutureEpoch`, refused and not kept. A kept one that turns out invalid when
+/// its epoch comes is reported and dropped.
+#[test]
+fn the_early_buffer_is_bounded() {
+    let (mut alice, mut bob, _carol, mut r) = three(74);
+    // 17 epochs of Alice's commits that Bob has not seen.
+    let mut commits = Vec::new();
+    for _ in 0..18 {
+        let out = alice.rotate(NOW, &mut r).unwrap();
+        alice.process(&out.commit).unwrap();
+        commits.push(out.commit);
+    }
+    // Epoch 1 + 16 is the furthest kept; 1 + 17 is refused.
+    assert_eq!(
+        bob.process(&commits[17]),
+        Err(Error::Stale(Stale::FutureEpoch))
+    );
+    bob.process(&commits[16]).unwrap();
+    // 64 messages at most.
+    for _ in 1..MAX_EARLY_MESSAGES {
+        bob.process(&commits[1]).unwrap();
+    }
+    assert_eq!(bob.early.len(), MAX_EARLY_MESSAGES);
+    assert_eq!(
+        bob.process(&commits[2]),
+        Err(Error::Stale(Stale::FutureEpoch))
+    );
+    // The first kept copy of epoch 2's commit merges; its duplicates are then past.
+    bob.drain_events();
+    for c in &commits[..17] {
+        // Those merged from the buffer meanwhile are now in the past.
+        match bob.process(c) {
+            Ok(()) | Err(Error::Stale(Stale::PastEpoch)) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(bob.epoch(), 18);
+    assert_eq!(bob.early.len(), 0);
+    bob.process(&commits[17]).unwrap();
     assert_eq!(bob.epoch(), alice.epoch());
+    assert_eq!(bob.security_code().unwrap(), alice.security_code().unwrap());
 }
 
 /// Another member's commit wins the epoch: ours is discarded with what it was meant to do,

@@ -203,6 +203,7 @@ impl Meeting {
             events,
             pending,
             released_welcome,
+            early: super::early::Early::default(),
             next_rotation_at,
         })
     }
