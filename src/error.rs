@@ -153,6 +153,10 @@ pub enum PeerMisbehaved {
     /// meetkey meetings (RFC 9420 §13.3 private-use extension `meetkey_geofence`): the
     /// GroupContext carries no valid meeting policy, or a commit would remove it.
     MeetingPolicyMissing,
+    /// meetkey meetings (private-use extension `meetkey_media`): the meeting's media
+    /// parameters (SFrame suite, KID layout) are malformed, would be removed, or cannot
+    /// name a member's leaf.
+    MediaParametersInvalid,
     /// RFC 9420 §12.1.8: a message from an `external` sender, but the GroupContext has no
     /// `external_senders` extension (external proposals are allowed only with one).
     NoExternalSenders,

@@ -29,6 +29,9 @@ mod governance;
 #[cfg(test)]
 mod lifecycle_tests;
 mod media;
+mod media_ext;
+#[cfg(test)]
+mod media_tests;
 mod pending;
 mod persist;
 #[cfg(test)]
@@ -55,6 +58,7 @@ use crate::mls::wire::{
 use crate::routing::{select, Decision, Directory, Health, Policy};
 use crate::sframe::{self, ReplayProtection};
 use governance::GOVERNANCE_EXTENSION;
+use media_ext::MEDIA_EXTENSION;
 use policy_ext::GEOFENCE_EXTENSION;
 
 pub use events::{Event, JoinMethod, ProposalSummary};
@@ -70,11 +74,16 @@ pub use security_code::SecurityCode;
 pub struct MeetingConfig {
     /// The MLS group configuration.
     pub group: GroupConfig,
-    /// The SFrame cipher suite of media frames (RFC 9605 §4.5).
+    /// The SFrame cipher suite of media frames (RFC 9605 §4.5) of meetings this client
+    /// creates. Members use the meeting's: the creator writes its suite and KID layout into
+    /// the group (extension `meetkey_media`), where they change only by commit.
     pub media_suite: sframe::SframeSuite,
-    /// `E` of the SFrame KID layout (RFC 9605 §5.2): 2^E epochs stay decryptable.
+    /// `E` of the SFrame KID layout (RFC 9605 §5.2) of meetings this client creates: 2^E
+    /// epochs stay decryptable.
     pub epoch_bits: u32,
-    /// `S` of the SFrame KID layout: leaf indices up to 2^S - 1 can send media.
+    /// `S` of the SFrame KID layout of meetings this client creates: leaf indices up to
+    /// 2^S - 1 can send media, and the meeting refuses commits that would place a member
+    /// beyond.
     pub index_bits: u32,
     /// Replay protection per SFrame KID.
     pub replay: ReplayProtection,
@@ -88,10 +97,11 @@ impl Default for MeetingConfig {
         Self {
             group: GroupConfig::default(),
             media_suite: sframe::SframeSuite::AES_128_GCM_SHA256_128,
-            // E = 3: 8 epochs decryptable; S = 8: up to 256 leaves. Both fit in 11 bits, so
-            // a KID with context 0 takes two bytes of header.
+            // E = 3: 8 epochs decryptable; S = 14: up to 16 384 leaves can send media (a
+            // 10 000-member meeting fits). A KID with context 0 takes two bytes of header
+            // for leaves below 8 192, three above.
             epoch_bits: 3,
-            index_bits: 8,
+            index_bits: 14,
             replay: ReplayProtection::default(),
             rotation_interval: Some(600),
         }
@@ -181,7 +191,7 @@ impl Meeting {
             },
             signer,
             lifetime,
-            &[GEOFENCE_EXTENSION, GOVERNANCE_EXTENSION],
+            &[GEOFENCE_EXTENSION, GOVERNANCE_EXTENSION, MEDIA_EXTENSION],
             rng,
         )
     }
@@ -221,14 +231,18 @@ impl Meeting {
         rng: &mut impl Rng,
     ) -> Result<Self> {
         let caps = &bundle.key_package.leaf_node.capabilities.extensions;
-        if !caps.contains(&GEOFENCE_EXTENSION) || !caps.contains(&GOVERNANCE_EXTENSION) {
+        if ![GEOFENCE_EXTENSION, GOVERNANCE_EXTENSION, MEDIA_EXTENSION]
+            .iter()
+            .all(|t| caps.contains(t))
+        {
             return Err(PeerMisbehaved::UnsupportedCapability.into());
         }
+        let media = media_ext::MediaParams::from_config(&config)?;
         let group = Group::create(
             group_config(&config),
             bundle,
             meeting_id,
-            policy_extensions(policy, governance),
+            policy_extensions(policy, governance, &media),
             rng,
         )?;
         Self::from_group(config, group, JoinMethod::Created, 0)
@@ -810,10 +824,20 @@ impl Meeting {
     /// What the meeting needs of a staged epoch, computed before the group merges it: the
     /// policy in its GroupContext and its media keys.
     fn stage_epoch(&self, staged: &StagedCommit) -> Result<StagedEpoch> {
-        let policy = policy_ext::policy_of(&staged.new_context().extensions)?;
-        let media = self.media.stage(staged.new_epoch(), |label, len| {
-            staged.export_secret(self.group.suite(), label, b"", len)
-        })?;
+        let extensions = &staged.new_context().extensions;
+        let policy = policy_ext::policy_of(extensions)?;
+        let exporter =
+            |label: &[u8], len| staged.export_secret(self.group.suite(), label, b"", len);
+        let media = match media_ext::media_of(extensions)? {
+            Some(params) if params != self.media.params() => self.media.stage_replaced(
+                params,
+                self.config.replay,
+                self.group.own_leaf().0,
+                staged.new_epoch(),
+                exporter,
+            )?,
+            _ => self.media.stage(staged.new_epoch(), exporter)?,
+        };
         Ok(StagedEpoch { policy, media })
     }
 

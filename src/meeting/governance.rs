@@ -26,6 +26,7 @@ use std::collections::BTreeSet;
 use crate::codec::{Reader, Writer};
 use crate::error::{InvalidMessage, PeerMisbehaved, Result};
 use crate::mls::group::{CommitCheck, CommitRules};
+use crate::mls::tree::math::LeafIndex;
 use crate::mls::wire::{Credential, Extension, ExtensionType, Sender};
 
 use super::policy_ext::{self, GEOFENCE_EXTENSION};
@@ -190,6 +191,39 @@ fn required_ok(extensions: &[Extension], with_governance: bool) -> Result<bool> 
         && (!with_governance || exts.contains(&GOVERNANCE_EXTENSION)))
 }
 
+/// The leaves of the epoch `c` leads to: the members that stay, the committer, and the
+/// leaves the Adds take (RFC 9420 §12.1.1: the leftmost blank leaf, removed ones included,
+/// else a new one on the right).
+fn new_epoch_leaves(c: &CommitCheck<'_>) -> Vec<LeafIndex> {
+    let width = c.tree.size().leaves();
+    let mut occupied = vec![false; usize::try_from(width).unwrap_or(0)];
+    for (l, _) in c.tree.leaves() {
+        if let Some(slot) = occupied.get_mut(l.0 as usize) {
+            *slot = !c.removed.contains(&l);
+        }
+    }
+    let mut leaves: Vec<LeafIndex> = (0..width)
+        .filter(|&i| occupied.get(i as usize).copied().unwrap_or(false))
+        .map(LeafIndex)
+        .collect();
+    let mut blanks = (0..width).filter(|&i| !occupied.get(i as usize).copied().unwrap_or(true));
+    let mut next = width;
+    let adds = c
+        .proposals
+        .iter()
+        .filter(|(p, _)| matches!(p, crate::mls::wire::Proposal::Add(_)))
+        .count();
+    for _ in 0..adds {
+        let leaf = blanks.next().unwrap_or_else(|| {
+            next = next.saturating_add(1);
+            next - 1
+        });
+        leaves.push(LeafIndex(leaf));
+    }
+    leaves.push(c.committer);
+    leaves
+}
+
 /// A meeting's commit rules (see the module docs). Every input is group state or the
 /// commit, so every member reaches the same verdict.
 #[derive(Debug, Clone, Copy, Default)]
@@ -210,7 +244,7 @@ impl CommitRules for MeetingRules {
             let admin = match (c.sender, &old_gov) {
                 (Sender::Member(l), Some(g)) => c
                     .tree
-                    .leaf(crate::mls::tree::math::LeafIndex(*l))
+                    .leaf(LeafIndex(*l))
                     .and_then(|leaf| identity(&leaf.credential))
                     .is_some_and(|id| g.is_admin(id)),
                 _ => false,
@@ -219,6 +253,11 @@ impl CommitRules for MeetingRules {
                 return Err(PeerMisbehaved::PolicyChangeUnauthorized.into());
             }
         }
+        super::media_ext::check_commit(
+            &c.context.extensions,
+            c.new_extensions,
+            new_epoch_leaves(c),
+        )?;
         if *c.sender == Sender::NewMemberCommit {
             let rule = old_gov
                 .as_ref()

@@ -28,6 +28,7 @@ use crate::sframe::{
     BaseKey, Encryptor, KeyStore, KidLayout, ReplayProtection, SframeSuite, EXPORTER_LABEL,
 };
 
+use super::media_ext::{media_of, MediaParams};
 use super::MeetingConfig;
 
 /// How many random bits a restored instance's KID context has (fewer when the KID layout
@@ -69,9 +70,14 @@ pub struct FrameInfo {
     pub counter: u64,
 }
 
-/// The media keys of an epoch, staged before the meeting moves to it ([`Media::stage`]).
+/// The media keys of an epoch, staged before the meeting moves to it ([`Media::stage`]):
+/// the next epoch under the same parameters, or all new media state when a commit changed
+/// the meeting's media parameters.
 #[derive(Debug)]
-pub(super) struct StagedMedia(crate::sframe::PreparedEpoch);
+pub(super) enum StagedMedia {
+    Next(Box<crate::sframe::PreparedEpoch>),
+    Replaced(Box<Media>),
+}
 
 /// The SFrame state of a meeting member.
 #[derive(Debug)]
@@ -85,21 +91,59 @@ pub(super) struct Media {
 }
 
 impl Media {
+    /// The media of `group`'s member under the meeting's media parameters (the local
+    /// `config`'s for a meeting created before meetings carried them).
     pub(super) fn new(config: &MeetingConfig, group: &Group, send_context: u64) -> Result<Self> {
-        let layout = KidLayout::new(config.epoch_bits, config.index_bits)?;
-        let own_index = group.own_leaf().0;
-        let mut media = Self {
-            suite: config.media_suite,
-            layout,
-            keys: KeyStore::new(config.media_suite, layout, own_index, config.replay)?,
-            send_context,
-            encryptor: None,
+        let params = match media_of(&group.context().extensions)? {
+            Some(p) => p,
+            None => MediaParams::from_config(config)?,
         };
+        let mut media = Self::empty(params, config.replay, group.own_leaf().0, send_context)?;
         let staged = media.stage(group.epoch(), |label, len| {
             group.export_secret(label, b"", len)
         })?;
         media.install(staged);
         Ok(media)
+    }
+
+    fn empty(
+        params: MediaParams,
+        replay: ReplayProtection,
+        own_index: u32,
+        send_context: u64,
+    ) -> Result<Self> {
+        Ok(Self {
+            suite: params.suite,
+            layout: params.layout,
+            keys: KeyStore::new(params.suite, params.layout, own_index, replay)?,
+            send_context,
+            encryptor: None,
+        })
+    }
+
+    /// The suite and layout in use.
+    pub(super) const fn params(&self) -> MediaParams {
+        MediaParams {
+            suite: self.suite,
+            layout: self.layout,
+        }
+    }
+
+    /// As [`Media::stage`] for an epoch whose media parameters are `params`, different from
+    /// ours: new media state, the old epochs' keys dropped (frames still in flight under
+    /// them are lost, as when they leave the 2^E window).
+    pub(super) fn stage_replaced(
+        &self,
+        params: MediaParams,
+        replay: ReplayProtection,
+        own_index: u32,
+        epoch: u64,
+        exporter: impl FnOnce(&[u8], usize) -> Result<Secret>,
+    ) -> Result<StagedMedia> {
+        let mut media = Self::empty(params, replay, own_index, self.send_context)?;
+        let staged = media.stage(epoch, exporter)?;
+        media.install(staged);
+        Ok(StagedMedia::Replaced(Box::new(media)))
     }
 
     /// Everything fallible of moving media to `epoch`, whose exporter is `exporter`: its
@@ -112,16 +156,19 @@ impl Media {
     ) -> Result<StagedMedia> {
         let len = self.keys.base_key_len()?;
         let base_key = BaseKey::from_secret(exporter(EXPORTER_LABEL, len)?);
-        Ok(StagedMedia(self.keys.prepare(
+        Ok(StagedMedia::Next(Box::new(self.keys.prepare(
             epoch,
             base_key,
             self.send_context,
-        )?))
+        )?)))
     }
 
     /// Installs a staged epoch; cannot fail.
     pub(super) fn install(&mut self, staged: StagedMedia) {
-        self.encryptor = Some(self.keys.install(staged.0));
+        match staged {
+            StagedMedia::Next(prepared) => self.encryptor = Some(self.keys.install(*prepared)),
+            StagedMedia::Replaced(media) => *self = *media,
+        }
     }
 
     /// Puts `epoch` (with a dummy base key) into the key store, for the tests that need a

@@ -22,13 +22,16 @@ use crate::routing::Policy;
 pub(crate) const GEOFENCE_EXTENSION: ExtensionType = ExtensionType(0xF0A1);
 
 /// The `required_capabilities` extension naming the meeting's extensions.
-fn required_capabilities(with_governance: bool) -> Extension {
+fn required_capabilities(with_governance: bool, with_media: bool) -> Extension {
     let mut w = Writer::with_capacity(8);
     // extension_types<V>, proposal_types<V>, credential_types<V>.
     w.write_prefixed(|w| {
         w.write_u16(GEOFENCE_EXTENSION.0);
         if with_governance {
             w.write_u16(super::governance::GOVERNANCE_EXTENSION.0);
+        }
+        if with_media {
+            w.write_u16(super::media_ext::MEDIA_EXTENSION.0);
         }
     });
     w.write_prefixed(|_| {});
@@ -39,16 +42,21 @@ fn required_capabilities(with_governance: bool) -> Extension {
     }
 }
 
-/// The GroupContext extensions of a new meeting with `policy` and `governance`.
+/// The GroupContext extensions of a new meeting with `policy`, `governance` and `media`.
 #[must_use]
-pub(crate) fn policy_extensions(policy: &Policy, governance: &super::Governance) -> Vec<Extension> {
+pub(crate) fn policy_extensions(
+    policy: &Policy,
+    governance: &super::Governance,
+    media: &super::media_ext::MediaParams,
+) -> Vec<Extension> {
     vec![
-        required_capabilities(true),
+        required_capabilities(true, true),
         Extension {
             extension_type: GEOFENCE_EXTENSION,
             extension_data: policy.encode_canonical(),
         },
         governance.extension(),
+        media.extension(),
     ]
 }
 
@@ -67,7 +75,7 @@ pub(super) fn replace_policy(current: &[Extension], policy: &Policy) -> Vec<Exte
         let with_governance = out
             .iter()
             .any(|e| e.extension_type == super::governance::GOVERNANCE_EXTENSION);
-        out.insert(0, required_capabilities(with_governance));
+        out.insert(0, required_capabilities(with_governance, false));
     }
     out.push(Extension {
         extension_type: GEOFENCE_EXTENSION,
