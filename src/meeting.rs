@@ -737,8 +737,14 @@ impl Meeting {
     /// processed as soon as the meeting reaches its epoch; beyond those bounds it is
     /// [`Stale::FutureEpoch`](crate::error::Stale::FutureEpoch). One of an earlier epoch is
     /// [`Stale::PastEpoch`](crate::error::Stale::PastEpoch).
+    ///
+    /// Delivery is idempotent for proposals: the delivery service's echo of our own proposal,
+    /// or a proposal delivered twice, is already stored and changes nothing (`Ok`).
     pub fn process(&mut self, message: &MlsMessage) -> Result<()> {
-        let result = self.process_one(message);
+        let result = match self.process_one(message) {
+            Err(crate::error::Error::Stale(crate::error::Stale::DuplicateProposal)) => Ok(()),
+            other => other,
+        };
         if early::is_future(&result) {
             return self.keep_early(message);
         }
