@@ -26,6 +26,7 @@
 mod early;
 mod events;
 mod governance;
+mod key_packages;
 #[cfg(test)]
 mod lifecycle_tests;
 mod media;
@@ -63,6 +64,7 @@ use policy_ext::GEOFENCE_EXTENSION;
 
 pub use events::{Event, JoinMethod, ProposalSummary};
 pub use governance::{ExternalJoins, Governance};
+pub use key_packages::KeyPackageStore;
 pub use media::FrameInfo;
 pub use pending::CommitIntent;
 use pending::PendingCommit;

@@ -176,4 +176,31 @@ impl KeyPackageBundle {
             .to_vec();
         Ok(self)
     }
+
+    /// Writes the bundle — KeyPackage and private keys — into a saved state (which the
+    /// caller zeroizes).
+    pub(crate) fn write_to(&self, w: &mut crate::codec::Writer) {
+        crate::codec::Encode::encode(&self.key_package, w);
+        self.init_key.write_to(w);
+        self.leaf_key.write_to(w);
+        self.signer.write_seed_to(w);
+    }
+
+    /// Reads what [`KeyPackageBundle::write_to`] wrote.
+    ///
+    /// # Errors
+    /// [`InvalidMessage`](crate::error::InvalidMessage) for bytes that are not a bundle.
+    pub(crate) fn read(r: &mut crate::codec::Reader<'_>) -> Result<Self> {
+        use crate::crypto::MAX_SECRET_LEN;
+        let key_package = <KeyPackage as crate::codec::Decode>::decode(r)?;
+        let init_key = HpkePrivateKey::from_slice(r.read_opaque(MAX_SECRET_LEN)?)?;
+        let leaf_key = HpkePrivateKey::from_slice(r.read_opaque(MAX_SECRET_LEN)?)?;
+        let signer = SignaturePrivateKey::from_seed(r.read_opaque(MAX_SECRET_LEN)?)?;
+        Ok(Self {
+            key_package,
+            init_key,
+            leaf_key,
+            signer,
+        })
+    }
 }
