@@ -63,6 +63,12 @@ impl RatchetTree {
     }
 
     fn from_nodes(suite: Suite, mut nodes: Vec<Option<Node>>) -> Result<Self> {
+        // RFC 9420 §12.4.3.3: trailing blank nodes are omitted, so the list ends with a
+        // non-blank leaf (an even index). A list ending with a parent would make a tree
+        // whose rightmost leaf is blank; extending it would drop that parent unseen.
+        if nodes.len() % 2 == 0 || nodes.last().is_some_and(Option::is_none) {
+            return Err(InvalidMessage::InvalidValue.into());
+        }
         let leaves =
             u32::try_from(nodes.len().div_ceil(2)).map_err(|_| InvalidMessage::LengthTooLarge)?;
         if leaves == 0 {
