@@ -42,6 +42,7 @@ pub(crate) use mls::PreparedEpoch;
 pub(crate) use mls::EXPORTER_LABEL;
 pub use mls::{KeyStore, KidLayout};
 pub use replay::ReplayProtection;
+pub(crate) use replay::WINDOW_WORDS as REPLAY_WORDS;
 #[cfg(test)]
 pub(crate) use suite::DerivedKeys;
 pub use suite::{BaseKey, SframeSuite};

@@ -242,7 +242,7 @@ impl Media {
     /// ```text
     ///  uint16 sframe_suite; uint8 epoch_bits; uint8 index_bits; uint64 send_context;
     ///  uint8 n; { uint64 epoch; opaque base_key<V>; }[n]     (oldest first)
-    ///  uint32 m; { uint64 kid; uint64 top; uint128 seen; }[m]       (big-endian)
+    ///  uint32 m; { uint64 kid; uint64 top; uint64 seen[16]; }[m]   (bit i: top - i accepted)
     /// ```
     pub(super) fn write(&self, w: &mut Writer) -> Result<()> {
         w.write_u16(self.suite.0);
@@ -264,7 +264,9 @@ impl Media {
         for (kid, top, seen) in windows {
             w.write_u64(kid);
             w.write_u64(top);
-            w.write_raw(&seen.to_be_bytes());
+            for word in seen {
+                w.write_u64(word);
+            }
         }
         Ok(())
     }
@@ -299,7 +301,10 @@ impl Media {
             for _ in 0..m {
                 let kid = r.read_u64()?;
                 let top = r.read_u64()?;
-                let seen = u128::from_be_bytes(r.take_array()?);
+                let mut seen = [0u64; crate::sframe::REPLAY_WORDS];
+                for word in &mut seen {
+                    *word = r.read_u64()?;
+                }
                 keys.restore_replay_state(kid, top, seen)
                     .map_err(|_| InvalidMessage::InvalidValue)?;
             }

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::header::Header;
-use super::replay::{ReplayProtection, ReplayWindow};
+use super::replay::{ReplayBitmap, ReplayProtection, ReplayWindow};
 use super::suite::{cipher_for, BaseKey, SframeSuite};
 use crate::crypto::SframeCipher;
 use crate::error::{ApiMisuse, Error, InvalidMessage, Result, Stale};
@@ -380,8 +380,8 @@ impl Decryptor {
     }
 
     /// The replay state of every KID that accepted a frame: `(kid, top, seen)`.
-    pub(crate) fn replay_states(&self) -> Vec<(u64, u64, u128)> {
-        let mut v: Vec<(u64, u64, u128)> = self
+    pub(crate) fn replay_states(&self) -> Vec<(u64, u64, ReplayBitmap)> {
+        let mut v: Vec<(u64, u64, ReplayBitmap)> = self
             .keys
             .iter()
             .filter_map(|(&kid, s)| s.window.snapshot().map(|(top, seen)| (kid, top, seen)))
@@ -396,7 +396,7 @@ impl Decryptor {
         kid: u64,
         base_key: &BaseKey,
         top: u64,
-        seen: u128,
+        seen: ReplayBitmap,
     ) -> Result<()> {
         let state = KeyState {
             cipher: cipher_for(self.suite, base_key, kid)?,

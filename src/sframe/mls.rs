@@ -359,7 +359,7 @@ impl KeyStore {
 
     /// The replay state of every sender KID that accepted a frame: `(kid, top, seen)`, for
     /// a saved state (a restarted client must not accept a replay of what it accepted).
-    pub(crate) fn replay_states(&self) -> Vec<(u64, u64, u128)> {
+    pub(crate) fn replay_states(&self) -> Vec<(u64, u64, super::replay::ReplayBitmap)> {
         self.decryptor.replay_states()
     }
 
@@ -367,7 +367,12 @@ impl KeyStore {
     ///
     /// # Errors
     /// [`Stale::UnknownKeyId`] when the KID names our own index or an epoch not held.
-    pub(crate) fn restore_replay_state(&mut self, kid: u64, top: u64, seen: u128) -> Result<()> {
+    pub(crate) fn restore_replay_state(
+        &mut self,
+        kid: u64,
+        top: u64,
+        seen: super::replay::ReplayBitmap,
+    ) -> Result<()> {
         let (index, low) = self.layout.split(kid);
         if index == self.own_index {
             return Err(Stale::UnknownKeyId.into());

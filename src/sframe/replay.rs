@@ -13,8 +13,13 @@
 
 use crate::error::{ApiMisuse, Result, Stale};
 
-/// The largest anti-replay window: 128 counters.
-pub(crate) const MAX_REPLAY_WINDOW: u32 = 128;
+/// The largest anti-replay window: 1 024 counters (a video burst reordered by hundreds of
+/// packets still fits).
+pub(crate) const MAX_REPLAY_WINDOW: u32 = 1024;
+/// The words of the window's bitmap.
+pub(crate) const WINDOW_WORDS: usize = (MAX_REPLAY_WINDOW / 64) as usize;
+/// A window's bitmap, as saved.
+pub(crate) type ReplayBitmap = [u64; WINDOW_WORDS];
 
 /// Whether and how a decryptor rejects replayed frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,12 +27,13 @@ pub enum ReplayProtection {
     /// Accept any CTR (replay protection is left to the transport, RFC 9605 §9.3).
     Off,
     /// Reject a CTR already accepted, or more than `n - 1` below the highest accepted one
-    /// (`1 <= n <= 128`).
+    /// (`1 <= n <= 1024`).
     Window(u32),
 }
 
 impl Default for ReplayProtection {
-    /// On, with the largest window (128 frames).
+    /// On, with the largest window (1 024 frames): reordering by up to 1 023 frames loses
+    /// nothing.
     fn default() -> Self {
         Self::Window(MAX_REPLAY_WINDOW)
     }
@@ -55,8 +61,8 @@ pub(crate) struct ReplayWindow {
     size: u32,
     /// The highest CTR accepted so far, if any.
     top: Option<u64>,
-    /// Bit `i` is set when `top - i` was accepted.
-    seen: u128,
+    /// Bit `i` (word `i / 64`, bit `i % 64`) is set when `top - i` was accepted.
+    seen: [u64; WINDOW_WORDS],
 }
 
 impl ReplayWindow {
@@ -68,7 +74,48 @@ impl ReplayWindow {
         Self {
             size,
             top: None,
-            seen: 0,
+            seen: [0; WINDOW_WORDS],
+        }
+    }
+
+    fn bit(&self, behind: u64) -> bool {
+        let (w, b) = (behind / 64, behind % 64);
+        usize::try_from(w)
+            .ok()
+            .and_then(|w| self.seen.get(w))
+            .is_some_and(|word| word >> b & 1 == 1)
+    }
+
+    fn set(&mut self, behind: u64) {
+        let (w, b) = (behind / 64, behind % 64);
+        if let Some(word) = usize::try_from(w).ok().and_then(|w| self.seen.get_mut(w)) {
+            *word |= 1 << b;
+        }
+    }
+
+    /// Moves the window up by `ahead` counters (bit `i` becomes bit `i + ahead`).
+    fn shift(&mut self, ahead: u64) {
+        if ahead >= u64::from(MAX_REPLAY_WINDOW) {
+            self.seen = [0; WINDOW_WORDS];
+            return;
+        }
+        // ahead < 1024: both parts fit.
+        let words = usize::try_from(ahead / 64).unwrap_or(WINDOW_WORDS);
+        let bits = ahead % 64;
+        let old = self.seen;
+        for (j, word) in self.seen.iter_mut().enumerate() {
+            let from = j.checked_sub(words);
+            let hi = from.and_then(|f| old.get(f)).copied().unwrap_or(0);
+            let lo = from
+                .and_then(|f| f.checked_sub(1))
+                .and_then(|f| old.get(f))
+                .copied()
+                .unwrap_or(0);
+            *word = if bits == 0 {
+                hi
+            } else {
+                hi << bits | lo >> (64 - bits)
+            };
         }
     }
 
@@ -85,7 +132,7 @@ impl ReplayWindow {
         if behind >= u64::from(self.size) {
             return Err(Stale::BelowReplayWindow.into());
         }
-        if self.seen >> behind & 1 == 1 {
+        if self.bit(behind) {
             return Err(Stale::Replayed.into());
         }
         Ok(())
@@ -93,7 +140,7 @@ impl ReplayWindow {
 
     /// What a restart must keep: the highest CTR accepted and the bitmap below it (the
     /// window size is configuration).
-    pub(crate) const fn snapshot(&self) -> Option<(u64, u128)> {
+    pub(crate) const fn snapshot(&self) -> Option<(u64, [u64; WINDOW_WORDS])> {
         match self.top {
             Some(top) => Some((top, self.seen)),
             None => None,
@@ -101,7 +148,11 @@ impl ReplayWindow {
     }
 
     /// The window of `protection` in the state [`ReplayWindow::snapshot`] gave.
-    pub(crate) const fn restored(protection: ReplayProtection, top: u64, seen: u128) -> Self {
+    pub(crate) const fn restored(
+        protection: ReplayProtection,
+        top: u64,
+        seen: [u64; WINDOW_WORDS],
+    ) -> Self {
         let mut w = Self::new(protection);
         if w.size != 0 {
             w.top = Some(top);
@@ -116,23 +167,14 @@ impl ReplayWindow {
             return;
         }
         match self.top {
-            Some(top) if ctr <= top => {
-                let behind = top - ctr;
-                if behind < u64::from(MAX_REPLAY_WINDOW) {
-                    self.seen |= 1 << behind;
-                }
-            }
+            Some(top) if ctr <= top => self.set(top - ctr),
             Some(top) => {
-                let ahead = ctr - top;
-                self.seen = if ahead >= u64::from(MAX_REPLAY_WINDOW) {
-                    0
-                } else {
-                    self.seen << ahead
-                } | 1;
+                self.shift(ctr - top);
+                self.set(0);
                 self.top = Some(ctr);
             }
             None => {
-                self.seen = 1;
+                self.set(0);
                 self.top = Some(ctr);
             }
         }
@@ -174,18 +216,54 @@ mod tests {
         let mut w = ReplayWindow::new(ReplayProtection::default());
         take(&mut w, u64::MAX).unwrap();
         assert_eq!(take(&mut w, u64::MAX), Err(Error::Stale(Stale::Replayed)));
-        take(&mut w, u64::MAX - 127).unwrap();
+        take(&mut w, u64::MAX - 1023).unwrap();
         assert_eq!(
-            take(&mut w, u64::MAX - 128),
+            take(&mut w, u64::MAX - 1024),
             Err(Error::Stale(Stale::BelowReplayWindow))
         );
         let mut w = ReplayWindow::new(ReplayProtection::default());
         take(&mut w, 0).unwrap();
         assert_eq!(take(&mut w, 0), Err(Error::Stale(Stale::Replayed)));
-        take(&mut w, 127).unwrap();
+        take(&mut w, 1023).unwrap();
         assert_eq!(take(&mut w, 0), Err(Error::Stale(Stale::Replayed)));
-        take(&mut w, 128).unwrap();
+        take(&mut w, 1024).unwrap();
         assert_eq!(take(&mut w, 0), Err(Error::Stale(Stale::BelowReplayWindow)));
+    }
+
+    /// Video reordering: frame 0 after frames 1..=999 is still accepted (it used to be
+    /// dropped beyond 128), and every frame exactly once; shifts across word boundaries
+    /// keep every bit.
+    #[test]
+    fn reordering_by_hundreds_of_frames_loses_nothing() {
+        let mut w = ReplayWindow::new(ReplayProtection::default());
+        for ctr in 1..1000 {
+            take(&mut w, ctr).unwrap();
+        }
+        take(&mut w, 0).unwrap();
+        for ctr in 0..1000 {
+            assert_eq!(
+                take(&mut w, ctr),
+                Err(Error::Stale(Stale::Replayed)),
+                "{ctr}"
+            );
+        }
+        // Jumps of 1, 63, 64, 65, 200 keep the accepted counters marked.
+        let mut w = ReplayWindow::new(ReplayProtection::default());
+        let mut accepted = Vec::new();
+        let mut ctr = 0u64;
+        for jump in [0, 1, 63, 64, 65, 200, 3, 130] {
+            ctr += jump;
+            take(&mut w, ctr).unwrap();
+            accepted.push(ctr);
+        }
+        for c in 0..=ctr {
+            let want = if accepted.contains(&c) {
+                Err(Error::Stale(Stale::Replayed))
+            } else {
+                Ok(())
+            };
+            assert_eq!(w.check(c), want, "{c}");
+        }
     }
 
     #[test]
@@ -198,7 +276,7 @@ mod tests {
         assert!(ReplayProtection::Window(0)
             .validate()
             .is_err_and(|e| e == Error::ApiMisuse(ApiMisuse::InvalidLength)));
-        assert!(ReplayProtection::Window(129)
+        assert!(ReplayProtection::Window(1025)
             .validate()
             .is_err_and(|e| e == Error::ApiMisuse(ApiMisuse::InvalidLength)));
         assert!(ReplayProtection::Window(1).validate().is_ok());
