@@ -285,6 +285,8 @@ pub enum ApiMisuse {
     ExternalProposalType,
     /// No proposal with this ProposalRef is stored in this epoch.
     UnknownProposal,
+    /// A KeyPackage store already holds a KeyPackage with this KeyPackageRef.
+    DuplicateKeyPackage,
     /// RFC 9420 §7.3: a KeyPackage to be sent (added by our commit) is outside its lifetime
     /// at the given time, or its total lifetime exceeds the configured maximum.
     KeyPackageExpired,

@@ -191,28 +191,42 @@ fn required_ok(extensions: &[Extension], with_governance: bool) -> Result<bool> 
         && (!with_governance || exts.contains(&GOVERNANCE_EXTENSION)))
 }
 
-/// The leaves of the epoch `c` leads to: the members that stay, the committer, and the
-/// leaves the Adds take (RFC 9420 §12.1.1: the leftmost blank leaf, removed ones included,
-/// else a new one on the right).
-fn new_epoch_leaves(c: &CommitCheck<'_>) -> Vec<LeafIndex> {
-    let width = c.tree.size().leaves();
-    let mut occupied = vec![false; usize::try_from(width).unwrap_or(0)];
-    for (l, _) in c.tree.leaves() {
-        if let Some(slot) = occupied.get_mut(l.0 as usize) {
-            *slot = !c.removed.contains(&l);
-        }
-    }
-    let mut leaves: Vec<LeafIndex> = (0..width)
-        .filter(|&i| occupied.get(i as usize).copied().unwrap_or(false))
-        .map(LeafIndex)
-        .collect();
-    let mut blanks = (0..width).filter(|&i| !occupied.get(i as usize).copied().unwrap_or(true));
-    let mut next = width;
+/// Leaves of the epoch `c` leads to: the committer, the leaves the Adds take (RFC 9420
+/// §12.1.1: the leftmost blank leaf, removed ones included, else a new one on the right)
+/// and, with `staying`, the members that stay. Without Adds and `staying` nothing is
+/// scanned: a rotation costs no pass over the tree.
+fn new_epoch_leaves(c: &CommitCheck<'_>, staying: bool) -> Vec<LeafIndex> {
     let adds = c
         .proposals
         .iter()
         .filter(|(p, _)| matches!(p, crate::mls::wire::Proposal::Add(_)))
         .count();
+    if adds == 0 && !staying {
+        return vec![c.committer];
+    }
+    let width = c.tree.size().leaves();
+    let mut occupied = vec![false; usize::try_from(width).unwrap_or(0)];
+    for (l, _) in c.tree.leaves() {
+        if let Some(slot) = usize::try_from(l.0).ok().and_then(|i| occupied.get_mut(i)) {
+            *slot = !c.removed.contains(&l);
+        }
+    }
+    let is_occupied = |i: u32| {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| occupied.get(i))
+            .copied()
+    };
+    let mut leaves: Vec<LeafIndex> = if staying {
+        (0..width)
+            .filter(|&i| is_occupied(i).unwrap_or(false))
+            .map(LeafIndex)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut blanks = (0..width).filter(|&i| !is_occupied(i).unwrap_or(true));
+    let mut next = width;
     for _ in 0..adds {
         let leaf = blanks.next().unwrap_or_else(|| {
             next = next.saturating_add(1);
@@ -253,11 +267,9 @@ impl CommitRules for MeetingRules {
                 return Err(PeerMisbehaved::PolicyChangeUnauthorized.into());
             }
         }
-        super::media_ext::check_commit(
-            &c.context.extensions,
-            c.new_extensions,
-            new_epoch_leaves(c),
-        )?;
+        super::media_ext::check_commit(&c.context.extensions, c.new_extensions, |staying| {
+            new_epoch_leaves(c, staying)
+        })?;
         if *c.sender == Sender::NewMemberCommit {
             let rule = old_gov
                 .as_ref()

@@ -42,13 +42,13 @@ impl KeyPackageStore {
     ///
     /// # Errors
     /// [`Unsupported::CipherSuite`](crate::error::Unsupported::CipherSuite) for a
-    /// KeyPackage of an unknown suite; [`ApiMisuse::InvalidLength`] when a KeyPackage with
-    /// the same reference is already held.
+    /// KeyPackage of an unknown suite; [`ApiMisuse::DuplicateKeyPackage`] when a KeyPackage
+    /// with the same reference is already held.
     pub fn add(&mut self, bundle: KeyPackageBundle, last_resort: bool) -> Result<Vec<u8>> {
         let suite = bundle.key_package.cipher_suite.suite()?;
         let reference = key_package_ref(&suite, &bundle.key_package)?;
         if self.entries.iter().any(|e| e.reference == reference) {
-            return Err(ApiMisuse::InvalidLength.into());
+            return Err(ApiMisuse::DuplicateKeyPackage.into());
         }
         self.entries.push(Entry {
             reference: reference.clone(),
@@ -196,8 +196,15 @@ mod tests {
         let reference = store.add(dave, false).unwrap();
         store.add(kp("dave-2", &mut r), false).unwrap();
         assert_eq!(store.key_package(&reference), Some(&dave_kp));
-        let mut store = KeyPackageStore::from_bytes(&store.to_bytes().unwrap()).unwrap();
+        let saved = store.to_bytes().unwrap();
+        let mut store = KeyPackageStore::from_bytes(&saved).unwrap();
         assert_eq!(store.len(), 2);
+        let again = KeyPackageStore::from_bytes(&saved).unwrap();
+        let copy = again.copy(0).unwrap();
+        assert_eq!(
+            store.add(copy, false),
+            Err(ApiMisuse::DuplicateKeyPackage.into())
+        );
 
         // A Welcome for someone else: not for us, nothing consumed.
         let (mut other, ..) = three(92);

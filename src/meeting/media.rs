@@ -49,12 +49,15 @@ fn fresh_context(layout: KidLayout, saved: u64, rng: &mut impl Rng) -> Result<u6
         return Err(ApiMisuse::InvalidKidLayout.into());
     }
     let mask = (1u64 << bits) - 1;
-    loop {
+    // Two draws are refused with probability at most 2^-15 each: 64 failures mean the RNG
+    // is broken, and a broken RNG must not hang the restore.
+    for _ in 0..64 {
         let c = rng.next_u64() & mask;
         if c != 0 && c != saved {
             return Ok(c);
         }
     }
+    Err(crate::error::Error::Internal("the RNG repeats itself"))
 }
 
 /// What a decrypted frame was.

@@ -85,21 +85,27 @@ pub(crate) fn media_of(extensions: &[Extension]) -> Result<Option<MediaParams>> 
 }
 
 /// The meeting's rule for a commit: a meeting with media parameters keeps valid ones, and
-/// every member of the new epoch (`leaves`) fits their layout.
+/// every member of the new epoch fits their layout. `leaves(staying)` gives the leaves to
+/// check: the committer's and the added ones, and with `staying` also the members that
+/// stay — needed only when the parameters change (the others fit the unchanged layout
+/// already).
 ///
 /// # Errors
 /// [`PeerMisbehaved::MediaParametersInvalid`].
 pub(crate) fn check_commit(
     old: &[Extension],
     new: &[Extension],
-    leaves: impl IntoIterator<Item = LeafIndex>,
+    leaves: impl FnOnce(bool) -> Vec<LeafIndex>,
 ) -> Result<()> {
-    let had = media_of(old)?.is_some();
+    let old = media_of(old)?;
     match media_of(new)? {
-        None if had => Err(PeerMisbehaved::MediaParametersInvalid.into()),
+        None if old.is_some() => Err(PeerMisbehaved::MediaParametersInvalid.into()),
         None => Ok(()),
         Some(params) => {
-            if leaves.into_iter().all(|l| params.fits(l)) {
+            if leaves(old != Some(params))
+                .into_iter()
+                .all(|l| params.fits(l))
+            {
                 Ok(())
             } else {
                 Err(PeerMisbehaved::MediaParametersInvalid.into())
@@ -134,10 +140,25 @@ mod tests {
         // Dropping the parameters, or a member beyond the layout, is refused.
         let want = Err(PeerMisbehaved::MediaParametersInvalid.into());
         let e = [p.extension()];
-        assert_eq!(check_commit(&e, &[], []), want);
-        assert_eq!(check_commit(&[], &[], [LeafIndex(1 << 20)]), Ok(()));
+        assert_eq!(check_commit(&e, &[], |_| vec![]), want);
+        assert_eq!(check_commit(&[], &[], |_| vec![LeafIndex(1 << 20)]), Ok(()));
         let s = p.layout.index_bits();
-        assert_eq!(check_commit(&e, &e, [LeafIndex((1 << s) - 1)]), Ok(()));
-        assert_eq!(check_commit(&e, &e, [LeafIndex(1 << s)]), want);
+        let at = |l: u32| move |_| vec![LeafIndex(l)];
+        assert_eq!(check_commit(&e, &e, at((1 << s) - 1)), Ok(()));
+        assert_eq!(check_commit(&e, &e, at(1 << s)), want);
+        // Staying members are checked only when the parameters change.
+        let other = MediaParams {
+            layout: KidLayout::new(3, 1).unwrap(),
+            ..p
+        };
+        let staying = |staying: bool| {
+            if staying {
+                vec![LeafIndex(0), LeafIndex(5)]
+            } else {
+                vec![LeafIndex(0)]
+            }
+        };
+        assert_eq!(check_commit(&e, &e, staying), Ok(()));
+        assert_eq!(check_commit(&e, &[other.extension()], staying), want);
     }
 }

@@ -216,3 +216,32 @@ fn every_corruption_of_a_saved_state_is_refused() {
         );
     }
 }
+
+/// An RNG that always gives zeros: a restore cannot draw a fresh KID context from it and
+/// fails instead of hanging or reusing the saved context.
+#[test]
+fn a_broken_rng_fails_the_restore_instead_of_hanging() {
+    struct Zeros;
+    impl rand_core::RngCore for Zeros {
+        fn next_u32(&mut self) -> u32 {
+            0
+        }
+        fn next_u64(&mut self) -> u64 {
+            0
+        }
+        fn fill_bytes(&mut self, dest: &mut [u8]) {
+            dest.fill(0);
+        }
+        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+            dest.fill(0);
+            Ok(())
+        }
+    }
+    impl rand_core::CryptoRng for Zeros {}
+    let (_alice, bob, _carol, _) = three(67);
+    let saved = bob.to_bytes().unwrap();
+    assert_eq!(
+        Meeting::from_bytes(MeetingConfig::default(), &saved, &mut Zeros).map(|_| ()),
+        Err(Error::Internal("the RNG repeats itself"))
+    );
+}

@@ -390,20 +390,15 @@ impl Decryptor {
         v
     }
 
-    /// Installs the key of `kid` from `base_key` with the replay window a saved state held.
-    pub(crate) fn restore_key(
-        &mut self,
-        kid: u64,
-        base_key: &BaseKey,
+    /// `state` with the replay window a saved state held (`top`, `seen`).
+    pub(crate) const fn with_window(
+        &self,
+        mut state: KeyState,
         top: u64,
         seen: ReplayBitmap,
-    ) -> Result<()> {
-        let state = KeyState {
-            cipher: cipher_for(self.suite, base_key, kid)?,
-            window: ReplayWindow::restored(self.replay, top, seen),
-        };
-        self.keys.insert(kid, state);
-        Ok(())
+    ) -> KeyState {
+        state.window = ReplayWindow::restored(self.replay, top, seen);
+        state
     }
 
     /// Drops every key whose KID fails `keep`.

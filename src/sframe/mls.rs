@@ -343,15 +343,9 @@ impl KeyStore {
         if let Some(state) = self.decryptor.key_mut(kid) {
             return open(state, &parsed, metadata, out);
         }
-        let (index, low) = self.layout.split(kid);
-        if index == self.own_index {
-            return Err(Stale::UnknownKeyId.into());
-        }
-        let entry = self
-            .slot(low)
-            .and_then(|i| self.epochs.get(i))
-            .ok_or(Stale::UnknownKeyId)?;
-        let mut state = self.decryptor.key_state(kid, &entry.base_key)?;
+        let mut state = self
+            .decryptor
+            .key_state(kid, self.receiving_base_key(kid)?)?;
         let decrypted = open(&mut state, &parsed, metadata, out)?;
         self.decryptor.insert(kid, state);
         Ok(decrypted)
@@ -373,15 +367,28 @@ impl KeyStore {
         top: u64,
         seen: super::replay::ReplayBitmap,
     ) -> Result<()> {
+        let state = self
+            .decryptor
+            .key_state(kid, self.receiving_base_key(kid)?)?;
+        let state = self.decryptor.with_window(state, top, seen);
+        self.decryptor.insert(kid, state);
+        Ok(())
+    }
+
+    /// The base key another member's `kid` derives its key from.
+    ///
+    /// # Errors
+    /// [`Stale::UnknownKeyId`] when the KID names our own index (our keys are
+    /// encryption-only) or an epoch that is not held.
+    fn receiving_base_key(&self, kid: u64) -> Result<&BaseKey> {
         let (index, low) = self.layout.split(kid);
         if index == self.own_index {
             return Err(Stale::UnknownKeyId.into());
         }
-        let entry = self
-            .slot(low)
+        self.slot(low)
             .and_then(|i| self.epochs.get(i))
-            .ok_or(Stale::UnknownKeyId)?;
-        self.decryptor.restore_key(kid, &entry.base_key, top, seen)
+            .map(|e| &e.base_key)
+            .ok_or_else(|| Stale::UnknownKeyId.into())
     }
 
     fn slot(&self, low: u64) -> Option<usize> {
