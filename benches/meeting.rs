@@ -15,7 +15,7 @@
 )]
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use meetkey::meeting::{Meeting, MeetingConfig};
+use meetkey::meeting::{MediaStream, Meeting, MeetingConfig};
 use meetkey::mls::Lifetime;
 use meetkey::routing::Policy;
 use meetkey::{CipherSuite, SignaturePrivateKey};
@@ -63,7 +63,13 @@ fn frames(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(size as u64));
         g.bench_with_input(BenchmarkId::new("frame_encrypt", size), &size, |b, _| {
             b.iter(|| {
-                black_box(alice.encrypt_frame(b"rtp", black_box(&payload), &mut out)).unwrap()
+                black_box(alice.encrypt_frame(
+                    MediaStream::AUDIO,
+                    b"rtp",
+                    black_box(&payload),
+                    &mut out,
+                ))
+                .unwrap()
             });
         });
         let mut plain = vec![0u8; size + 64];
@@ -71,11 +77,13 @@ fn frames(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     let mut f = vec![0u8; size + 64];
-                    let n = alice.encrypt_frame(b"rtp", &payload, &mut f).unwrap();
+                    let n = alice
+                        .encrypt_frame(MediaStream::AUDIO, b"rtp", &payload, &mut f)
+                        .unwrap();
                     f.truncate(n);
                     f
                 },
-                |f| black_box(bob.decrypt_frame(b"rtp", &f, &mut plain)).unwrap(),
+                |f| black_box(bob.decrypt_frame(b"rtp", &f, &mut plain, NOW)).unwrap(),
                 BatchSize::SmallInput,
             );
         });

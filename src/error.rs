@@ -228,6 +228,10 @@ pub enum Stale {
     DirectoryEquivocation,
     /// A proposal with this ProposalRef is already stored this epoch (a replay).
     DuplicateProposal,
+    /// A media frame of the next epoch, before its commit: the meeting holds it and hands
+    /// it back decrypted once the epoch arrives (`Meeting::take_early_frame`). Not an error
+    /// of the frame; nothing to report.
+    EarlyFrame,
 }
 
 /// The caller used the API in a way it does not allow.

@@ -13,6 +13,7 @@
 mod framing;
 mod group;
 mod meeting;
+mod meeting_frames;
 mod meeting_process;
 mod mls;
 mod rng;
@@ -28,6 +29,7 @@ mod seeds;
 pub use framing::private_message_unprotect;
 pub use group::{commit_process, external_join, key_package_validate, welcome_join};
 pub use meeting::meeting_state;
+pub use meeting_frames::meeting_frames;
 pub use meeting_process::{governance_decode, meeting_process};
 pub use mls::mls_message;
 pub use routing::{routing_directory, routing_directory_verify, routing_policy};

@@ -7,9 +7,11 @@
 //!        ▼
 //!  Group (MLS epoch n) ── GroupContext extension 0xF0A1 "meetkey_geofence" = Policy (canonical)
 //!        │                    └─► policy()  ─► route(own ∩ meeting policy, directory, health, now)
-//!        ├─► export_secret("SFrame 1.0 Base Key", "", Nk) ─► KeyStore (last 2^E epochs)
-//!        │                                                    ├─► encrypt_frame (own KID)
-//!        │                                                    └─► decrypt_frame (any retained epoch)
+//!        ├─► export_secret("SFrame 1.0 Base Key", "", Nk) ─► KeyStore (last 2^E - 1 epochs,
+//!        │                                                    │    past ones for a set time)
+//!        │                                                    ├─► encrypt_frame (own KID per stream)
+//!        │                                                    └─► decrypt_frame (any retained epoch;
+//!        │                                                         the next one's frames held)
 //!        ├─► epoch_authenticator ─► security_code() "12345 67890 ..." (8 × 5 digits)
 //!        └─► events(): Joined, ParticipantJoined/Left, Rotated, EpochChanged, PolicyChanged, Left
 //!
@@ -24,6 +26,7 @@
 //! meeting as it was.
 
 mod early;
+mod early_frames;
 mod events;
 mod governance;
 mod key_packages;
@@ -31,8 +34,11 @@ mod key_packages;
 mod lifecycle_tests;
 mod media;
 mod media_ext;
+mod media_stream;
 #[cfg(test)]
 mod media_tests;
+#[cfg(test)]
+mod media_timing_tests;
 mod pending;
 mod persist;
 #[cfg(test)]
@@ -62,10 +68,11 @@ use governance::GOVERNANCE_EXTENSION;
 use media_ext::MEDIA_EXTENSION;
 use policy_ext::GEOFENCE_EXTENSION;
 
+pub use early_frames::EarlyFrame;
 pub use events::{Event, JoinMethod, ProposalSummary};
 pub use governance::{ExternalJoins, Governance};
 pub use key_packages::KeyPackageStore;
-pub use media::FrameInfo;
+pub use media_stream::{FrameInfo, MediaStream};
 pub use pending::CommitIntent;
 use pending::PendingCommit;
 use policy_ext::policy_extensions;
@@ -80,15 +87,21 @@ pub struct MeetingConfig {
     /// creates. Members use the meeting's: the creator writes its suite and KID layout into
     /// the group (extension `meetkey_media`), where they change only by commit.
     pub media_suite: sframe::SframeSuite,
-    /// `E` of the SFrame KID layout (RFC 9605 §5.2) of meetings this client creates: 2^E
-    /// epochs stay decryptable.
+    /// `E` of the SFrame KID layout (RFC 9605 §5.2) of meetings this client creates: the
+    /// current epoch and up to 2^E - 2 past ones stay decryptable; the slot left free lets
+    /// frames of the next epoch that arrive before its commit be told apart and held.
     pub epoch_bits: u32,
     /// `S` of the SFrame KID layout of meetings this client creates: leaf indices up to
     /// 2^S - 1 can send media, and the meeting refuses commits that would place a member
     /// beyond.
     pub index_bits: u32,
-    /// Replay protection per SFrame KID.
+    /// Replay protection per SFrame KID (each sender's stream has its own).
     pub replay: ReplayProtection,
+    /// Seconds a past epoch's media keys are kept after the meeting left it (frames sent
+    /// just before a commit are still in flight); also how long a frame of the next epoch
+    /// waits for its commit. The clock of a past epoch starts at the first call after the
+    /// change that brings the time ([`Meeting::decrypt_frame`], [`Meeting::rotate_if_due`]).
+    pub old_epoch_retention: u64,
     /// Rotate our keys at least this often (seconds) when the client calls
     /// [`Meeting::rotate_if_due`]; `None` disables the schedule.
     pub rotation_interval: Option<u64>,
@@ -105,6 +118,9 @@ impl Default for MeetingConfig {
             epoch_bits: 3,
             index_bits: 14,
             replay: ReplayProtection::default(),
+            // Long enough for frames in flight and a slow member's commit processing; short
+            // enough that a key leaked later does not open much past media.
+            old_epoch_retention: 10,
             rotation_interval: Some(600),
         }
     }
@@ -343,11 +359,11 @@ impl Meeting {
         config: MeetingConfig,
         group: Group,
         how: JoinMethod,
-        send_context: u64,
+        instance: u64,
     ) -> Result<Self> {
         let policy = policy_ext::policy_of(&group.context().extensions)?;
         governance::governance_of(&group.context().extensions)?;
-        let media = media::Media::new(&config, &group, send_context)?;
+        let media = media::Media::new(&config, &group, instance)?;
         let mut events = VecDeque::new();
         events.push_back(Event::Joined {
             epoch: group.epoch(),
@@ -565,6 +581,7 @@ impl Meeting {
     /// # Errors
     /// As [`Meeting::rotate`].
     pub fn rotate_if_due(&mut self, now: u64, rng: &mut impl Rng) -> Result<Option<Outgoing>> {
+        self.media.expire(now);
         let Some(interval) = self.config.rotation_interval else {
             return Ok(None);
         };
@@ -837,13 +854,10 @@ impl Meeting {
         let exporter =
             |label: &[u8], len| staged.export_secret(self.group.suite(), label, b"", len);
         let media = match media_ext::media_of(extensions)? {
-            Some(params) if params != self.media.params() => self.media.stage_replaced(
-                params,
-                self.config.replay,
-                self.group.own_leaf().0,
-                staged.new_epoch(),
-                exporter,
-            )?,
+            Some(params) if params != self.media.params() => {
+                self.media
+                    .stage_replaced(params, &self.config, staged.new_epoch(), exporter)?
+            }
             _ => self.media.stage(staged.new_epoch(), exporter)?,
         };
         Ok(StagedEpoch { policy, media })
@@ -866,11 +880,18 @@ impl Meeting {
         let StagedEpoch { policy, media } = next;
         let policy_changed = policy != self.policy;
         self.policy = policy;
-        self.media.install(media);
+        let early = self.media.install(media);
         let after = self.participants();
         let epoch = self.group.epoch();
         self.events
             .push_back(Event::EpochChanged { epoch, committer });
+        if early.released > 0 || early.refused > 0 {
+            self.events.push_back(Event::EarlyFramesReleased {
+                epoch,
+                released: early.released,
+                refused: early.refused,
+            });
+        }
         let membership_changed =
             events::push_membership(&mut self.events, &before, &after, rejoin_of, committer);
         if policy_changed {
@@ -887,14 +908,16 @@ impl Meeting {
         }
     }
 
-    /// Encrypts one media frame with the current epoch's SFrame key into `out`; returns the
-    /// frame length. `metadata` is authenticated, not encrypted (RFC 9605 §4.4.3).
+    /// Encrypts one frame of our media `stream` with the current epoch's SFrame key into
+    /// `out`; returns the frame length. `metadata` is authenticated, not encrypted (RFC 9605
+    /// §4.4.3). Each stream has its own key and counter.
     ///
     /// # Errors
     /// [`ApiMisuse::BufferTooSmall`] when `out` is shorter than
     /// [`Meeting::encrypted_len`]; [`ApiMisuse::NotAMember`] after leaving; SFrame errors.
     pub fn encrypt_frame(
         &mut self,
+        stream: MediaStream,
         metadata: &[u8],
         plaintext: &[u8],
         out: &mut [u8],
@@ -902,29 +925,44 @@ impl Meeting {
         if !self.group.is_active() {
             return Err(ApiMisuse::NotAMember.into());
         }
-        self.media.encrypt(metadata, plaintext, out)
+        self.media.encrypt(stream, metadata, plaintext, out)
     }
 
-    /// The length of the next encrypted frame for a `plaintext_len`-byte payload.
+    /// The length of the next encrypted frame of `stream` for a `plaintext_len`-byte
+    /// payload (`None` after leaving).
     #[must_use]
-    pub fn encrypted_len(&self, plaintext_len: usize) -> Option<usize> {
-        self.media.encrypted_len(plaintext_len)
+    pub fn encrypted_len(&self, stream: MediaStream, plaintext_len: usize) -> Option<usize> {
+        self.media.encrypted_len(stream, plaintext_len)
     }
 
-    /// Decrypts a media frame of another participant from this epoch or one of the
-    /// previous `2^E - 1` epochs into `out` (at least as long as the frame).
+    /// Decrypts a media frame of another participant, received at `now` (Unix seconds),
+    /// into `out` (at least as long as the frame). Frames of the current epoch and of past
+    /// epochs still retained (the last 2^E - 2, for [`MeetingConfig::old_epoch_retention`]
+    /// seconds) decrypt; a frame of the next epoch, sent by a member that already processed
+    /// a commit this client has not, is held and comes back through
+    /// [`Meeting::take_early_frame`] once the commit arrives.
     ///
     /// # Errors
-    /// [`AuthenticationFailed`](crate::Error::AuthenticationFailed) for a forged or corrupted frame;
-    /// [`Stale`](crate::error::Stale) for a replayed frame or an epoch no longer held;
+    /// [`Stale::EarlyFrame`](crate::error::Stale::EarlyFrame): held for the next epoch (not
+    /// a failure); [`AuthenticationFailed`](crate::Error::AuthenticationFailed) for a forged
+    /// or corrupted frame; [`Stale`](crate::error::Stale) for a replayed frame, an epoch no
+    /// longer held, or (`FutureEpoch`) a full buffer of early frames;
     /// [`ApiMisuse::BufferTooSmall`].
     pub fn decrypt_frame(
         &mut self,
         metadata: &[u8],
         frame: &[u8],
         out: &mut [u8],
+        now: u64,
     ) -> Result<FrameInfo> {
-        self.media.decrypt(metadata, frame, out)
+        self.media.decrypt(metadata, frame, out, now)
+    }
+
+    /// The oldest frame that arrived before its epoch and was decrypted when the epoch came
+    /// ([`Event::EarlyFramesReleased`]), in arrival order. At most 256 frames or 1 MiB wait;
+    /// beyond that the oldest go.
+    pub fn take_early_frame(&mut self) -> Option<EarlyFrame> {
+        self.media.take_early_frame()
     }
 
     /// Whether key material of this meeting occurs in `haystack`: the SFrame base keys of

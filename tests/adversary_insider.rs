@@ -15,7 +15,7 @@ use adversary::{
     assert_agree, assert_refused, commit_round, deliver, identities, kp_with_key, meeting, Rng, NOW,
 };
 use meetkey::error::{ApiMisuse, Error, PeerMisbehaved};
-use meetkey::meeting::{Event, ExternalJoins, Governance, Meeting, ProposalSummary};
+use meetkey::meeting::{Event, ExternalJoins, Governance, MediaStream, Meeting, ProposalSummary};
 use meetkey::mls::{CommitOptions, Group, GroupConfig};
 use meetkey::mls::{ExtensionType, KeyPackage, LeafIndex, Lifetime, MlsMessage, Proposal};
 use meetkey::routing::{Jurisdiction, Policy};
@@ -265,11 +265,11 @@ fn removed_member_keeps_no_secrets() {
     );
     let mut frame = [0u8; 64];
     let n = alice
-        .encrypt_frame(b"", b"after removal", &mut frame)
+        .encrypt_frame(MediaStream::AUDIO, b"", b"after removal", &mut frame)
         .unwrap();
     let mut out = [0u8; 64];
     assert!(carol
-        .decrypt_frame(b"", &frame[..n], &mut out)
+        .decrypt_frame(b"", &frame[..n], &mut out, NOW)
         .is_err_and(|e| e == Error::Stale(meetkey::error::Stale::UnknownKeyId)));
 }
 

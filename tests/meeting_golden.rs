@@ -1,14 +1,14 @@
-//! Golden files of the saved-meeting format (`Meeting::to_bytes`, version 3; versions 1 and
-//! 2 are still read).
+//! Golden files of the saved-meeting format (`Meeting::to_bytes`, version 4; versions 1, 2
+//! and 3 are still read).
 //!
 //! A deterministic run (seeded RNG) builds a meeting — Alice creates it, adds Bob, rotates —
 //! and saves Alice's state. The test fails when the bytes differ from the committed
-//! `tests/golden/meeting_state_v3.bin` (the format or the key schedule changed: bump
+//! `tests/golden/meeting_state_v4.bin` (the format or the key schedule changed: bump
 //! the format version (`MEETING_STATE_VERSION` in `src/meeting/persist.rs`) and keep reading version 1), and checks that the committed file
 //! still restores. Regenerate deliberately with `MEETKEY_UPDATE_GOLDEN=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use meetkey::meeting::{Event, JoinMethod, Meeting, MeetingConfig};
+use meetkey::meeting::{Event, JoinMethod, MediaStream, Meeting, MeetingConfig};
 use meetkey::mls::Lifetime;
 use meetkey::routing::{Jurisdiction, Policy};
 use meetkey::{CipherSuite, SignaturePrivateKey};
@@ -20,6 +20,11 @@ const NOW: u64 = 1_800_000_000;
 const KP_LIFETIME: u64 = 28 * 24 * 3600;
 
 const GOLDEN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/golden/meeting_state_v4.bin"
+);
+/// The version-3 file (no retirement times of past epochs), made by an earlier meetkey.
+const GOLDEN_V3: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/golden/meeting_state_v3.bin"
 );
@@ -77,15 +82,15 @@ fn deterministic_meeting() -> (Meeting, Meeting) {
 }
 
 #[test]
-fn golden_meeting_state_v3() {
+fn golden_meeting_state_v4() {
     let (alice, mut bob) = deterministic_meeting();
     let bytes = alice.to_bytes().unwrap();
-    // "MKMT", then the format version (u16): 3.
-    assert_eq!(bytes[..6], *b"MKMT\x00\x03");
+    // "MKMT", then the format version (u16): 4.
+    assert_eq!(bytes[..6], *b"MKMT\x00\x04");
     if std::env::var_os("MEETKEY_UPDATE_GOLDEN").is_some() {
         std::fs::write(GOLDEN, bytes.as_slice()).unwrap();
     }
-    let golden = std::fs::read(GOLDEN).expect("tests/golden/meeting_state_v3.bin");
+    let golden = std::fs::read(GOLDEN).expect("tests/golden/meeting_state_v4.bin");
     assert!(
         golden.as_slice() == bytes.as_slice(),
         "the saved-meeting encoding changed ({} bytes, golden {} bytes)",
@@ -110,10 +115,10 @@ fn golden_meeting_state_v3() {
     assert_eq!(restored.participants(), bob.participants());
     let mut f = [0u8; 64];
     let n = restored
-        .encrypt_frame(b"m", b"golden frame", &mut f)
+        .encrypt_frame(MediaStream::AUDIO, b"m", b"golden frame", &mut f)
         .unwrap();
     let mut p = [0u8; 64];
-    let info = bob.decrypt_frame(b"m", &f[..n], &mut p).unwrap();
+    let info = bob.decrypt_frame(b"m", &f[..n], &mut p, NOW).unwrap();
     assert_eq!(&p[..info.len], b"golden frame");
 }
 
@@ -131,7 +136,7 @@ fn restore_legacy(path: &str) -> Meeting {
     assert_eq!(names, [b"alice".to_vec(), b"bob".to_vec()]);
     let mut f = [0u8; 64];
     assert!(restored
-        .encrypt_frame(b"m", b"legacy frame", &mut f)
+        .encrypt_frame(MediaStream::AUDIO, b"m", b"legacy frame", &mut f)
         .is_ok_and(|n| n > 8));
     assert!(restored.security_code().is_ok());
     restored
@@ -142,6 +147,13 @@ fn restore_legacy(path: &str) -> Meeting {
 #[test]
 fn golden_meeting_state_v1_still_restores() {
     assert!(restore_legacy(GOLDEN_V1).governance().is_none());
+}
+
+/// The version-3 file (past epochs without retirement times: their clock starts at the
+/// first call that brings the time) still restores and works.
+#[test]
+fn golden_meeting_state_v3_still_restores() {
+    assert!(restore_legacy(GOLDEN_V3).governance().is_some());
 }
 
 /// The version-2 file (a meeting from before meetings carried their media parameters)

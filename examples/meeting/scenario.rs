@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use meetkey::meeting::{Event, Meeting, MeetingConfig};
+use meetkey::meeting::{Event, MediaStream, Meeting, MeetingConfig};
 use meetkey::mls::{Lifetime, MlsMessage};
 use meetkey::routing::{
     Directory, DirectoryVerifier, Health, HealthStatus, Jurisdiction, Policy, Reason,
@@ -560,7 +560,9 @@ fn media_round(w: &mut World, ps: &mut [Participant], label: &str, frames: usize
                 format!("{}|epoch {}|{label}|frame {n}|", p.name, p.meeting.epoch()).as_bytes(),
             );
             plain.extend_from_slice(&noise);
-            let len = p.meeting.encrypt_frame(b"rtp", &plain, &mut buf)?;
+            let len = p
+                .meeting
+                .encrypt_frame(MediaStream::AUDIO, b"rtp", &plain, &mut buf)?;
             let mut msg = u32::try_from(i)?.to_be_bytes().to_vec();
             msg.extend_from_slice(buf.get(..len).ok_or("frame length")?);
             let relay = p.relay.clone().ok_or("no relay")?;
@@ -597,7 +599,7 @@ fn media_round(w: &mut World, ps: &mut [Participant], label: &str, frames: usize
             if sender == i || !p.seen.insert(frame.to_vec()) {
                 continue;
             }
-            let info = p.meeting.decrypt_frame(b"rtp", frame, &mut out)?;
+            let info = p.meeting.decrypt_frame(b"rtp", frame, &mut out, w.clock)?;
             let plain = out.get(..info.len).ok_or("plaintext length")?;
             if !plain.starts_with(PLAINTEXT_MARKER) {
                 return fail("decrypted frame lacks the marker");
@@ -974,7 +976,9 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
         let mut buf = vec![0u8; 256];
         let p1 = ps.get_mut(1).ok_or("p01")?;
         let plain = b"MEDIA|late frame from the old epoch".to_vec();
-        let len = p1.meeting.encrypt_frame(b"rtp", &plain, &mut buf)?;
+        let len = p1
+            .meeting
+            .encrypt_frame(MediaStream::AUDIO, b"rtp", &plain, &mut buf)?;
         in_flight.push(buf.get(..len).ok_or("len")?.to_vec());
         w.plaintexts.push(plain);
     }
@@ -1004,7 +1008,7 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
         let mut out = vec![0u8; 256];
         let p2 = ps.get_mut(2).ok_or("p02")?;
         let f = in_flight.first().ok_or("frame")?;
-        let info = p2.meeting.decrypt_frame(b"rtp", f, &mut out)?;
+        let info = p2.meeting.decrypt_frame(b"rtp", f, &mut out, w.clock)?;
         let line = format!(
             "a frame p01 sent in epoch {} still decrypts at p02 in epoch {}",
             info.epoch,

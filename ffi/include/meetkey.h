@@ -372,14 +372,16 @@ MeetkeyResult meetkey_meeting_confirm(struct MeetkeyMeeting *m);
 MeetkeyResult meetkey_meeting_discard(struct MeetkeyMeeting *m);
 
 /*
- Encrypts a media frame with the current epoch's SFrame key into `out`; the frame length
- goes to `*out_len` (the needed length on `MEETKEY_BUFFER_TOO_SHORT`).
+ Encrypts a frame of media stream `stream` (0 audio, 1 video, 2 screen share, up to 15;
+ each has its own key and counter) with the current epoch's SFrame key into `out`; the
+ frame length goes to `*out_len` (the needed length on `MEETKEY_BUFFER_TOO_SHORT`).
 
  # Safety
  `m` a live meeting; `metadata`, `plaintext` valid for their lengths; `out` valid for `cap`
  bytes and not overlapping the inputs; `out_len` valid for a write.
  */
 MeetkeyResult meetkey_meeting_encrypt(struct MeetkeyMeeting *m,
+                                      uint8_t stream,
                                       const uint8_t *metadata,
                                       size_t metadata_len,
                                       const uint8_t *plaintext,
@@ -389,9 +391,11 @@ MeetkeyResult meetkey_meeting_encrypt(struct MeetkeyMeeting *m,
                                       size_t *out_len);
 
 /*
- Decrypts a media frame of another participant (current or a retained past epoch) into
- `out` (`cap` at least `frame_len`); the plaintext length goes to `*out_len`, and the
- sender's leaf and the epoch to `*sender` / `*epoch` when those are not NULL.
+ Decrypts a media frame of another participant (current or a retained past epoch),
+ received at `now` (Unix seconds), into `out` (`cap` at least `frame_len`); the plaintext
+ length goes to `*out_len`, and the sender's leaf and the epoch to `*sender` / `*epoch`
+ when those are not NULL. A frame of the next epoch that arrives before its commit is
+ held (`MEETKEY_STALE`) and decrypted when the commit is processed.
 
  # Safety
  As [`meetkey_meeting_encrypt`]; `sender`, `epoch` NULL or valid for a write.
@@ -401,6 +405,7 @@ MeetkeyResult meetkey_meeting_decrypt(struct MeetkeyMeeting *m,
                                       size_t metadata_len,
                                       const uint8_t *frame,
                                       size_t frame_len,
+                                      uint64_t now,
                                       uint8_t *out,
                                       size_t cap,
                                       size_t *out_len,

@@ -677,8 +677,9 @@ pub unsafe extern "C" fn meetkey_meeting_discard(m: *mut MeetkeyMeeting) -> Meet
     })
 }
 
-/// Encrypts a media frame with the current epoch's SFrame key into `out`; the frame length
-/// goes to `*out_len` (the needed length on `MEETKEY_BUFFER_TOO_SHORT`).
+/// Encrypts a frame of media stream `stream` (0 audio, 1 video, 2 screen share, up to 15;
+/// each has its own key and counter) with the current epoch's SFrame key into `out`; the
+/// frame length goes to `*out_len` (the needed length on `MEETKEY_BUFFER_TOO_SHORT`).
 ///
 /// # Safety
 /// `m` a live meeting; `metadata`, `plaintext` valid for their lengths; `out` valid for `cap`
@@ -686,6 +687,7 @@ pub unsafe extern "C" fn meetkey_meeting_discard(m: *mut MeetkeyMeeting) -> Meet
 #[no_mangle]
 pub unsafe extern "C" fn meetkey_meeting_encrypt(
     m: *mut MeetkeyMeeting,
+    stream: u8,
     metadata: *const u8,
     metadata_len: usize,
     plaintext: *const u8,
@@ -704,9 +706,10 @@ pub unsafe extern "C" fn meetkey_meeting_encrypt(
                 input(plaintext, plaintext_len)?,
             )
         };
+        let stream = meetkey::meeting::MediaStream::new(stream)?;
         let needed = m
             .meeting
-            .encrypted_len(pt.len())
+            .encrypted_len(stream, pt.len())
             .ok_or(R::MeetkeyApiMisuse)?;
         // SAFETY: forwarded contract.
         unsafe { store(out_len, needed)? };
@@ -715,15 +718,17 @@ pub unsafe extern "C" fn meetkey_meeting_encrypt(
         }
         // SAFETY: forwarded contract.
         let buf = unsafe { output(out, cap)? };
-        let n = m.meeting.encrypt_frame(md, pt, buf)?;
+        let n = m.meeting.encrypt_frame(stream, md, pt, buf)?;
         // SAFETY: forwarded contract.
         unsafe { store(out_len, n) }
     })
 }
 
-/// Decrypts a media frame of another participant (current or a retained past epoch) into
-/// `out` (`cap` at least `frame_len`); the plaintext length goes to `*out_len`, and the
-/// sender's leaf and the epoch to `*sender` / `*epoch` when those are not NULL.
+/// Decrypts a media frame of another participant (current or a retained past epoch),
+/// received at `now` (Unix seconds), into `out` (`cap` at least `frame_len`); the plaintext
+/// length goes to `*out_len`, and the sender's leaf and the epoch to `*sender` / `*epoch`
+/// when those are not NULL. A frame of the next epoch that arrives before its commit is
+/// held (`MEETKEY_STALE`) and decrypted when the commit is processed.
 ///
 /// # Safety
 /// As [`meetkey_meeting_encrypt`]; `sender`, `epoch` NULL or valid for a write.
@@ -734,6 +739,7 @@ pub unsafe extern "C" fn meetkey_meeting_decrypt(
     metadata_len: usize,
     frame: *const u8,
     frame_len: usize,
+    now: u64,
     out: *mut u8,
     cap: usize,
     out_len: *mut usize,
@@ -755,7 +761,7 @@ pub unsafe extern "C" fn meetkey_meeting_decrypt(
         }
         // SAFETY: forwarded contract.
         let buf = unsafe { output(out, cap)? };
-        let info = m.meeting.decrypt_frame(md, fr, buf)?;
+        let info = m.meeting.decrypt_frame(md, fr, buf, now)?;
         // SAFETY: forwarded contract; the optional outputs are checked for NULL.
         unsafe {
             store(out_len, info.len)?;

@@ -193,6 +193,7 @@ fn a_meeting_through_the_abi() {
             assert_eq!(
                 meetkey_meeting_encrypt(
                     m,
+                    0,
                     b"md".as_ptr(),
                     2,
                     p.as_ptr(),
@@ -207,6 +208,7 @@ fn a_meeting_through_the_abi() {
             assert_eq!(
                 meetkey_meeting_encrypt(
                     m,
+                    0,
                     b"md".as_ptr(),
                     2,
                     p.as_ptr(),
@@ -230,6 +232,7 @@ fn a_meeting_through_the_abi() {
                 2,
                 f1.as_ptr(),
                 f1.len(),
+                NOW,
                 plain.as_mut_ptr(),
                 2,
                 &mut len,
@@ -246,6 +249,7 @@ fn a_meeting_through_the_abi() {
                 2,
                 f1.as_ptr(),
                 f1.len(),
+                NOW,
                 plain.as_mut_ptr(),
                 plain.len(),
                 &mut len,
@@ -263,6 +267,7 @@ fn a_meeting_through_the_abi() {
                 2,
                 f1.as_ptr(),
                 f1.len(),
+                NOW,
                 plain.as_mut_ptr(),
                 plain.len(),
                 &mut len,
@@ -281,6 +286,7 @@ fn a_meeting_through_the_abi() {
                 2,
                 f2.as_ptr(),
                 f2.len(),
+                NOW,
                 plain.as_mut_ptr(),
                 plain.len(),
                 &mut len,
@@ -313,6 +319,7 @@ fn a_meeting_through_the_abi() {
                 2,
                 late.as_ptr(),
                 late.len(),
+                NOW,
                 plain.as_mut_ptr(),
                 plain.len(),
                 &mut len,

@@ -2,7 +2,7 @@
 //! panics, and a restored meeting saves and restores again to the same epoch, members and
 //! security code. `tests` replays it over the golden saved meeting and its mutations.
 
-use crate::meeting::{Meeting, MeetingConfig};
+use crate::meeting::{MediaStream, Meeting, MeetingConfig};
 
 /// Restores `data` as a saved meeting; whatever restores must round-trip.
 #[expect(
@@ -18,7 +18,7 @@ pub fn meeting_state(data: &[u8]) {
         return;
     };
     let mut frame = [0u8; 64];
-    let _ = meeting.encrypt_frame(b"", b"fuzz", &mut frame);
+    let _ = meeting.encrypt_frame(MediaStream::AUDIO, b"", b"fuzz", &mut frame);
     let code = meeting.security_code();
     let Ok(saved) = meeting.to_bytes() else {
         panic!("a restored meeting cannot be saved");

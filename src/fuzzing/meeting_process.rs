@@ -26,7 +26,7 @@ pub(super) struct Fixture {
     pub(super) seeds: Vec<(&'static str, Vec<u8>)>,
 }
 
-fn kp(name: &str) -> crate::mls::group::KeyPackageBundle {
+pub(super) fn kp(name: &str) -> crate::mls::group::KeyPackageBundle {
     let mut r = SeedRng::new(format!("meeting_process kp {name}").as_bytes());
     let suite = CipherSuite(1).suite().unwrap_or_else(|_| unreachable!());
     Meeting::key_package(

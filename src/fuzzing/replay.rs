@@ -19,7 +19,7 @@ struct Target {
     mutations: usize,
 }
 
-const TARGETS: [Target; 14] = [
+const TARGETS: [Target; 15] = [
     Target {
         name: "mls_message",
         run: super::mls_message,
@@ -108,6 +108,12 @@ const TARGETS: [Target; 14] = [
         name: "meeting_process",
         run: super::meeting_process,
         deep: super::meeting_process::process,
+        mutations: 100,
+    },
+    Target {
+        name: "meeting_frames",
+        run: super::meeting_frames,
+        deep: super::meeting_frames::frames,
         mutations: 100,
     },
     Target {
@@ -246,4 +252,7 @@ replay_tests! {
     routing_policy
     sframe_header
     sframe_decrypt
+    meeting_process
+    meeting_frames
+    governance_decode
 }

@@ -413,6 +413,10 @@ pub(super) fn all() -> Vec<Seed> {
     for (name, bytes) in &super::meeting_process::fixture().seeds {
         put("meeting_process", (*name).to_owned(), bytes.clone());
     }
+    // Media under a hostile relay: frames of Bob's epoch and of the next one.
+    for (name, bytes) in &super::meeting_frames::fixture().seeds {
+        put("meeting_frames", (*name).to_owned(), bytes.clone());
+    }
     let gov = crate::meeting::Governance::new(
         [b"alice".as_slice(), b"bob"],
         crate::meeting::ExternalJoins::RejoinOnly,

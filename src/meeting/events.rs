@@ -85,6 +85,16 @@ pub enum Event {
         /// Why.
         error: crate::error::Error,
     },
+    /// Media frames of this epoch that arrived before its commit were decrypted: take them
+    /// with [`Meeting::take_early_frame`](super::Meeting::take_early_frame).
+    EarlyFramesReleased {
+        /// The epoch.
+        epoch: u64,
+        /// How many authenticated and wait to be taken.
+        released: u32,
+        /// How many did not (forged, or of an epoch that never came) and were dropped.
+        refused: u32,
+    },
     /// An admitted proposal waits for a commit (a participant's leave request, a join
     /// request the application admitted): call [`Meeting::rotate`](super::Meeting::rotate).
     CommitNeeded {

@@ -36,9 +36,13 @@ impl MediaParams {
     /// The parameters of `config`, checked.
     pub(crate) fn from_config(config: &MeetingConfig) -> Result<Self> {
         config.media_suite.base_key_len()?;
+        let layout = KidLayout::new(config.epoch_bits, config.index_bits)?;
+        if !super::media::layout_fits_meetings(layout) {
+            return Err(crate::error::ApiMisuse::InvalidKidLayout.into());
+        }
         Ok(Self {
             suite: config.media_suite,
-            layout: KidLayout::new(config.epoch_bits, config.index_bits)?,
+            layout,
         })
     }
 
@@ -63,6 +67,9 @@ impl MediaParams {
             .map_err(|_| PeerMisbehaved::MediaParametersInvalid)?;
         let layout = KidLayout::new(u32::from(e), u32::from(s))
             .map_err(|_| PeerMisbehaved::MediaParametersInvalid)?;
+        if !super::media::layout_fits_meetings(layout) {
+            return Err(PeerMisbehaved::MediaParametersInvalid.into());
+        }
         Ok(Self { suite, layout })
     }
 

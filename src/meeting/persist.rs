@@ -1,15 +1,16 @@
 //! Meeting state persistence: everything an app restart must not lose.
 //!
 //! ```text
-//!  "MKMT" ‖ uint16 version (= 3)
+//!  "MKMT" ‖ uint16 version (= 4)
 //!  opaque group_state<V>            Group::to_bytes (its own magic and version; holds our
 //!                                   pending commit, if any)
 //!  uint8 has_pending; [PendingCommit]   our commit in flight: its encoding, its Welcome
 //!                                   (held back until it is confirmed) and its intent
 //!  uint8 has_welcome; [opaque welcome<V>]  a confirmed Welcome not yet taken
 //!  media                            see Media::write: SFrame suite, KID layout, send
-//!                                   context, the base keys of the retained epochs and the
-//!                                   replay window of every sender KID
+//!                                   instance, the base keys of the retained epochs with
+//!                                   when each was retired, the replay window of every
+//!                                   sender KID
 //!  uint8 has_next_rotation; [uint64 next_rotation_at]
 //!  opaque digest[32]                SHA-256 of everything before it
 //! ```
@@ -28,7 +29,8 @@
 //! epoch is gone after a restart. Queued UI events are not saved. Restoring draws a fresh
 //! SFrame KID context, so one snapshot restored any number of times never reuses a (key,
 //! nonce) (see `media.rs`). Versions 1 and 2 (no pending commit, no replay windows, no
-//! digest) are still read.
+//! digest) and 3 (no retirement times) are still read. Media frames held for their epoch
+//! are not saved.
 
 use zeroize::Zeroizing;
 
@@ -45,10 +47,13 @@ pub(crate) const MEETING_STATE_MAGIC: &[u8; 4] = b"MKMT";
 /// The magic bytes in front of a sealed saved meeting.
 const SEALED_STATE_MAGIC: &[u8; 4] = b"MKMS";
 
-/// The current version of the saved-meeting format. Version 3 adds the pending commit, the
+/// The current version of the saved-meeting format. Version 4 adds when each past epoch's
+/// media keys were retired (they are dropped a set time later). Version 3 adds the pending commit, the
 /// replay windows and the digest; version 2 holds a version-2 group state (stored proposals
 /// carry whether they were admitted); versions 1 and 2 are still read.
-pub(crate) const MEETING_STATE_VERSION: u16 = 3;
+pub(crate) const MEETING_STATE_VERSION: u16 = 4;
+/// The version of the sealed envelope (independent of the state inside it).
+const SEALED_STATE_VERSION: u16 = 3;
 
 /// Upper bound of a saved group state (a 10 000-leaf meeting takes a few MiB).
 const MAX_GROUP_STATE: usize = 64 << 20;
@@ -150,7 +155,7 @@ impl Meeting {
         let version = r.read_u16()?;
         let mut r = match version {
             1 | 2 => r,
-            MEETING_STATE_VERSION => {
+            3 | MEETING_STATE_VERSION => {
                 let body_len = bytes
                     .len()
                     .checked_sub(DIGEST_LEN)
@@ -182,7 +187,7 @@ impl Meeting {
         if pending.is_some() != group.has_pending_commit() {
             return Err(InvalidMessage::InvalidValue.into());
         }
-        let media = Media::read(&mut r, config.replay, &group, version >= 3, rng)?;
+        let media = Media::read(&mut r, &config, &group, version, rng)?;
         let next_rotation_at = match r.read_u8()? {
             0 => None,
             1 => Some(r.read_u64()?),
@@ -211,7 +216,7 @@ impl Meeting {
 
 /// `"MKMS" ‖ version`: the prefix of a sealed state, and its AEAD's associated data.
 fn sealed_aad() -> [u8; 6] {
-    let v = MEETING_STATE_VERSION.to_be_bytes();
+    let v = SEALED_STATE_VERSION.to_be_bytes();
     let m = SEALED_STATE_MAGIC;
     [m[0], m[1], m[2], m[3], v[0], v[1]]
 }

@@ -85,15 +85,21 @@ pub(super) fn assert_agree(ms: &[&Meeting]) {
 }
 
 pub(super) fn frame(from: &mut Meeting, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![0u8; from.encrypted_len(payload.len()).unwrap()];
-    let n = from.encrypt_frame(b"rtp", payload, &mut out).unwrap();
+    let mut out = vec![
+        0u8;
+        from.encrypted_len(MediaStream::AUDIO, payload.len())
+            .unwrap()
+    ];
+    let n = from
+        .encrypt_frame(MediaStream::AUDIO, b"rtp", payload, &mut out)
+        .unwrap();
     out.truncate(n);
     out
 }
 
 pub(super) fn open(to: &mut Meeting, f: &[u8]) -> Result<(Vec<u8>, FrameInfo)> {
     let mut out = vec![0u8; f.len()];
-    let info = to.decrypt_frame(b"rtp", f, &mut out)?;
+    let info = to.decrypt_frame(b"rtp", f, &mut out, NOW)?;
     out.truncate(info.len);
     Ok((out, info))
 }
@@ -422,7 +428,7 @@ fn leave_and_remove() {
     assert!(!carol.is_active());
     assert!(carol.drain_events().contains(&Event::Left { epoch: 2 }));
     assert!(carol
-        .encrypt_frame(b"", b"x", &mut [0u8; 64])
+        .encrypt_frame(MediaStream::AUDIO, b"", b"x", &mut [0u8; 64])
         .is_err_and(|e| e == Error::ApiMisuse(ApiMisuse::NotAMember)));
     assert!(alice.drain_events().iter().any(|e| matches!(
         e,

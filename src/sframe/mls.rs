@@ -143,6 +143,13 @@ pub struct KeyStore {
     decryptor: Decryptor,
 }
 
+impl PreparedEpoch {
+    /// The epoch.
+    pub(crate) const fn epoch(&self) -> u64 {
+        self.epoch
+    }
+}
+
 impl KeyStore {
     /// A store for the member at leaf `own_index`, with `replay` protection per KID.
     ///

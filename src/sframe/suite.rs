@@ -55,6 +55,17 @@ impl SframeSuite {
             Err(e) => Err(e),
         }
     }
+
+    /// The length of this suite's authentication tag, in bytes.
+    ///
+    /// # Errors
+    /// [`Unsupported::CipherSuite`] for a suite outside 0x0001..=0x0005.
+    pub(crate) const fn tag_len(self) -> Result<usize> {
+        match self.algorithm() {
+            Ok(a) => Ok(a.tag_len()),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 impl Default for SframeSuite {

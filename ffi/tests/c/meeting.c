@@ -101,28 +101,28 @@ int main(void) {
     size_t frame_len = 0, plain_len = 0;
     uint32_t sender = 99;
     uint64_t epoch = 99;
-    CHECK(meetkey_meeting_encrypt(alice, meta, meta_len, (const uint8_t *)hello, strlen(hello), frame, 4,
+    CHECK(meetkey_meeting_encrypt(alice, 0, meta, meta_len, (const uint8_t *)hello, strlen(hello), frame, 4,
                                   &frame_len),
           MEETKEY_BUFFER_TOO_SHORT);
     EXPECT(frame_len > strlen(hello));
-    CHECK(meetkey_meeting_encrypt(alice, meta, meta_len, (const uint8_t *)hello, strlen(hello), frame,
+    CHECK(meetkey_meeting_encrypt(alice, 0, meta, meta_len, (const uint8_t *)hello, strlen(hello), frame,
                                   sizeof frame, &frame_len),
           MEETKEY_OK);
     EXPECT(!contains(frame, frame_len, hello, strlen(hello))); /* ciphertext only */
-    CHECK(meetkey_meeting_decrypt(bob, meta, meta_len, frame, frame_len, plain, sizeof plain, &plain_len,
+    CHECK(meetkey_meeting_decrypt(bob, meta, meta_len, frame, frame_len, NOW, plain, sizeof plain, &plain_len,
                                   &sender, &epoch),
           MEETKEY_OK);
     EXPECT(plain_len == strlen(hello) && memcmp(plain, hello, plain_len) == 0);
     EXPECT(sender == 0 && epoch == 1);
     /* A replay is refused; a flipped bit fails authentication. */
-    CHECK(meetkey_meeting_decrypt(bob, meta, meta_len, frame, frame_len, plain, sizeof plain, &plain_len,
+    CHECK(meetkey_meeting_decrypt(bob, meta, meta_len, frame, frame_len, NOW, plain, sizeof plain, &plain_len,
                                   NULL, NULL),
           MEETKEY_STALE);
 
     /* Alice sends one more frame in epoch 1, still in flight when Bob rotates. */
     uint8_t late[256];
     size_t late_len = 0;
-    CHECK(meetkey_meeting_encrypt(alice, meta, meta_len, (const uint8_t *)"late", 4, late, sizeof late,
+    CHECK(meetkey_meeting_encrypt(alice, 0, meta, meta_len, (const uint8_t *)"late", 4, late, sizeof late,
                                   &late_len),
           MEETKEY_OK);
 
@@ -141,19 +141,19 @@ int main(void) {
 
     /* Frames of the new epoch flow both ways; the late epoch-1 frame still decrypts. */
     const char *reply = "video frame from bob";
-    CHECK(meetkey_meeting_encrypt(bob, meta, meta_len, (const uint8_t *)reply, strlen(reply), frame,
+    CHECK(meetkey_meeting_encrypt(bob, 1 /* video */, meta, meta_len, (const uint8_t *)reply, strlen(reply), frame,
                                   sizeof frame, &frame_len),
           MEETKEY_OK);
-    CHECK(meetkey_meeting_decrypt(alice, meta, meta_len, frame, frame_len, plain, sizeof plain, &plain_len,
+    CHECK(meetkey_meeting_decrypt(alice, meta, meta_len, frame, frame_len, NOW, plain, sizeof plain, &plain_len,
                                   &sender, &epoch),
           MEETKEY_OK);
     EXPECT(plain_len == strlen(reply) && memcmp(plain, reply, plain_len) == 0 && epoch == 2);
-    CHECK(meetkey_meeting_decrypt(bob, meta, meta_len, late, late_len, plain, sizeof plain, &plain_len,
+    CHECK(meetkey_meeting_decrypt(bob, meta, meta_len, late, late_len, NOW, plain, sizeof plain, &plain_len,
                                   &sender, &epoch),
           MEETKEY_OK);
     EXPECT(plain_len == 4 && memcmp(plain, "late", 4) == 0 && epoch == 1);
     late[late_len - 1] ^= 1;
-    CHECK(meetkey_meeting_decrypt(alice, meta, meta_len, late, late_len, plain, sizeof plain, &plain_len,
+    CHECK(meetkey_meeting_decrypt(alice, meta, meta_len, late, late_len, NOW, plain, sizeof plain, &plain_len,
                                   NULL, NULL),
           MEETKEY_STALE); /* Alice's own KID: encryption-only for her */
 
