@@ -19,21 +19,26 @@
 //! GroupContext, looks up the sender's signature key and checks that the sender's leaf is not
 //! blank. Unprotecting checks what the bytes and the keys given can prove: group and epoch
 //! against the context, tag presence, the membership tag, the AEADs, the padding and the
-//! content type rules of §6 and §6.1. A rejected PrivateMessage leaves the secret tree
-//! exactly as it was ([`SecretTree::open_with`](super::secret_tree::SecretTree::open_with)).
+//! content type rules of §6 and §6.1. Decrypting a PrivateMessage ([`decrypt_private`]) reads
+//! the secret tree without changing it and returns the change it would make; the caller
+//! commits it once the whole message is accepted, so a rejected message leaves the tree
+//! exactly as it was.
 //!
 //! The signature is not verified by the unprotect functions: the key depends on the sender
-//! and the group's tree, so the caller calls [`verify_content_signature`] next (RFC 9420 §6.1
-//! "Recipients of an MLSMessage MUST verify the signature").
+//! and the group's tree, so the caller calls [`verify_content`] next (RFC 9420 §6.1
+//! "Recipients of an MLSMessage MUST verify the signature"), which alone makes the
+//! [`VerifiedContent`] that staging a commit takes.
 
 mod content;
 mod private;
 mod public;
 
-pub(crate) use content::{proposal_ref, sign_content, verify_content_signature};
+#[cfg(any(test, feature = "bench-internals"))]
+pub(crate) use content::verify_content_signature;
+pub(crate) use content::{proposal_ref, sign_content, verify_content, VerifiedContent};
 #[cfg(any(test, fuzzing, feature = "bench-internals"))]
 pub(crate) use private::unprotect_private;
-pub(crate) use private::{protect_private, unprotect_private_with};
+pub(crate) use private::{decrypt_private, protect_private};
 pub(crate) use public::{protect_public, unprotect_public};
 
 use super::secret_tree::RatchetKind;

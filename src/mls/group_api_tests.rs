@@ -856,3 +856,46 @@ fn group_context_extensions_cannot_require_what_members_lack() {
         )
         .unwrap();
 }
+
+/// A PrivateMessage that decrypts but fails a later check (here the receiver's proposal
+/// size limit, checked before the signature) consumes no key: opening only stages the
+/// secret tree's change, committed once the whole message is accepted.
+#[test]
+fn a_decrypted_message_refused_later_consumes_no_key() {
+    let (mut alice, bob, _carol, mut r) = three(1, 12);
+    let proposal = crate::mls::Proposal(Proposal::Remove(Remove { removed: 2 }));
+    let saved = bob.to_bytes().unwrap();
+    let tight = GroupConfig {
+        limits: crate::mls::group::Limits {
+            max_proposal_size: 4,
+            ..crate::mls::group::Limits::default()
+        },
+        encrypt_handshake: true,
+        ..GroupConfig::default()
+    };
+    alice = Group::from_bytes(
+        GroupConfig {
+            encrypt_handshake: true,
+            ..GroupConfig::default()
+        },
+        &alice.to_bytes().unwrap(),
+    )
+    .unwrap();
+    let msg = alice.propose(proposal, &mut r).unwrap();
+    assert!(matches!(msg.body, MlsMessageBody::PrivateMessage(_)));
+    let mut strict = Group::from_bytes(tight, &saved).unwrap();
+    let before = strict.to_bytes().unwrap();
+    assert_eq!(
+        strict.process_message(&msg).map(|_| ()),
+        Err(PeerMisbehaved::LimitExceeded.into())
+    );
+    assert!(*before == *strict.to_bytes().unwrap(), "a key was consumed");
+    // The same message is genuine: a receiver with the default limit accepts it, once.
+    let mut lenient = Group::from_bytes(GroupConfig::default(), &saved).unwrap();
+    lenient.process_message(&msg).unwrap();
+    assert!(*before != *lenient.to_bytes().unwrap());
+    assert_eq!(
+        lenient.process_message(&msg).map(|_| ()),
+        Err(Stale::GenerationConsumed.into())
+    );
+}

@@ -14,9 +14,10 @@
 //! ratchet more than [`RatchetConfig::maximum_forward_distance`] ahead, and deletes every key
 //! once it has opened a message.
 //!
-//! Receiving is transactional: [`SecretTree::open_with`] derives keys on a staged copy of the
-//! one ratchet involved and commits it only when the caller's decryption succeeded, so a
-//! forged message leaves the tree exactly as it was.
+//! Receiving is transactional: [`SecretTree::stage_open`] derives keys on a staged copy of
+//! the one ratchet involved, reading the tree only; [`SecretTree::commit_open`] applies it
+//! once the caller accepted the message, so a forged message leaves the tree exactly as it
+//! was.
 
 use std::collections::HashMap;
 
@@ -26,6 +27,33 @@ use crate::error::{ApiMisuse, Result, Stale};
 
 use super::key_schedule::EncryptionSecret;
 use super::tree::math::{LeafIndex, NodeIndex, TreeSize};
+
+/// The key and nonce of one generation of one sender's ratchet, derived on a copy of the
+/// ratchet ([`SecretTree::stage_open`]); nothing is deleted until
+/// [`SecretTree::commit_open`].
+#[derive(Debug)]
+pub(crate) struct StagedOpen {
+    leaf: LeafIndex,
+    kind: RatchetKind,
+    ratchet: Ratchet,
+    /// The node secrets created and consumed when the leaf's ratchets were first derived,
+    /// with its other ratchet.
+    derived: Option<(PathUpdate, Ratchet)>,
+    key: AeadKey,
+    nonce: AeadNonce,
+}
+
+impl StagedOpen {
+    /// The generation's AEAD key.
+    pub(crate) const fn key(&self) -> &AeadKey {
+        &self.key
+    }
+
+    /// The generation's nonce (before the reuse guard).
+    pub(crate) const fn nonce(&self) -> &AeadNonce {
+        &self.nonce
+    }
+}
 
 /// Which of a sender's two ratchets (RFC 9420 §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,18 +218,6 @@ impl SecretTree {
         }
     }
 
-    /// A tree with no secrets at all, of one leaf: a stand-in while the real tree is
-    /// borrowed elsewhere. Every operation on it fails.
-    pub(crate) fn empty(suite: &Suite) -> Self {
-        Self {
-            suite: *suite,
-            size: TreeSize::MIN,
-            config: RatchetConfig::default(),
-            nodes: HashMap::new(),
-            leaves: HashMap::new(),
-        }
-    }
-
     /// The next key and nonce for sending as `leaf` (our own leaf), with their generation.
     /// Each is handed out once; the ratchet moves on.
     ///
@@ -225,23 +241,22 @@ impl SecretTree {
         ratchets.get_mut(kind).step(&self.suite)
     }
 
-    /// Derives the key and nonce of `generation` of `leaf`'s ratchet and passes them to
-    /// `open`. Only if `open` succeeds are the keys deleted and the ratchet moved; if it fails
-    /// the tree is left exactly as it was.
+    /// Derives the key and nonce of `generation` of `leaf`'s ratchet without changing the
+    /// tree: the ratchet involved is staged on a copy. [`SecretTree::commit_open`] deletes
+    /// the keys and moves the ratchet once the caller accepted the whole message; dropping
+    /// the staged open leaves the tree exactly as it was.
     ///
     /// # Errors
     /// [`Stale::GenerationConsumed`] for a generation already used or no longer kept;
     /// [`Stale::GenerationTooFarAhead`] beyond the forward distance;
-    /// [`ApiMisuse::IndexOutOfRange`] for a leaf outside the tree; whatever `open` returns.
-    pub(crate) fn open_with<T>(
-        &mut self,
+    /// [`ApiMisuse::IndexOutOfRange`] for a leaf outside the tree.
+    pub(crate) fn stage_open(
+        &self,
         leaf: LeafIndex,
         kind: RatchetKind,
         generation: u32,
-        open: impl FnOnce(&AeadKey, &AeadNonce) -> Result<T>,
-    ) -> Result<T> {
-        // Stage: copy the one ratchet involved (or derive it), and work on the copy.
-        let (mut staged, update) = match self.leaves.get(&leaf) {
+    ) -> Result<StagedOpen> {
+        let (mut ratchet, derived) = match self.leaves.get(&leaf) {
             Some(r) => (
                 match kind {
                     RatchetKind::Handshake => r.handshake.duplicate(),
@@ -264,26 +279,63 @@ impl SecretTree {
                 (staged, Some((update, other)))
             }
         };
-        let (key, nonce) = staged.take(&self.suite, generation, &self.config)?;
-        let out = open(&key, &nonce)?;
-        // Commit.
-        if let Some((update, other)) = update {
+        let (key, nonce) = ratchet.take(&self.suite, generation, &self.config)?;
+        Ok(StagedOpen {
+            leaf,
+            kind,
+            ratchet,
+            derived,
+            key,
+            nonce,
+        })
+    }
+
+    /// [`SecretTree::stage_open`], `open` on the key and nonce, then
+    /// [`SecretTree::commit_open`] only if `open` succeeded (tests and vectors).
+    ///
+    /// # Errors
+    /// As [`SecretTree::stage_open`]; whatever `open` returns.
+    #[cfg(test)]
+    pub(crate) fn open_with<T>(
+        &mut self,
+        leaf: LeafIndex,
+        kind: RatchetKind,
+        generation: u32,
+        open: impl FnOnce(&AeadKey, &AeadNonce) -> Result<T>,
+    ) -> Result<T> {
+        let staged = self.stage_open(leaf, kind, generation)?;
+        let out = open(staged.key(), staged.nonce())?;
+        self.commit_open(staged);
+        Ok(out)
+    }
+
+    /// Commits a [`SecretTree::stage_open`] of this tree: the generation's keys are deleted
+    /// and the ratchet moved (RFC 9420 §9.2). Staged opens of one tree are committed at
+    /// most one at a time, each right after it was staged.
+    pub(crate) fn commit_open(&mut self, staged: StagedOpen) {
+        let StagedOpen {
+            leaf,
+            kind,
+            ratchet,
+            derived,
+            ..
+        } = staged;
+        if let Some((update, other)) = derived {
             self.apply(update);
             let ratchets = match kind {
                 RatchetKind::Handshake => LeafRatchets {
-                    handshake: staged,
+                    handshake: ratchet,
                     application: other,
                 },
                 RatchetKind::Application => LeafRatchets {
                     handshake: other,
-                    application: staged,
+                    application: ratchet,
                 },
             };
             self.leaves.insert(leaf, ratchets);
         } else if let Some(r) = self.leaves.get_mut(&leaf) {
-            *r.get_mut(kind) = staged;
+            *r.get_mut(kind) = ratchet;
         }
-        Ok(out)
     }
 
     /// Derives (without changing the tree) the ratchets of `leaf` from its lowest ancestor

@@ -233,6 +233,34 @@ pub(crate) fn sign_group_info(
     Ok(group_info)
 }
 
+/// A GroupInfo whose signature verified under its signer's key (RFC 9420 §12.4.3). Only
+/// [`verify_group_info`] makes one: joining reads the group's context, tree hash and
+/// confirmation tag only from it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VerifiedGroupInfo<'a>(&'a GroupInfo);
+
+impl core::ops::Deref for VerifiedGroupInfo<'_> {
+    type Target = GroupInfo;
+
+    fn deref(&self) -> &GroupInfo {
+        self.0
+    }
+}
+
+/// Checks a GroupInfo's signature (see [`verify_group_info_signature`]) and returns it as
+/// [`VerifiedGroupInfo`].
+///
+/// # Errors
+/// As [`verify_group_info_signature`].
+pub(crate) fn verify_group_info<'a>(
+    suite: &Suite,
+    key: &SignaturePublicKey,
+    group_info: &'a GroupInfo,
+) -> Result<VerifiedGroupInfo<'a>> {
+    verify_group_info_signature(suite, key, group_info)?;
+    Ok(VerifiedGroupInfo(group_info))
+}
+
 /// Verifies the signature of a GroupInfo with the key of the leaf at `signer` (RFC 9420
 /// §12.4.3: new members MUST verify it; the caller takes the key from the ratchet tree and
 /// rejects a blank leaf).

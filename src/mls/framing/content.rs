@@ -47,6 +47,42 @@ pub(crate) fn sign_content(
     })
 }
 
+/// Content whose signature verified under its sender's key (RFC 9420 §6.1). Only
+/// [`verify_content`] makes one, so a function that takes it (staging a commit) cannot be
+/// handed content whose signature nobody checked.
+#[derive(Debug)]
+pub(crate) struct VerifiedContent(AuthenticatedContent);
+
+impl core::ops::Deref for VerifiedContent {
+    type Target = AuthenticatedContent;
+
+    fn deref(&self) -> &AuthenticatedContent {
+        &self.0
+    }
+}
+
+impl VerifiedContent {
+    /// The verified content, for a caller that keeps it.
+    pub(crate) fn into_content(self) -> AuthenticatedContent {
+        self.0
+    }
+}
+
+/// Checks the signature of `auth` with the sender's `key` (see
+/// [`verify_content_signature`]) and returns it as [`VerifiedContent`].
+///
+/// # Errors
+/// As [`verify_content_signature`].
+pub(crate) fn verify_content(
+    suite: &Suite,
+    key: &SignaturePublicKey,
+    auth: AuthenticatedContent,
+    group_context: &GroupContext,
+) -> Result<VerifiedContent> {
+    verify_content_signature(suite, key, &auth, group_context)?;
+    Ok(VerifiedContent(auth))
+}
+
 /// Verifies the signature of `auth` with the sender's key (RFC 9420 §6.1): the key of the
 /// leaf at `leaf_index` for a `member`, of the `external_senders` entry for an `external`
 /// sender, of the leaf in the Commit's path or in the KeyPackage for new members. Choosing

@@ -17,7 +17,7 @@ use crate::codec::{Decode, Encode, Writer};
 use crate::crypto::{AeadNonce, Rng, Suite};
 use crate::error::{ApiMisuse, PeerMisbehaved, Result};
 use crate::mls::key_schedule::SenderDataSecret;
-use crate::mls::secret_tree::SecretTree;
+use crate::mls::secret_tree::{SecretTree, StagedOpen};
 use crate::mls::tree::math::LeafIndex;
 use crate::mls::wire::{
     AuthenticatedContent, FramedContent, GroupContext, PrivateMessage, PrivateMessageContent,
@@ -161,30 +161,34 @@ pub(crate) fn unprotect_private(
     sender_data_secret: &SenderDataSecret,
     group_context: &GroupContext,
 ) -> Result<(AuthenticatedContent, SenderData)> {
-    unprotect_private_with(
-        suite,
-        msg,
-        secret_tree,
-        sender_data_secret,
-        group_context,
-        |auth, sd| Ok((auth, sd)),
-    )
+    let opened = decrypt_private(suite, msg, secret_tree, sender_data_secret, group_context)?;
+    secret_tree.commit_open(opened.staged);
+    Ok((opened.content, opened.sender_data))
 }
 
-/// [`unprotect_private`], with the caller's checks of the content (signature, commit
-/// validation, …) run before the secret tree commits: if `accept` fails, the generation's
-/// key is not consumed and `secret_tree` is left exactly as it was.
+/// A PrivateMessage decrypted, its signature not yet checked, and the secret-tree change
+/// that opening it makes (applied with [`SecretTree::commit_open`] once the caller accepted
+/// the content: a message that fails a later check consumes no key).
+#[derive(Debug)]
+pub(crate) struct DecryptedPrivate {
+    /// The content, its signature unchecked.
+    pub(crate) content: AuthenticatedContent,
+    pub(crate) sender_data: SenderData,
+    pub(crate) staged: StagedOpen,
+}
+
+/// Decrypts `msg` under `secret_tree` without changing it (RFC 9420 §6.3): the first half of
+/// [`unprotect_private`]; the caller checks the content, then commits `staged`.
 ///
 /// # Errors
-/// As [`unprotect_private`], and whatever `accept` returns.
-pub(crate) fn unprotect_private_with<T>(
+/// As [`unprotect_private`].
+pub(crate) fn decrypt_private(
     suite: &Suite,
     msg: &PrivateMessage,
-    secret_tree: &mut SecretTree,
+    secret_tree: &SecretTree,
     sender_data_secret: &SenderDataSecret,
     group_context: &GroupContext,
-    accept: impl FnOnce(AuthenticatedContent, SenderData) -> Result<T>,
-) -> Result<T> {
+) -> Result<DecryptedPrivate> {
     if msg.group_id != group_context.group_id {
         return Err(PeerMisbehaved::WrongGroup.into());
     }
@@ -203,33 +207,30 @@ pub(crate) fn unprotect_private_with<T>(
     if !secret_tree.size().contains_leaf(leaf) {
         return Err(PeerMisbehaved::UnknownSender.into());
     }
-
-    let content_aad = msg.content_aad()?;
-    secret_tree.open_with(
-        leaf,
-        ratchet_kind(msg.content_type),
-        sender_data.generation,
-        |key, nonce| {
-            let mut nonce = AeadNonce(nonce.0.duplicate());
-            nonce.apply_reuse_guard(sender_data.reuse_guard);
-            let mut plaintext = suite.aead_open(key, &nonce, &content_aad, &msg.ciphertext)?;
-            let decoded = PrivateMessageContent::decode_plaintext(&plaintext, msg.content_type);
-            plaintext.zeroize();
-            let decrypted = decoded?;
-            let auth = AuthenticatedContent {
-                wire_format: WireFormat::MLS_PRIVATE_MESSAGE,
-                content: FramedContent {
-                    group_id: msg.group_id.clone(),
-                    epoch: msg.epoch,
-                    sender: Sender::Member(sender_data.leaf_index),
-                    authenticated_data: msg.authenticated_data.clone(),
-                    body: decrypted.body,
-                },
-                auth: decrypted.auth,
-            };
-            accept(auth, sender_data)
+    let staged =
+        secret_tree.stage_open(leaf, ratchet_kind(msg.content_type), sender_data.generation)?;
+    let mut nonce = AeadNonce(staged.nonce().0.duplicate());
+    nonce.apply_reuse_guard(sender_data.reuse_guard);
+    let mut plaintext =
+        suite.aead_open(staged.key(), &nonce, &msg.content_aad()?, &msg.ciphertext)?;
+    let decoded = PrivateMessageContent::decode_plaintext(&plaintext, msg.content_type);
+    plaintext.zeroize();
+    let decrypted = decoded?;
+    Ok(DecryptedPrivate {
+        content: AuthenticatedContent {
+            wire_format: WireFormat::MLS_PRIVATE_MESSAGE,
+            content: FramedContent {
+                group_id: msg.group_id.clone(),
+                epoch: msg.epoch,
+                sender: Sender::Member(sender_data.leaf_index),
+                authenticated_data: msg.authenticated_data.clone(),
+                body: decrypted.body,
+            },
+            auth: decrypted.auth,
         },
-    )
+        sender_data,
+        staged,
+    })
 }
 
 #[cfg(test)]

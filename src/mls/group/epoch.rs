@@ -165,6 +165,17 @@ impl PastEpochs {
     ///
     /// # Errors
     /// [`Stale::PastEpoch`] when it is not retained.
+    pub(super) fn get(&self, epoch: u64) -> Result<&PastEpoch> {
+        self.epochs
+            .iter()
+            .find(|e| e.epoch == epoch)
+            .ok_or_else(|| Stale::PastEpoch.into())
+    }
+
+    /// The retained epoch `epoch`, to change.
+    ///
+    /// # Errors
+    /// [`Stale::PastEpoch`] when it is not retained.
     pub(super) fn get_mut(&mut self, epoch: u64) -> Result<&mut PastEpoch> {
         self.epochs
             .iter_mut()

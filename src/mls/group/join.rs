@@ -15,7 +15,7 @@ use crate::mls::tree::{
     treekem, verify, LeafTemplate, PathSecret, RatchetTree, TreeDiff, TreePrivateKeys,
 };
 use crate::mls::validate::{self, LeafContext};
-use crate::mls::welcome;
+use crate::mls::welcome::{self, VerifiedGroupInfo};
 use crate::mls::wire::{
     Commit, ExtensionType, ExternalInit, FramedContent, FramedContentBody, GroupContext, GroupInfo,
     MlsMessage, MlsMessageBody, Node, Proposal, ProposalOrRef, ProtocolVersion, Sender, Welcome,
@@ -30,12 +30,12 @@ use super::{Group, GroupConfig, KeyPackageBundle};
 /// tree is bounded by `config`'s limits and the GroupInfo's signature is verified with the
 /// signer's key read from the undecoded node list, before the tree is expanded or hashed
 /// (a hostile tree costs at most its own decoding until then).
-fn tree_of(
+fn tree_of<'a>(
     suite: Suite,
-    group_info: &GroupInfo,
+    group_info: &'a GroupInfo,
     supplied: Option<&crate::mls::wire::RatchetTree>,
     config: &GroupConfig,
-) -> Result<RatchetTree> {
+) -> Result<(VerifiedGroupInfo<'a>, RatchetTree)> {
     let max_nodes = (config.limits.max_leaves as usize)
         .saturating_mul(2)
         .saturating_sub(1);
@@ -60,13 +60,17 @@ fn tree_of(
         return Err(PeerMisbehaved::UnknownSender.into());
     };
     let key = SignaturePublicKey::from_bytes(&signer.signature_key)?;
-    welcome::verify_group_info_signature(&suite, &key, group_info)?;
-    RatchetTree::from_wire(suite, wire)
+    let verified = welcome::verify_group_info(&suite, &key, group_info)?;
+    Ok((verified, RatchetTree::from_wire(suite, wire)?))
 }
 
 /// RFC 9420 §12.4.3.1: verifies a received tree against the GroupInfo (whose signature
 /// [`tree_of`] checked): tree hash, tree integrity, every leaf valid.
-fn check_tree(tree: &RatchetTree, group_info: &GroupInfo, config: &GroupConfig) -> Result<()> {
+fn check_tree(
+    tree: &RatchetTree,
+    group_info: &VerifiedGroupInfo<'_>,
+    config: &GroupConfig,
+) -> Result<()> {
     let group_id = &group_info.group_context.group_id;
     if tree.root_hash().as_bytes() != group_info.group_context.tree_hash.as_slice() {
         return Err(PeerMisbehaved::TreeHashMismatch.into());
@@ -206,10 +210,10 @@ impl Group {
             &welcome_message.encrypted_group_info,
         )?;
         check_suite_and_epoch(&group_info, &suite)?;
-        let context = group_info.group_context.clone();
         check_own_support(&key_package.leaf_node, &group_info.group_context)?;
-        let tree = tree_of(suite, &group_info, ratchet_tree, &config)?;
+        let (group_info, tree) = tree_of(suite, &group_info, ratchet_tree, &config)?;
         check_tree(&tree, &group_info, &config)?;
+        let context = group_info.group_context.clone();
 
         // Our leaf: the one identical to our KeyPackage's.
         let own = tree
@@ -313,11 +317,11 @@ impl Group {
             return Err(PeerMisbehaved::EpochExhausted.into());
         }
         check_own_support(&key_package.leaf_node, &group_info.group_context)?;
-        let mut tree = tree_of(suite, group_info, ratchet_tree, &config)?;
-        check_tree(&tree, group_info, &config)?;
+        let (group_info, mut tree) = tree_of(suite, group_info, ratchet_tree, &config)?;
+        check_tree(&tree, &group_info, &config)?;
         let context = group_info.group_context.clone();
         let next_epoch = context.epoch + 1;
-        let (kem_output, init_secret) = external_init(&suite, group_info, rng)?;
+        let (kem_output, init_secret) = external_init(&suite, &group_info, rng)?;
 
         let mut proposals = vec![Proposal::ExternalInit(ExternalInit { kem_output })];
         let (old_leaf, forged): (Option<LeafIndex>, Option<Vec<ProposalOrRef>>) = match joiner {
@@ -407,7 +411,7 @@ impl Group {
             content,
             &context,
         )?;
-        let (_, interim_before) = interim_of(&suite, group_info)?;
+        let (_, interim_before) = interim_of(&suite, &group_info)?;
         let confirmed_input = auth.confirmed_transcript_hash_input()?.to_bytes()?;
         let confirmed =
             transcript::confirmed_transcript_hash(&suite, &interim_before, &confirmed_input);

@@ -260,7 +260,17 @@ impl Group {
         {
             return Err(InvalidMessage::InvalidValue.into());
         }
-        let mut staged = self.stage_commit(&auth, commit, source.leaf_secret.as_ref())?;
+        // Our own signature, checked as a receiver checks it: only verified content stages.
+        let own_key = crate::crypto::SignaturePublicKey::from_bytes(
+            &self
+                .tree
+                .leaf(self.own_leaf)
+                .ok_or(InvalidMessage::InvalidValue)?
+                .signature_key,
+        )?;
+        let commit = commit.clone();
+        let auth = crate::mls::framing::verify_content(&self.suite, &own_key, auth, &self.context)?;
+        let mut staged = self.stage_commit(&auth, &commit, source.leaf_secret.as_ref())?;
         staged.own_source = Some(source);
         Ok(staged)
     }

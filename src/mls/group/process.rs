@@ -7,8 +7,7 @@ use crate::codec::Encode;
 use crate::crypto::{HpkePrivateKey, Mac, Secret, SignaturePublicKey};
 use crate::error::{ApiMisuse, Error, PeerMisbehaved, Result, Stale};
 use crate::mls::framing;
-use crate::mls::key_schedule::{CommitSecret, InitSecret, PskInput, PskSecret, SenderDataSecret};
-use crate::mls::secret_tree::SecretTree;
+use crate::mls::key_schedule::{CommitSecret, InitSecret, PskInput, PskSecret};
 use crate::mls::transcript;
 use crate::mls::tree::math::{LeafIndex, NodeIndex};
 use crate::mls::tree::{treekem, PathSecret, TreeChanges, TreeDiff};
@@ -218,23 +217,18 @@ impl Group {
                     return Err(PeerMisbehaved::WrongGroup.into());
                 }
                 if pm.epoch == self.context.epoch {
-                    // The secret tree commits (deletes the key) only if the whole message
-                    // is accepted, so take it out while `handle` borrows the group.
-                    let suite = self.suite;
-                    let context = self.context.clone();
-                    let sender_data = SenderDataSecret(self.epoch.sender_data.0.duplicate());
-                    let mut tree =
-                        core::mem::replace(&mut self.epoch.secret_tree, SecretTree::empty(&suite));
-                    let result = framing::unprotect_private_with(
-                        &suite,
+                    // Opening stages the secret tree's change; it is committed (the key
+                    // deleted) only once the whole message was accepted.
+                    let opened = framing::decrypt_private(
+                        &self.suite,
                         pm,
-                        &mut tree,
-                        &sender_data,
-                        &context,
-                        |auth, _| self.handle(auth),
-                    );
-                    self.epoch.secret_tree = tree;
-                    result
+                        &self.epoch.secret_tree,
+                        &self.epoch.sender_data,
+                        &self.context,
+                    )?;
+                    let processed = self.handle(opened.content)?;
+                    self.epoch.secret_tree.commit_open(opened.staged);
+                    Ok(processed)
                 } else if pm.epoch > self.context.epoch {
                     Err(Stale::FutureEpoch.into())
                 } else if pm.content_type == ContentType::Application {
@@ -269,7 +263,7 @@ impl Group {
             }
         }
         let key = self.sender_key(&auth)?;
-        framing::verify_content_signature(&self.suite, &key, &auth, &self.context)?;
+        let auth = framing::verify_content(&self.suite, &key, auth, &self.context)?;
         match &auth.content.body {
             FramedContentBody::Application(data) => {
                 let Sender::Member(leaf) = auth.content.sender else {
@@ -360,42 +354,39 @@ impl Group {
         &mut self,
         pm: &crate::mls::wire::PrivateMessage,
     ) -> Result<ProcessedMessage> {
-        let suite = self.suite;
-        let tree = &self.tree;
-        let past = self.past.get_mut(pm.epoch)?;
-        // Only the leaves a later commit changed have other keys than the current tree's.
-        let replaced = past.replaced_keys.clone();
-        let context = past.context.clone();
-        let later = self.past.keys_after(pm.epoch);
-        let past = self.past.get_mut(pm.epoch)?;
-        let sender_data_secret = SenderDataSecret(past.sender_data.0.duplicate());
-        framing::unprotect_private_with(
-            &suite,
+        let past = self.past.get(pm.epoch)?;
+        let opened = framing::decrypt_private(
+            &self.suite,
             pm,
-            &mut past.secret_tree,
-            &sender_data_secret,
-            &context,
-            |auth, sd| {
-                let leaf = LeafIndex(sd.leaf_index);
-                let key_bytes = replaced
-                    .get(&leaf)
-                    .cloned()
-                    .or_else(|| later.get(&leaf).cloned())
-                    .or_else(|| tree.leaf(leaf).map(|l| l.signature_key.clone()))
-                    .ok_or(PeerMisbehaved::UnknownSender)?;
-                let key = SignaturePublicKey::from_bytes(&key_bytes)?;
-                framing::verify_content_signature(&suite, &key, &auth, &context)?;
-                match auth.content.body {
-                    FramedContentBody::Application(data) => Ok(ProcessedMessage::Application {
-                        sender: leaf,
-                        epoch: pm.epoch,
-                        data,
-                        authenticated_data: auth.content.authenticated_data,
-                    }),
-                    _ => Err(Stale::PastEpoch.into()),
-                }
-            },
-        )
+            &past.secret_tree,
+            &past.sender_data,
+            &past.context,
+        )?;
+        let leaf = LeafIndex(opened.sender_data.leaf_index);
+        // Only the leaves a later commit changed have other keys than the current tree's.
+        let key_bytes = past
+            .replaced_keys
+            .get(&leaf)
+            .cloned()
+            .or_else(|| self.past.keys_after(pm.epoch).get(&leaf).cloned())
+            .or_else(|| self.tree.leaf(leaf).map(|l| l.signature_key.clone()))
+            .ok_or(PeerMisbehaved::UnknownSender)?;
+        let key = SignaturePublicKey::from_bytes(&key_bytes)?;
+        let auth = framing::verify_content(&self.suite, &key, opened.content, &past.context)?
+            .into_content();
+        let FramedContentBody::Application(data) = auth.content.body else {
+            return Err(Stale::PastEpoch.into());
+        };
+        self.past
+            .get_mut(pm.epoch)?
+            .secret_tree
+            .commit_open(opened.staged);
+        Ok(ProcessedMessage::Application {
+            sender: leaf,
+            epoch: pm.epoch,
+            data,
+            authenticated_data: auth.content.authenticated_data,
+        })
     }
 
     /// The group parameters leaves are validated against. (The required capabilities are
@@ -448,7 +439,7 @@ impl Group {
     /// cannot decrypt our own path).
     pub(super) fn stage_commit(
         &self,
-        auth: &AuthenticatedContent,
+        auth: &framing::VerifiedContent,
         commit: &Commit,
         own_leaf_secret: Option<&PathSecret>,
     ) -> Result<StagedCommit> {

@@ -89,9 +89,6 @@ impl NodeIndex {
 }
 
 impl TreeSize {
-    /// The one-leaf tree.
-    pub(crate) const MIN: Self = Self(1);
-
     /// A tree of `n_leaves` leaves.
     ///
     /// # Errors
