@@ -21,6 +21,8 @@ mod epoch;
 mod external;
 #[cfg(feature = "adversary")]
 mod forge;
+mod invite;
+mod external_join;
 mod join;
 mod key_package;
 #[cfg(test)]
@@ -30,6 +32,8 @@ mod process;
 mod proposals;
 mod rules;
 mod send;
+mod stage;
+mod staged;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -80,41 +80,17 @@ impl Group {
         options: &CommitOptions,
         rng: &mut impl Rng,
     ) -> Result<CommitOutput> {
-        self.check_usable()?;
-        let proposals: Vec<Proposal> = proposals.into_iter().map(|p| p.0).collect();
         let suite = self.suite;
-        let me = Sender::Member(self.own_leaf.0);
-        let next_epoch = self.next_epoch()?;
-        let (list, refs) = self.commit_list(proposals, options.include_received)?;
-        if list.len() > self.config.limits.max_commit_proposals {
-            return Err(PeerMisbehaved::LimitExceeded.into());
-        }
-
-        let mut diff = TreeDiff::new(&self.tree);
-        let applied = apply::apply_proposals(
-            &mut diff,
-            &self.context,
-            Some(&me),
-            &list,
-            &self.params(),
-            &self.config,
-        )?;
-        check_lifetimes(&applied, options.now)?;
-        let extensions = applied
-            .extensions
-            .clone()
-            .unwrap_or_else(|| self.context.extensions.clone());
-        let added: Vec<_> = applied.added.iter().map(|(l, _)| *l).collect();
-
-        let (path, prepared) = if applied.path_required || options.force_path {
-            let (path, prepared) =
-                self.commit_path(&mut diff, next_epoch, &extensions, &added, rng)?;
-            (Some(path), Some(prepared))
-        } else {
-            (None, None)
-        };
-        self.check_own_commit(&diff, path.as_ref(), &list, &extensions, &applied.removed)?;
-
+        let Draft {
+            refs,
+            mut diff,
+            applied,
+            extensions,
+            added,
+            path,
+            prepared,
+            next_epoch,
+        } = self.draft(proposals, options, rng)?;
         let body = FramedContentBody::Commit(Box::new(Commit {
             proposals: refs,
             path,
@@ -125,13 +101,8 @@ impl Group {
         let psk_secret = self.psk_secret(&applied.psks)?;
         let (commit_secret, new_private_keys, path_secrets, leaf_secret) =
             self.split_path(prepared, &diff, &added)?;
-        let (next, joiner) = NextEpoch::from_init(
-            &suite,
-            &self.epoch.init_next,
-            &commit_secret,
-            &psk_secret,
-            &ctx,
-        )?;
+        let init = &self.epoch.init_next;
+        let (next, joiner) = NextEpoch::from_init(&suite, init, &commit_secret, &psk_secret, &ctx)?;
         let welcome_secret = next.welcome_secret(&suite)?;
         let keys = next.keys(&suite, &ctx, diff.size(), self.config.ratchet)?;
         let (tag, interim) = self.confirm(&keys, &context)?;
@@ -150,17 +121,16 @@ impl Group {
             };
             Some(self.welcome(&welcome_secret, &group_info, joiners, rng)?)
         };
-        let changes = diff.into_changes();
         let own_source = OwnCommitSource {
             auth: auth.to_bytes()?,
             leaf_secret,
         };
         let commit = self.protect(auth, rng)?;
-        let staged = StagedCommit {
+        self.pending_commit = Some(StagedCommit {
             base_epoch: self.context.epoch,
-            sender: me,
+            sender: Sender::Member(self.own_leaf.0),
             committer: self.own_leaf,
-            changes,
+            changes: diff.into_changes(),
             context,
             keys: Some(keys),
             confirmation_tag: tag.as_bytes().to_vec(),
@@ -172,9 +142,60 @@ impl Group {
             reinit: applied.reinit,
             rejoin_of: None,
             own_source: Some(own_source),
-        };
-        self.pending_commit = Some(staged);
+        });
         Ok(CommitOutput { commit, welcome })
+    }
+
+    /// Everything of a commit before it is signed: the proposal list resolved and applied to
+    /// a diff of the tree (every rule a receiver checks), the KeyPackages' lifetimes checked
+    /// at `options.now`, our UpdatePath when needed, and the receivers' checks run on it.
+    fn draft(
+        &self,
+        proposals: Vec<crate::mls::Proposal>,
+        options: &CommitOptions,
+        rng: &mut impl Rng,
+    ) -> Result<Draft<'_>> {
+        self.check_usable()?;
+        let proposals: Vec<Proposal> = proposals.into_iter().map(|p| p.0).collect();
+        let next_epoch = self.next_epoch()?;
+        let (list, refs) = self.commit_list(proposals, options.include_received)?;
+        if list.len() > self.config.limits.max_commit_proposals {
+            return Err(PeerMisbehaved::LimitExceeded.into());
+        }
+        let mut diff = TreeDiff::new(&self.tree);
+        let me = Sender::Member(self.own_leaf.0);
+        let applied = apply::apply_proposals(
+            &mut diff,
+            &self.context,
+            Some(&me),
+            &list,
+            &self.params(),
+            &self.config,
+        )?;
+        check_lifetimes(&applied, options.now)?;
+        let extensions = applied
+            .extensions
+            .clone()
+            .unwrap_or_else(|| self.context.extensions.clone());
+        let added: Vec<_> = applied.added.iter().map(|(l, _)| *l).collect();
+        let (path, prepared) = if applied.path_required || options.force_path {
+            let (path, prepared) =
+                self.commit_path(&mut diff, next_epoch, &extensions, &added, rng)?;
+            (Some(path), Some(prepared))
+        } else {
+            (None, None)
+        };
+        self.check_own_commit(&diff, path.as_ref(), &list, &extensions, &applied.removed)?;
+        Ok(Draft {
+            refs,
+            diff,
+            applied,
+            extensions,
+            added,
+            path,
+            prepared,
+            next_epoch,
+        })
     }
 
     /// Our handshake content `body`, framed for this epoch and signed (RFC 9420 §6.1).
@@ -330,114 +351,6 @@ impl Group {
         Ok((commit_secret, keys, path_secrets, Some(leaf_secret)))
     }
 
-    /// The Welcome of the added members (§12.4.3.1): the GroupInfo encrypted under the
-    /// `welcome_secret`, and each member's GroupSecrets sealed to its init key.
-    fn welcome(
-        &self,
-        welcome_secret: &WelcomeSecret,
-        group_info: &GroupInfo,
-        joiners: Joiners<'_>,
-        rng: &mut impl Rng,
-    ) -> Result<MlsMessage> {
-        let suite = self.suite;
-        let encrypted_group_info = welcome::encrypt_group_info(&suite, welcome_secret, group_info)?;
-        // One HPKE seal per new member, spread over the cores (each with its own RNG stream
-        // forked in order from the caller's).
-        let tasks: Vec<_> = joiners
-            .added
-            .iter()
-            .zip(joiners.path_secrets)
-            .map(|((_, kp), path_secret)| (kp, path_secret, crate::crypto::ForkSeed::draw(rng)))
-            .collect();
-        // EncryptWithLabel(init_key, "Welcome", encrypted_group_info, ·) for each: the HPKE
-        // info (the encrypted GroupInfo, O(n) bytes) is hashed once, not per member.
-        let sealer = &welcome::group_secrets_sealer(&suite, &encrypted_group_info)?;
-        let secrets = crate::parallel::map(
-            self.config.max_threads,
-            &tasks,
-            |(kp, path_secret, seed)| -> Result<EncryptedGroupSecrets> {
-                let group_secrets = GroupSecrets {
-                    joiner_secret: joiners.joiner_secret.0.duplicate(),
-                    path_secret: path_secret.as_ref().map(|p| WirePathSecret {
-                        path_secret: p.path_secret.duplicate(),
-                    }),
-                    psks: joiners.psks.to_vec(),
-                };
-                let init_key = crate::crypto::HpkePublicKey::from_slice(&kp.init_key)?;
-                let encrypted = welcome::encrypt_group_secrets(
-                    sealer,
-                    &init_key,
-                    &group_secrets,
-                    &mut seed.start(),
-                )?;
-                Ok(EncryptedGroupSecrets {
-                    new_member: welcome::key_package_ref(&suite, kp)?,
-                    encrypted_group_secrets: encrypted,
-                })
-            },
-        )
-        .into_iter()
-        .collect::<Result<Vec<_>>>()?;
-        Ok(MlsMessage {
-            version: ProtocolVersion::MLS10,
-            body: MlsMessageBody::Welcome(Welcome {
-                cipher_suite: suite.id(),
-                secrets,
-                encrypted_group_info,
-            }),
-        })
-    }
-
-    /// The signed GroupInfo of the current epoch (RFC 9420 §12.4.3), with `external_pub` so
-    /// that new members can join by external commit, and the ratchet tree if `with_tree`.
-    ///
-    /// # Errors
-    /// [`ApiMisuse::NotAMember`] after being removed.
-    pub fn group_info(&self, with_tree: bool) -> Result<MlsMessage> {
-        self.check_usable()?;
-        let tag = Mac::from_slice(&self.confirmation_tag)?;
-        let tree = with_tree.then(|| self.tree.to_wire());
-        let gi = self.sign_group_info(&self.context, &tag, &self.epoch, tree)?;
-        Ok(MlsMessage {
-            version: ProtocolVersion::MLS10,
-            body: MlsMessageBody::GroupInfo(Box::new(gi)),
-        })
-    }
-
-    /// Signs a GroupInfo for `context` with the epoch's `external_pub` and optionally a tree.
-    fn sign_group_info(
-        &self,
-        context: &GroupContext,
-        tag: &Mac,
-        keys: &EpochKeys,
-        tree: Option<crate::mls::wire::RatchetTree>,
-    ) -> Result<GroupInfo> {
-        let (_, external_pub) = keys.external.key_pair(&self.suite)?;
-        let mut w = crate::codec::Writer::new();
-        w.write_opaque(external_pub.as_bytes());
-        let mut extensions = vec![Extension {
-            extension_type: ExtensionType::EXTERNAL_PUB,
-            extension_data: w.into_bytes()?,
-        }];
-        if let Some(tree) = tree {
-            extensions.push(Extension {
-                extension_type: ExtensionType::RATCHET_TREE,
-                extension_data: tree.to_bytes()?,
-            });
-        }
-        welcome::sign_group_info(
-            &self.suite,
-            &self.signer,
-            GroupInfo {
-                group_context: context.clone(),
-                extensions,
-                confirmation_tag: tag.as_bytes().to_vec(),
-                signer: self.own_leaf.0,
-                signature: Vec::new(),
-            },
-        )
-    }
-
     /// The wire format handshake messages are sent in.
     pub(super) fn handshake_wire_format(&self) -> WireFormat {
         if self.config.encrypt_handshake {
@@ -506,9 +419,14 @@ fn check_lifetimes(applied: &apply::Applied, now: u64) -> Result<()> {
 }
 
 /// Who a Welcome is for, and what their GroupSecrets carry.
-struct Joiners<'a> {
-    added: &'a [(LeafIndex, KeyPackage)],
-    path_secrets: Vec<Option<WirePathSecret>>,
-    joiner_secret: &'a JoinerSecret,
-    psks: &'a [PreSharedKeyId],
+/// A commit of ours before it is signed ([`Group::draft`]).
+struct Draft<'a> {
+    refs: Vec<crate::mls::wire::ProposalOrRef>,
+    diff: TreeDiff<'a>,
+    applied: apply::Applied,
+    extensions: Vec<Extension>,
+    added: Vec<LeafIndex>,
+    path: Option<UpdatePath>,
+    prepared: Option<PreparedPath>,
+    next_epoch: u64,
 }

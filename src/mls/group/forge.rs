@@ -8,7 +8,7 @@ use crate::mls::tree::math::LeafIndex;
 use crate::mls::wire::{GroupInfo, MlsMessage, ProposalOrRef};
 use crate::mls::Proposal;
 
-use super::join::Joiner;
+use super::external_join::Joiner;
 use super::{Group, GroupConfig, KeyPackageBundle};
 
 impl Group {

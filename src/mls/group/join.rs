@@ -30,7 +30,7 @@ use super::{Group, GroupConfig, KeyPackageBundle};
 /// tree is bounded by `config`'s limits and the GroupInfo's signature is verified with the
 /// signer's key read from the undecoded node list, before the tree is expanded or hashed
 /// (a hostile tree costs at most its own decoding until then).
-fn tree_of<'a>(
+pub(super) fn tree_of<'a>(
     suite: Suite,
     group_info: &'a GroupInfo,
     supplied: Option<&crate::mls::wire::RatchetTree>,
@@ -66,7 +66,7 @@ fn tree_of<'a>(
 
 /// RFC 9420 §12.4.3.1: verifies a received tree against the GroupInfo (whose signature
 /// [`tree_of`] checked): tree hash, tree integrity, every leaf valid.
-fn check_tree(
+pub(super) fn check_tree(
     tree: &RatchetTree,
     group_info: &VerifiedGroupInfo<'_>,
     config: &GroupConfig,
@@ -119,7 +119,7 @@ fn check_tree(
 
 /// RFC 9420 §12.4.3 (and §11.1): a joiner supports every non-default extension of the
 /// GroupContext, as its own leaf's capabilities say.
-fn check_own_support(own: &crate::mls::wire::LeafNode, context: &GroupContext) -> Result<()> {
+pub(super) fn check_own_support(own: &crate::mls::wire::LeafNode, context: &GroupContext) -> Result<()> {
     let caps = &own.capabilities.extensions;
     if context
         .extensions
@@ -133,24 +133,9 @@ fn check_own_support(own: &crate::mls::wire::LeafNode, context: &GroupContext) -
     }
 }
 
-/// Who makes an external commit.
-#[derive(Debug)]
-pub(super) enum Joiner {
-    /// A new member.
-    New,
-    /// A member replacing its own previous leaf (found by its signature key).
-    Rejoin,
-    /// A forgery for the adversary tests: removes `remove` (anyone's leaf) and appends
-    /// `extra` to the commit's proposals, skipping every check of the joiner's own.
-    #[cfg(feature = "adversary")]
-    Forged {
-        remove: Option<LeafIndex>,
-        extra: Vec<ProposalOrRef>,
-    },
-}
 
 /// `interim_transcript_hash` from a GroupInfo: `Hash(confirmed || confirmation_tag)`.
-fn interim_of(suite: &Suite, group_info: &GroupInfo) -> Result<(Mac, Vec<u8>)> {
+pub(super) fn interim_of(suite: &Suite, group_info: &GroupInfo) -> Result<(Mac, Vec<u8>)> {
     let tag = Mac::from_slice(&group_info.confirmation_tag)
         .map_err(|_| crate::Error::AuthenticationFailed)?;
     let interim = transcript::interim_transcript_hash(
@@ -254,224 +239,6 @@ impl Group {
             reinitialized: false,
         })
     }
-
-    /// Joins by external commit (RFC 9420 §12.4.3.2): from a published GroupInfo (with
-    /// `external_pub`), adds ourselves with an UpdatePath and an ExternalInit. Returns the
-    /// group in the new epoch and the commit to send; if the delivery service rejects the
-    /// commit, drop the group and try again from a newer GroupInfo.
-    ///
-    /// # Errors
-    /// [`PeerMisbehaved::InvalidExternalCommit`] when the GroupInfo lacks `external_pub`; the
-    /// tree-validation rule a bad tree breaks; `AuthenticationFailed` for a bad signature;
-    /// what the meeting's commit rules refuse.
-    pub fn join_external(
-        config: GroupConfig,
-        group_info: &GroupInfo,
-        bundle: KeyPackageBundle,
-        ratchet_tree: Option<&crate::mls::wire::RatchetTree>,
-        rng: &mut impl Rng,
-    ) -> Result<(Self, MlsMessage)> {
-        Self::external_commit(config, group_info, ratchet_tree, bundle, Joiner::New, rng)
-    }
-
-    /// Rejoins by external commit (a "resync", RFC 9420 §12.4.3.2): as
-    /// [`Group::join_external`], and the commit removes our own previous leaf — the leaf
-    /// with `bundle`'s signature key (a device that lost its state, or is stuck in an old
-    /// epoch). Members see the same participant at a new leaf.
-    ///
-    /// # Errors
-    /// [`ApiMisuse::NotAMember`](crate::error::ApiMisuse::NotAMember) when no leaf of the
-    /// tree has our signature key; as [`Group::join_external`].
-    pub fn rejoin_external(
-        config: GroupConfig,
-        group_info: &GroupInfo,
-        bundle: KeyPackageBundle,
-        ratchet_tree: Option<&crate::mls::wire::RatchetTree>,
-        rng: &mut impl Rng,
-    ) -> Result<(Self, MlsMessage)> {
-        Self::external_commit(
-            config,
-            group_info,
-            ratchet_tree,
-            bundle,
-            Joiner::Rejoin,
-            rng,
-        )
-    }
-
-    pub(super) fn external_commit(
-        config: GroupConfig,
-        group_info: &GroupInfo,
-        ratchet_tree: Option<&crate::mls::wire::RatchetTree>,
-        bundle: KeyPackageBundle,
-        joiner: Joiner,
-        rng: &mut impl Rng,
-    ) -> Result<(Self, MlsMessage)> {
-        let suite = group_info.group_context.cipher_suite.suite()?;
-        let KeyPackageBundle {
-            key_package,
-            signer,
-            ..
-        } = bundle;
-        if group_info.group_context.epoch == u64::MAX {
-            return Err(PeerMisbehaved::EpochExhausted.into());
-        }
-        check_own_support(&key_package.leaf_node, &group_info.group_context)?;
-        let (group_info, mut tree) = tree_of(suite, group_info, ratchet_tree, &config)?;
-        check_tree(&tree, &group_info, &config)?;
-        let context = group_info.group_context.clone();
-        let next_epoch = context.epoch + 1;
-        let (kem_output, init_secret) = external_init(&suite, &group_info, rng)?;
-
-        let mut proposals = vec![Proposal::ExternalInit(ExternalInit { kem_output })];
-        let (old_leaf, forged): (Option<LeafIndex>, Option<Vec<ProposalOrRef>>) = match joiner {
-            Joiner::New => (None, None),
-            Joiner::Rejoin => {
-                let own_key = &key_package.leaf_node.signature_key;
-                let (old, _) = tree
-                    .leaves()
-                    .find(|(_, l)| &l.signature_key == own_key)
-                    .ok_or(crate::error::ApiMisuse::NotAMember)?;
-                (Some(old), None)
-            }
-            #[cfg(feature = "adversary")]
-            Joiner::Forged { remove, extra } => (remove, Some(extra)),
-        };
-        if let Some(old) = old_leaf {
-            proposals.push(Proposal::Remove(crate::mls::wire::Remove {
-                removed: old.0,
-            }));
-        }
-        let sender = Sender::NewMemberCommit;
-        let list: Vec<(Proposal, Sender)> = proposals.iter().map(|p| (p.clone(), sender)).collect();
-        let params = validate::GroupParams {
-            suite: &suite,
-            required_extensions: &[],
-            required_proposals: &[],
-            required_credentials: &[],
-            credentials: &*config.credentials,
-            max_key_package_lifetime: config.limits.max_key_package_lifetime,
-        };
-        let mut diff = TreeDiff::new(&tree);
-        let applied = super::apply::apply_proposals(
-            &mut diff,
-            &context,
-            Some(&sender),
-            &list,
-            &params,
-            &config,
-        )?;
-        let mut leaf = key_package.leaf_node;
-        leaf.leaf_node_source = crate::mls::wire::LeafNodeSource::Update;
-        let own = diff.add_leaf(leaf.clone())?;
-        let template = LeafTemplate {
-            leaf: &leaf,
-            signer: &signer,
-            group_id: &context.group_id,
-        };
-        let prepared = treekem::prepare_path(&mut diff, own, template, rng)?;
-        let provisional = GroupContext {
-            epoch: next_epoch,
-            tree_hash: diff.root_hash()?.as_bytes().to_vec(),
-            ..context.clone()
-        }
-        .to_bytes()?;
-        let path = prepared.encrypt(&diff, &provisional, &[], config.max_threads, rng)?;
-        let mut committed: Vec<ProposalOrRef> =
-            proposals.into_iter().map(ProposalOrRef::Proposal).collect();
-        let own_commit = OwnExternalCommit {
-            context: &context,
-            tree: &tree,
-            own,
-            path_leaf: &path.leaf_node,
-            list: &list,
-            removed: &applied.removed,
-            old_leaf,
-        };
-        if let Some(extra) = forged {
-            // A forgery for the adversary tests: none of the joiner's own checks.
-            committed.extend(extra);
-        } else {
-            own_commit.check(&config, &params)?;
-        }
-        let content = FramedContent {
-            group_id: context.group_id.clone(),
-            epoch: context.epoch,
-            sender,
-            authenticated_data: Vec::new(),
-            body: FramedContentBody::Commit(Box::new(Commit {
-                proposals: committed,
-                path: Some(path),
-            })),
-        };
-        let mut auth = framing::sign_content(
-            &suite,
-            &signer,
-            WireFormat::MLS_PUBLIC_MESSAGE,
-            content,
-            &context,
-        )?;
-        let (_, interim_before) = interim_of(&suite, &group_info)?;
-        let confirmed_input = auth.confirmed_transcript_hash_input()?.to_bytes()?;
-        let confirmed =
-            transcript::confirmed_transcript_hash(&suite, &interim_before, &confirmed_input);
-        let new_context = GroupContext {
-            epoch: next_epoch,
-            tree_hash: diff.root_hash()?.as_bytes().to_vec(),
-            confirmed_transcript_hash: confirmed.as_bytes().to_vec(),
-            ..context.clone()
-        };
-        let ctx = new_context.to_bytes()?;
-        let (commit_secret, new_keys) = prepared.into_keys();
-        let (next, _) = NextEpoch::from_init(
-            &suite,
-            &init_secret,
-            &commit_secret,
-            &crate::mls::key_schedule::PskSecret::zero(&suite)?,
-            &ctx,
-        )?;
-        let keys = next.keys(&suite, &ctx, diff.size(), config.ratchet)?;
-        let tag = keys
-            .confirmation_key
-            .confirmation_tag(&suite, &new_context.confirmed_transcript_hash);
-        auth.auth.confirmation_tag = Some(tag.as_bytes().to_vec());
-        let interim = transcript::interim_transcript_hash(
-            &suite,
-            &new_context.confirmed_transcript_hash,
-            &tag,
-        )?;
-        let message = MlsMessage {
-            version: ProtocolVersion::MLS10,
-            body: MlsMessageBody::PublicMessage(Box::new(framing::protect_public(
-                &suite, auth, None, &context,
-            )?)),
-        };
-
-        let changes = diff.into_changes();
-        let private = TreePrivateKeys::from_path(own, &changes, new_keys)?;
-        tree.merge(changes)?;
-        let group = Self {
-            suite,
-            config,
-            context: new_context,
-            tree,
-            own_leaf: own,
-            signer,
-            keys: private,
-            epoch: keys,
-            interim_transcript_hash: interim.as_bytes().to_vec(),
-            confirmation_tag: tag.as_bytes().to_vec(),
-            proposals: Vec::new(),
-            pending_commit: None,
-            past: PastEpochs::default(),
-            signature_keys: HashMap::new(),
-            external_psks: HashMap::new(),
-            resumption_psks: Vec::new(),
-            active: true,
-            reinitialized: false,
-        };
-        Ok((group, message))
-    }
 }
 
 /// The GroupInfo of a Welcome is of the Welcome's suite, in an epoch that can be left.
@@ -515,79 +282,3 @@ fn install_path_secrets(
     }
 }
 
-/// §12.4.3.2: `external_pub` from the GroupInfo, and an ExternalInit to it: the
-/// `kem_output` for the proposal and the `init_secret` it exports.
-fn external_init(
-    suite: &Suite,
-    group_info: &GroupInfo,
-    rng: &mut impl Rng,
-) -> Result<(Vec<u8>, InitSecret)> {
-    let ext = group_info
-        .extensions
-        .iter()
-        .find(|e| e.extension_type == ExtensionType::EXTERNAL_PUB)
-        .ok_or(PeerMisbehaved::InvalidExternalCommit)?;
-    let mut r = Reader::new(&ext.extension_data);
-    let external_pub = HpkePublicKey::validated(r.read_opaque(64)?)?;
-    r.finish()?;
-    let (kem_output, ctx) = crate::crypto::hpke::setup_sender(
-        suite.hpke_aead(),
-        SenderMode::Base,
-        &external_pub,
-        &[],
-        rng,
-    )?;
-    let init_secret = InitSecret(ctx.export(EXTERNAL_INIT_LABEL, suite.hash_len())?);
-    Ok((kem_output, init_secret))
-}
-
-/// Our own external commit, as the members will see it.
-struct OwnExternalCommit<'a> {
-    context: &'a GroupContext,
-    tree: &'a RatchetTree,
-    own: LeafIndex,
-    path_leaf: &'a crate::mls::wire::LeafNode,
-    list: &'a [(Proposal, Sender)],
-    removed: &'a [LeafIndex],
-    old_leaf: Option<LeafIndex>,
-}
-
-impl OwnExternalCommit<'_> {
-    /// The members' checks, before anything is sent: the new leaf against the tree and the
-    /// group's required capabilities, the rejoin's criteria, and the application's rules.
-    fn check(&self, config: &GroupConfig, params: &validate::GroupParams<'_>) -> Result<()> {
-        let (exts, props, creds) = validate::required_capabilities(&self.context.extensions)?;
-        validate::validate_leaf_node(
-            self.path_leaf,
-            LeafContext::Commit {
-                group_id: &self.context.group_id,
-                leaf_index: self.own.0,
-            },
-            &validate::GroupParams {
-                required_extensions: &exts,
-                required_proposals: &props,
-                required_credentials: &creds,
-                ..*params
-            },
-        )?;
-        if let Some(old) = self.old_leaf.and_then(|l| self.tree.leaf(l)) {
-            if !config
-                .credentials
-                .same_client(&old.credential, &self.path_leaf.credential)
-            {
-                return Err(PeerMisbehaved::RejoinMismatch.into());
-            }
-        }
-        config.rules.check_commit(&super::rules::CommitCheck {
-            context: self.context,
-            tree: self.tree,
-            sender: &Sender::NewMemberCommit,
-            committer: self.own,
-            path_leaf: Some(self.path_leaf),
-            proposals: self.list,
-            new_extensions: &self.context.extensions,
-            removed: self.removed,
-            rejoin_of: self.old_leaf,
-        })
-    }
-}

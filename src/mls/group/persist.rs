@@ -103,33 +103,7 @@ impl Group {
             p.sender.encode(&mut w);
             w.write_u8(u8::from(p.admitted));
         }
-        let past = self.past.iter().collect::<Vec<_>>();
-        w.write_u32(count(past.len()));
-        for e in past {
-            w.write_u64(e.epoch);
-            e.context.encode(&mut w);
-            e.sender_data.0.write_opaque_to(&mut w);
-            e.secret_tree.write_state(&mut w);
-            let mut replaced: Vec<_> = e.replaced_keys.iter().collect();
-            replaced.sort_by_key(|(l, _)| **l);
-            w.write_u32(count(replaced.len()));
-            for (l, k) in replaced {
-                w.write_u32(l.0);
-                w.write_opaque(k);
-            }
-        }
-        let mut psks: Vec<_> = self.external_psks.iter().collect();
-        psks.sort_by(|a, b| a.0.cmp(b.0));
-        w.write_u32(count(psks.len()));
-        for (id, s) in psks {
-            w.write_opaque(id);
-            s.write_opaque_to(&mut w);
-        }
-        w.write_u32(count(self.resumption_psks.len()));
-        for (e, s) in &self.resumption_psks {
-            w.write_u64(*e);
-            s.write_opaque_to(&mut w);
-        }
+        self.write_past_and_psks(&mut w);
         w.write_u8(u8::from(self.reinitialized));
         match self
             .pending_commit
@@ -155,6 +129,38 @@ impl Group {
             return Err(crate::error::ApiMisuse::EncodingOverflow.into());
         }
         Ok(bytes)
+    }
+
+    /// The retained past epochs (context, sender-data secret, secret tree, leaves whose
+    /// signature key a later commit replaced) and the PSKs, in a canonical order.
+    fn write_past_and_psks(&self, w: &mut Writer) {
+        let past = self.past.iter().collect::<Vec<_>>();
+        w.write_u32(count(past.len()));
+        for e in past {
+            w.write_u64(e.epoch);
+            e.context.encode(w);
+            e.sender_data.0.write_opaque_to(w);
+            e.secret_tree.write_state(w);
+            let mut replaced: Vec<_> = e.replaced_keys.iter().collect();
+            replaced.sort_by_key(|(l, _)| **l);
+            w.write_u32(count(replaced.len()));
+            for (l, k) in replaced {
+                w.write_u32(l.0);
+                w.write_opaque(k);
+            }
+        }
+        let mut psks: Vec<_> = self.external_psks.iter().collect();
+        psks.sort_by(|a, b| a.0.cmp(b.0));
+        w.write_u32(count(psks.len()));
+        for (id, s) in psks {
+            w.write_opaque(id);
+            s.write_opaque_to(w);
+        }
+        w.write_u32(count(self.resumption_psks.len()));
+        for (e, s) in &self.resumption_psks {
+            w.write_u64(*e);
+            s.write_opaque_to(w);
+        }
     }
 
     /// Restores a group saved by [`Group::to_bytes`], with the application's `config`.
