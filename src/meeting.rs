@@ -56,15 +56,10 @@ mod tests;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::crypto::{CipherSuite, Rng, Secret, SignaturePrivateKey};
-use crate::error::{ApiMisuse, PeerMisbehaved, Result};
-use crate::mls::group::{
-    CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage, StagedCommit,
-};
-use crate::mls::wire::{
-    Add, Credential, GroupContextExtensions, KeyPackage, Lifetime, MlsMessage, MlsMessageBody,
-    Proposal, Remove, Sender,
-};
+use crate::crypto::Secret;
+use crate::error::{ApiMisuse, Result};
+use crate::mls::group::{Group, GroupConfig};
+use crate::mls::wire::{Credential, MlsMessage};
 use crate::routing::{select, Decision, Directory, Health, Policy};
 use crate::sframe::{self, ReplayProtection};
 use governance::GOVERNANCE_EXTENSION;

@@ -11,19 +11,19 @@ use crate::crypto::{CipherSuite, Secret, SignaturePrivateKey};
 use crate::error::Result;
 use crate::mls::group::{
     CommitOptions, ExternalProposer, Group, GroupConfig, KeyPackageBundle, ProcessedMessage,
-    StagedCommit,
 };
 use crate::mls::validate::{validate_key_package, AcceptBasicCredentials, GroupParams};
 use crate::mls::welcome::key_package_ref;
 use crate::mls::wire::{
-    Add, Commit, Credential, ExternalSender, GroupContext, GroupInfo, KeyPackage, LeafNodeSource,
-    Lifetime, MlsMessage, MlsMessageBody, Proposal, Welcome, MAX_VEC_LEN,
+    Add, Credential, ExternalSender, GroupContext, GroupInfo, KeyPackage, LeafNodeSource, Lifetime,
+    MlsMessage, MlsMessageBody, Proposal, Welcome, MAX_VEC_LEN,
 };
 
 use super::rng::SeedRng;
 
 mod commit;
 pub use commit::commit_process;
+#[cfg(test)]
 pub(super) use commit::{commit_outcome, Mode, EXTERNAL_SENDERS_BIT};
 
 /// The clock of these tests (2027-01-15): time is an input, never read.
@@ -425,4 +425,3 @@ pub(super) fn external_joins(data: &[u8]) -> bool {
     }
     true
 }
-

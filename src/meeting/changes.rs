@@ -2,17 +2,10 @@
 //! changes) that stay pending until the delivery service confirms them, leave requests, the
 //! application's admission of join requests, and the GroupInfo for external joiners.
 
-use std::collections::VecDeque;
-
-use crate::crypto::{CipherSuite, Rng, Secret, SignaturePrivateKey};
-use crate::error::{ApiMisuse, PeerMisbehaved, Result};
-use crate::mls::group::{
-    CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage, StagedCommit,
-};
-use crate::mls::wire::{
-    Add, Credential, GroupContextExtensions, KeyPackage, Lifetime, MlsMessage, MlsMessageBody,
-    Proposal, Remove, Sender,
-};
+use crate::crypto::Rng;
+use crate::error::{ApiMisuse, Result};
+use crate::mls::group::CommitOptions;
+use crate::mls::wire::{Add, GroupContextExtensions, KeyPackage, MlsMessage, Proposal, Remove};
 use crate::routing::Policy;
 
 use super::*;

@@ -3,15 +3,10 @@
 
 use std::collections::VecDeque;
 
-use crate::crypto::{CipherSuite, Rng, Secret, SignaturePrivateKey};
+use crate::crypto::{CipherSuite, Rng, SignaturePrivateKey};
 use crate::error::{ApiMisuse, PeerMisbehaved, Result};
-use crate::mls::group::{
-    CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage, StagedCommit,
-};
-use crate::mls::wire::{
-    Add, Credential, GroupContextExtensions, KeyPackage, Lifetime, MlsMessage, MlsMessageBody,
-    Proposal, Remove, Sender,
-};
+use crate::mls::group::{Group, KeyPackageBundle};
+use crate::mls::wire::{Credential, Lifetime, MlsMessage, MlsMessageBody};
 use crate::routing::Policy;
 
 use super::*;

@@ -29,9 +29,8 @@
 //! pair of restores of one snapshot, whatever the counters were, even when one snapshot is
 //! restored many times or on two devices. The counters themselves need not be saved.
 
-use crate::codec::{Reader, Writer};
 use crate::crypto::{Rng, Secret};
-use crate::error::{ApiMisuse, Error, InvalidMessage, Result, Stale};
+use crate::error::{ApiMisuse, Error, Result, Stale};
 use crate::mls::group::Group;
 use crate::sframe::{
     BaseKey, Encryptor, Header, KeyStore, KidLayout, PreparedEpoch, SframeSuite, EXPORTER_LABEL,

@@ -3,18 +3,9 @@
 //! staged, so an error leaves the meeting unchanged), proposals, and handshakes that come
 //! early.
 
-use std::collections::VecDeque;
-
-use crate::crypto::{CipherSuite, Rng, Secret, SignaturePrivateKey};
-use crate::error::{ApiMisuse, PeerMisbehaved, Result};
-use crate::mls::group::{
-    CommitOptions, Group, GroupConfig, KeyPackageBundle, ProcessedMessage, StagedCommit,
-};
-use crate::mls::wire::{
-    Add, Credential, GroupContextExtensions, KeyPackage, Lifetime, MlsMessage, MlsMessageBody,
-    Proposal, Remove, Sender,
-};
-use crate::routing::Policy;
+use crate::error::{ApiMisuse, Result};
+use crate::mls::group::{ProcessedMessage, StagedCommit};
+use crate::mls::wire::{MlsMessage, Proposal, Sender};
 
 use super::*;
 
@@ -54,7 +45,7 @@ impl Meeting {
         Ok(())
     }
 
-    fn process_one(&mut self, message: &MlsMessage) -> Result<()> {
+    pub(super) fn process_one(&mut self, message: &MlsMessage) -> Result<()> {
         if let Some(pending) = &self.pending {
             if crate::codec::Encode::to_bytes(message).is_ok_and(|b| b == pending.bytes) {
                 return self.confirm_pending();
@@ -130,7 +121,7 @@ impl Meeting {
 
     /// What the meeting needs of a staged epoch, computed before the group merges it: the
     /// policy in its GroupContext and its media keys.
-    fn stage_epoch(&self, staged: &StagedCommit) -> Result<StagedEpoch> {
+    pub(super) fn stage_epoch(&self, staged: &StagedCommit) -> Result<StagedEpoch> {
         let extensions = &staged.new_context().extensions;
         let policy = policy_ext::policy_of(extensions)?;
         let exporter =
@@ -145,14 +136,14 @@ impl Meeting {
         Ok(StagedEpoch { policy, media })
     }
 
-    fn snapshot(&self) -> events::Snapshot {
+    pub(super) fn snapshot(&self) -> events::Snapshot {
         events::Snapshot {
             epoch: self.group.epoch(),
             participants: self.participants(),
         }
     }
 
-    fn after_epoch_change(
+    pub(super) fn after_epoch_change(
         &mut self,
         before: events::Snapshot,
         committer: u32,

@@ -9,7 +9,11 @@ use rand_core::SeedableRng;
 
 use super::*;
 use crate::crypto::CipherSuite as MlsSuite;
+use crate::crypto::SignaturePrivateKey;
+use crate::error::PeerMisbehaved;
 use crate::error::{Error, InvalidMessage, Stale};
+use crate::mls::group::{CommitOptions, KeyPackageBundle};
+use crate::mls::wire::{GroupContextExtensions, Lifetime, Proposal};
 use crate::routing::{DirectoryVerifier, Jurisdiction, SignedDirectory};
 
 /// The clock of these tests (2027-01-15): time is an input, never read.

@@ -19,10 +19,10 @@ mod commit;
 mod create;
 mod epoch;
 mod external;
+mod external_join;
 #[cfg(feature = "adversary")]
 mod forge;
 mod invite;
-mod external_join;
 mod join;
 mod key_package;
 #[cfg(test)]

@@ -21,7 +21,6 @@
 
 use std::collections::HashMap;
 
-use crate::codec::{Reader, Writer};
 use crate::crypto::{AeadKey, AeadNonce, Secret, Suite};
 use crate::error::{ApiMisuse, Result, Stale};
 

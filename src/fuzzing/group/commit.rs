@@ -1,7 +1,6 @@
 //! The `commit_process` harness: a selector byte and a payload, against the three-member
 //! fixture group (see the crate's fuzz/README.md for the modes and what each asserts).
 
-use crate::codec::{Decode, Encode};
 use crate::mls::group::{CommitOptions, Group, ProcessedMessage, StagedCommit};
 use crate::mls::wire::{Commit, MlsMessage, Proposal};
 
@@ -15,7 +14,7 @@ use super::*;
 /// (bit 2: suite 3, else 1), PrivateMessage handshakes (bit 3) and a fixture whose
 /// GroupContext lists an external sender (bit 4, [`EXTERNAL_SENDERS_BIT`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Mode {
+pub(in crate::fuzzing) enum Mode {
     /// The rest is an MLSMessage from the network, processed by every member.
     Network = 0,
     /// The rest is a list of proposals (`Proposal proposals<V>`) that Alice commits.
@@ -39,7 +38,7 @@ impl Mode {
 
     /// The selector byte for this mode, suite and handshake wire format.
     #[cfg(test)]
-    pub(super) fn byte(self, suite: u16, encrypt_handshake: bool) -> u8 {
+    pub(in crate::fuzzing) fn byte(self, suite: u16, encrypt_handshake: bool) -> u8 {
         self as u8 | if suite == 3 { 4 } else { 0 } | if encrypt_handshake { 8 } else { 0 }
     }
 }
@@ -47,7 +46,7 @@ impl Mode {
 /// The selector bit of a `commit_process` input for a fixture with an `external_senders`
 /// extension: network inputs then reach the processing of external proposals
 /// (RFC 9420 §12.1.8).
-pub(super) const EXTERNAL_SENDERS_BIT: u8 = 16;
+pub(in crate::fuzzing) const EXTERNAL_SENDERS_BIT: u8 = 16;
 
 /// Commit processing (RFC 9420 §12.4.2) against the fixture group. The first byte selects
 /// a [`Mode`]; the rest is its input. Whatever the input: a member that rejects a message
@@ -64,7 +63,7 @@ pub fn commit_process(data: &[u8]) {
 
 /// How far a `commit_process` input got: 0 rejected early, 1 some member accepted
 /// something, 2 a commit was merged by a receiver.
-pub(super) fn commit_outcome(data: &[u8]) -> u8 {
+pub(in crate::fuzzing) fn commit_outcome(data: &[u8]) -> u8 {
     let Some((&selector, rest)) = data.split_first() else {
         return 0;
     };

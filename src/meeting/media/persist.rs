@@ -25,7 +25,7 @@ impl Media {
     ///                                   retired_at = 2^64 - 1: current, or not yet stamped)
     ///  uint32 m; { uint64 kid; uint64 top; uint64 seen[16]; }[m]   (bit i: top - i accepted)
     /// ```
-    pub(super) fn write(&self, w: &mut Writer) -> Result<()> {
+    pub(in crate::meeting) fn write(&self, w: &mut Writer) -> Result<()> {
         w.write_u16(self.suite.0);
         w.write_u8(
             u8::try_from(self.layout.epoch_bits()).map_err(|_| ApiMisuse::InvalidKidLayout)?,
@@ -61,7 +61,7 @@ impl Media {
     /// Restores what [`Media::write`] wrote for `group`'s member from a saved state of
     /// format `version` (3 on: replay windows; 4 on: retirement times); our encryptors take
     /// a fresh random instance number (see the module documentation).
-    pub(super) fn read(
+    pub(in crate::meeting) fn read(
         r: &mut Reader<'_>,
         config: &MeetingConfig,
         group: &Group,

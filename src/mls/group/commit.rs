@@ -5,21 +5,20 @@ use crate::codec::Encode;
 use crate::crypto::{HpkePrivateKey, Mac, Rng};
 use crate::error::{ApiMisuse, PeerMisbehaved, Result};
 use crate::mls::framing;
-use crate::mls::key_schedule::{CommitSecret, JoinerSecret, WelcomeSecret};
+use crate::mls::key_schedule::CommitSecret;
 use crate::mls::transcript;
 use crate::mls::tree::math::{LeafIndex, NodeIndex};
 use crate::mls::tree::treekem::PreparedPath;
 use crate::mls::tree::{treekem, LeafTemplate, PathSecret, TreeDiff};
-use crate::mls::welcome;
 use crate::mls::wire::{
-    AuthenticatedContent, Commit, EncryptedGroupSecrets, Extension, ExtensionType, FramedContent,
-    FramedContentBody, GroupContext, GroupInfo, GroupSecrets, KeyPackage, LeafNodeSource,
-    MlsMessage, MlsMessageBody, PathSecret as WirePathSecret, PreSharedKeyId, Proposal,
-    ProtocolVersion, Sender, UpdatePath, Welcome, WireFormat,
+    AuthenticatedContent, Commit, Extension, FramedContent, FramedContentBody, GroupContext,
+    LeafNodeSource, MlsMessage, MlsMessageBody, PathSecret as WirePathSecret, Proposal,
+    ProtocolVersion, Sender, UpdatePath, WireFormat,
 };
 
 use super::apply;
 use super::epoch::{EpochKeys, NextEpoch};
+use super::invite::Joiners;
 use super::process::{OwnCommitSource, StagedCommit};
 use super::Group;
 
@@ -125,12 +124,13 @@ impl Group {
             auth: auth.to_bytes()?,
             leaf_secret,
         };
+        let changes = diff.into_changes();
         let commit = self.protect(auth, rng)?;
         self.pending_commit = Some(StagedCommit {
             base_epoch: self.context.epoch,
             sender: Sender::Member(self.own_leaf.0),
             committer: self.own_leaf,
-            changes: diff.into_changes(),
+            changes,
             context,
             keys: Some(keys),
             confirmation_tag: tag.as_bytes().to_vec(),

@@ -122,7 +122,6 @@ impl Group {
             suite,
             config: &config,
             group_info,
-            tree: &tree,
             signer: &signer,
         };
         let list: Vec<(Proposal, Sender)> = proposals
@@ -158,16 +157,29 @@ impl Group {
             .check(&config, &params)?;
         }
         let (commit_secret, new_keys) = prepared.into_keys();
-        let signed = join.sign_and_confirm(&diff, committed, path, &init_secret, &commit_secret)?;
+        let signed =
+            join.sign_and_confirm(&mut diff, committed, path, &init_secret, &commit_secret)?;
         let changes = diff.into_changes();
         let keys = TreePrivateKeys::from_path(own, &changes, new_keys)?;
         tree.merge(changes)?;
+        Ok(Self::joined_by(config, tree, own, signer, keys, signed))
+    }
+
+    /// The group an external commit of ours leads to, and the commit to send.
+    fn joined_by(
+        config: GroupConfig,
+        tree: RatchetTree,
+        own_leaf: LeafIndex,
+        signer: SignaturePrivateKey,
+        keys: TreePrivateKeys,
+        signed: SignedExternalCommit,
+    ) -> (Self, MlsMessage) {
         let group = Self {
-            suite,
+            suite: *tree.suite(),
             config,
             context: signed.context,
             tree,
-            own_leaf: own,
+            own_leaf,
             signer,
             keys,
             epoch: signed.keys,
@@ -182,7 +194,7 @@ impl Group {
             active: true,
             reinitialized: false,
         };
-        Ok((group, signed.message))
+        (group, signed.message)
     }
 }
 
@@ -210,7 +222,9 @@ fn external_proposals(
         Joiner::Forged { remove, extra } => (remove, Some(extra)),
     };
     if let Some(old) = old_leaf {
-        proposals.push(Proposal::Remove(crate::mls::wire::Remove { removed: old.0 }));
+        proposals.push(Proposal::Remove(crate::mls::wire::Remove {
+            removed: old.0,
+        }));
     }
     Ok((proposals, old_leaf, forged))
 }
@@ -220,7 +234,6 @@ struct ExternalJoin<'a> {
     suite: Suite,
     config: &'a GroupConfig,
     group_info: VerifiedGroupInfo<'a>,
-    tree: &'a RatchetTree,
     signer: &'a SignaturePrivateKey,
 }
 
@@ -281,7 +294,7 @@ impl ExternalJoin<'_> {
     /// ExternalInit's `init_secret` (no PSKs) and confirms it (RFC 9420 §8, §12.4.3.2).
     fn sign_and_confirm(
         &self,
-        diff: &TreeDiff<'_>,
+        diff: &mut TreeDiff<'_>,
         proposals: Vec<ProposalOrRef>,
         path: UpdatePath,
         init_secret: &InitSecret,
@@ -376,7 +389,7 @@ struct OwnExternalCommit<'a> {
     context: &'a GroupContext,
     tree: &'a RatchetTree,
     own: LeafIndex,
-    path_leaf: &'a crate::mls::wire::LeafNode,
+    path_leaf: &'a LeafNode,
     list: &'a [(Proposal, Sender)],
     removed: &'a [LeafIndex],
     old_leaf: Option<LeafIndex>,

@@ -1,7 +1,6 @@
 //! What lets others in: the Welcome of the members a commit adds (RFC 9420 §12.4.3.1) and
 //! the signed GroupInfo for external joiners (§12.4.3.2).
 
-use crate::codec::Encode;
 use crate::crypto::{Mac, Rng};
 use crate::error::Result;
 use crate::mls::key_schedule::{JoinerSecret, WelcomeSecret};
@@ -16,7 +15,6 @@ use crate::mls::wire::{
 use super::epoch::EpochKeys;
 use super::Group;
 
-
 pub(super) struct Joiners<'a> {
     pub(super) added: &'a [(LeafIndex, KeyPackage)],
     pub(super) path_secrets: Vec<Option<WirePathSecret>>,
@@ -25,7 +23,6 @@ pub(super) struct Joiners<'a> {
 }
 
 impl Group {
-
     /// The Welcome of the added members (§12.4.3.1): the GroupInfo encrypted under the
     /// `welcome_secret`, and each member's GroupSecrets sealed to its init key.
     pub(super) fn welcome(

@@ -3,27 +3,17 @@
 
 use std::collections::HashMap;
 
-use crate::codec::{Encode, Reader};
-use crate::crypto::hpke::SenderMode;
-use crate::crypto::{HpkePublicKey, Mac, Rng, Secret, SignaturePublicKey, Suite};
+use crate::codec::Encode;
+use crate::crypto::{HpkePublicKey, Mac, Secret, SignaturePublicKey, Suite};
 use crate::error::{PeerMisbehaved, Result};
-use crate::mls::framing;
-use crate::mls::key_schedule::InitSecret;
 use crate::mls::transcript;
 use crate::mls::tree::math::LeafIndex;
-use crate::mls::tree::{
-    treekem, verify, LeafTemplate, PathSecret, RatchetTree, TreeDiff, TreePrivateKeys,
-};
+use crate::mls::tree::{verify, PathSecret, RatchetTree, TreePrivateKeys};
 use crate::mls::validate::{self, LeafContext};
 use crate::mls::welcome::{self, VerifiedGroupInfo};
-use crate::mls::wire::{
-    Commit, ExtensionType, ExternalInit, FramedContent, FramedContentBody, GroupContext, GroupInfo,
-    MlsMessage, MlsMessageBody, Node, Proposal, ProposalOrRef, ProtocolVersion, Sender, Welcome,
-    WireFormat,
-};
+use crate::mls::wire::{ExtensionType, GroupContext, GroupInfo, Node, Welcome};
 
 use super::epoch::{NextEpoch, PastEpochs};
-use super::process::EXTERNAL_INIT_LABEL;
 use super::{Group, GroupConfig, KeyPackageBundle};
 
 /// The ratchet tree of a GroupInfo: from its `ratchet_tree` extension, or supplied. The
@@ -119,7 +109,10 @@ pub(super) fn check_tree(
 
 /// RFC 9420 §12.4.3 (and §11.1): a joiner supports every non-default extension of the
 /// GroupContext, as its own leaf's capabilities say.
-pub(super) fn check_own_support(own: &crate::mls::wire::LeafNode, context: &GroupContext) -> Result<()> {
+pub(super) fn check_own_support(
+    own: &crate::mls::wire::LeafNode,
+    context: &GroupContext,
+) -> Result<()> {
     let caps = &own.capabilities.extensions;
     if context
         .extensions
@@ -132,7 +125,6 @@ pub(super) fn check_own_support(own: &crate::mls::wire::LeafNode, context: &Grou
         Err(PeerMisbehaved::UnsupportedCapability.into())
     }
 }
-
 
 /// `interim_transcript_hash` from a GroupInfo: `Hash(confirmed || confirmation_tag)`.
 pub(super) fn interim_of(suite: &Suite, group_info: &GroupInfo) -> Result<(Mac, Vec<u8>)> {
@@ -281,4 +273,3 @@ fn install_path_secrets(
         }
     }
 }
-

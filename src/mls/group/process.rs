@@ -1,30 +1,22 @@
 //! Processing received messages (RFC 9420 §6, §12.4.2): application data, proposals, and
 //! commits staged for a later merge.
 
-use std::collections::HashMap;
-
 use crate::codec::Encode;
-use crate::crypto::{HpkePrivateKey, Mac, Secret, SignaturePublicKey};
-use crate::error::{ApiMisuse, Error, PeerMisbehaved, Result, Stale};
+use crate::crypto::SignaturePublicKey;
+use crate::error::{ApiMisuse, PeerMisbehaved, Result, Stale};
 use crate::mls::framing;
-use crate::mls::key_schedule::{CommitSecret, InitSecret, PskInput, PskSecret};
-use crate::mls::transcript;
-use crate::mls::tree::math::{LeafIndex, NodeIndex};
-use crate::mls::tree::{treekem, PathSecret, TreeChanges, TreeDiff};
-use crate::mls::validate::{self, GroupParams, LeafContext};
+use crate::mls::tree::math::LeafIndex;
+use crate::mls::validate::{self};
 use crate::mls::wire::{
-    AuthenticatedContent, Commit, ContentType, Extension, ExternalSender, FramedContentBody,
-    GroupContext, MlsMessage, MlsMessageBody, PreSharedKeyId, Proposal, ProposalOrRef, Psk, ReInit,
-    Sender, UpdatePath, WireFormat,
+    AuthenticatedContent, ContentType, ExternalSender, FramedContentBody, MlsMessage,
+    MlsMessageBody, Proposal, Sender, WireFormat,
 };
 
-use super::apply::{self, Applied};
-use super::epoch::{EpochKeys, NextEpoch, PastEpoch};
 use super::Group;
 
 pub(super) use super::stage::{psk_secret_from, EXTERNAL_INIT_LABEL};
-pub use super::staged::StagedCommit;
 pub(super) use super::staged::OwnCommitSource;
+pub use super::staged::StagedCommit;
 
 /// What a processed message turned out to be.
 #[derive(Debug)]

@@ -2,28 +2,25 @@
 //! the group, and the next epoch derived and confirmed. The committer stages its own commit
 //! through the same checks when a saved state is restored.
 
-
 use std::collections::HashMap;
 
 use crate::codec::Encode;
-use crate::crypto::{HpkePrivateKey, Mac, Secret, SignaturePublicKey};
-use crate::error::{ApiMisuse, Error, PeerMisbehaved, Result, Stale};
+use crate::crypto::{HpkePrivateKey, Mac, Secret};
+use crate::error::{ApiMisuse, Error, PeerMisbehaved, Result};
 use crate::mls::framing;
 use crate::mls::key_schedule::{CommitSecret, InitSecret, PskInput, PskSecret};
 use crate::mls::transcript;
 use crate::mls::tree::math::{LeafIndex, NodeIndex};
-use crate::mls::tree::{treekem, PathSecret, TreeChanges, TreeDiff};
+use crate::mls::tree::{treekem, PathSecret, TreeDiff};
 use crate::mls::validate::{self, GroupParams, LeafContext};
 use crate::mls::wire::{
-    AuthenticatedContent, Commit, ContentType, Extension, ExternalSender, FramedContentBody,
-    GroupContext, MlsMessage, MlsMessageBody, PreSharedKeyId, Proposal, ProposalOrRef, Psk, ReInit,
-    Sender, UpdatePath, WireFormat,
+    Commit, Extension, GroupContext, PreSharedKeyId, Proposal, ProposalOrRef, Psk, Sender,
+    UpdatePath,
 };
 
 use super::apply::{self, Applied};
-use super::epoch::{EpochKeys, NextEpoch, PastEpoch};
+use super::epoch::{EpochKeys, NextEpoch};
 use super::Group;
-
 
 use super::staged::StagedCommit;
 
@@ -31,7 +28,6 @@ use super::staged::StagedCommit;
 pub(super) const EXTERNAL_INIT_LABEL: &[u8] = b"MLS 1.0 external init secret";
 
 impl Group {
-
     /// The group parameters leaves are validated against. (The required capabilities are
     /// filled in per use: see [`Group::check_path_leaf`] and `apply_proposals`.)
     pub(super) fn params(&self) -> GroupParams<'_> {
@@ -89,28 +85,13 @@ impl Group {
         let suite = self.suite;
         let sender = auth.content.sender;
         let next_epoch = self.next_epoch()?;
-        let external = matches!(sender, Sender::NewMemberCommit);
-        self.check_commit_shape(commit, external)?;
-        let proposals = self.resolve(commit, &sender)?;
-        let mut diff = TreeDiff::new(&self.tree);
-        let params = self.params();
-        let applied: Applied = apply::apply_proposals(
-            &mut diff,
-            &self.context,
-            Some(&sender),
-            &proposals,
-            &params,
-            &self.config,
-        )?;
-        if applied.path_required && commit.path.is_none() {
-            return Err(PeerMisbehaved::MissingPath.into());
-        }
-        let committer = committer_of(&sender, commit, &mut diff)?;
-        let rejoin_of = if external {
-            self.check_rejoin(commit, &applied)?
-        } else {
-            None
-        };
+        let Resolved {
+            proposals,
+            mut diff,
+            applied,
+            committer,
+            rejoin_of,
+        } = self.resolve_and_apply(commit, sender)?;
         let extensions = applied
             .extensions
             .clone()
@@ -146,17 +127,13 @@ impl Group {
             rejoin_of,
         })?;
         let context = self.next_context(auth, next_epoch, &mut diff, extensions)?;
-        let tag = auth
-            .auth
-            .confirmation_tag
-            .as_deref()
-            .ok_or(PeerMisbehaved::UnexpectedContentType)?;
-        let tag = Mac::from_slice(tag).map_err(|_| Error::AuthenticationFailed)?;
+        let tag = confirmation_tag_of(auth)?;
         let (keys, interim) = if removed_us {
             (None, Vec::new())
         } else {
             let secrets = (&commit_secret, &self.psk_secret(&applied.psks)?);
-            let (keys, interim) = self.derive_and_confirm(&applied, secrets, &context, &diff, &tag)?;
+            let (keys, interim) =
+                self.derive_and_confirm(&applied, secrets, &context, &diff, &tag)?;
             (Some(keys), interim)
         };
         Ok(StagedCommit {
@@ -175,6 +152,41 @@ impl Group {
             reinit: applied.reinit,
             rejoin_of,
             own_source: None,
+        })
+    }
+
+    /// The proposals of a received commit resolved (by value or from our store) and applied
+    /// to a diff of the tree with every validity rule (RFC 9420 §12.2, §12.4.2): its shape,
+    /// the path it must carry, who committed it and, for an external commit, whose old leaf
+    /// a rejoin replaces.
+    fn resolve_and_apply(&self, commit: &Commit, sender: Sender) -> Result<Resolved<'_>> {
+        let external = matches!(sender, Sender::NewMemberCommit);
+        self.check_commit_shape(commit, external)?;
+        let proposals = self.resolve(commit, &sender)?;
+        let mut diff = TreeDiff::new(&self.tree);
+        let applied: Applied = apply::apply_proposals(
+            &mut diff,
+            &self.context,
+            Some(&sender),
+            &proposals,
+            &self.params(),
+            &self.config,
+        )?;
+        if applied.path_required && commit.path.is_none() {
+            return Err(PeerMisbehaved::MissingPath.into());
+        }
+        let committer = committer_of(&sender, commit, &mut diff)?;
+        let rejoin_of = if external {
+            self.check_rejoin(commit, &applied)?
+        } else {
+            None
+        };
+        Ok(Resolved {
+            proposals,
+            diff,
+            applied,
+            committer,
+            rejoin_of,
         })
     }
 
@@ -444,4 +456,23 @@ struct PathReceipt<'a> {
     removed_us: bool,
     /// Our own `path_secret[0]` when we stage our own commit again (a restore).
     own_leaf_secret: Option<&'a PathSecret>,
+}
+
+/// A received commit's proposals, applied ([`Group::resolve_and_apply`]).
+struct Resolved<'a> {
+    proposals: Vec<(Proposal, Sender)>,
+    diff: TreeDiff<'a>,
+    applied: Applied,
+    committer: LeafIndex,
+    rejoin_of: Option<LeafIndex>,
+}
+
+/// The confirmation tag a commit carries (RFC 9420 §6.1: present on every commit).
+fn confirmation_tag_of(auth: &crate::mls::wire::AuthenticatedContent) -> Result<Mac> {
+    let tag = auth
+        .auth
+        .confirmation_tag
+        .as_deref()
+        .ok_or(PeerMisbehaved::UnexpectedContentType)?;
+    Mac::from_slice(tag).map_err(|_| Error::AuthenticationFailed)
 }

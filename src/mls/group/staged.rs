@@ -1,28 +1,17 @@
 //! A validated commit that has not changed the group yet, and merging it (RFC 9420 §12.4.2:
 //! the group moves to the new epoch only once the whole commit was accepted).
 
-
 use std::collections::HashMap;
 
-use crate::codec::Encode;
-use crate::crypto::{HpkePrivateKey, Mac, Secret, SignaturePublicKey};
-use crate::error::{ApiMisuse, Error, PeerMisbehaved, Result, Stale};
-use crate::mls::framing;
-use crate::mls::key_schedule::{CommitSecret, InitSecret, PskInput, PskSecret};
-use crate::mls::transcript;
+use crate::crypto::{HpkePrivateKey, Secret};
+use crate::error::{ApiMisuse, Result, Stale};
+use crate::mls::key_schedule::PskSecret;
 use crate::mls::tree::math::{LeafIndex, NodeIndex};
-use crate::mls::tree::{treekem, PathSecret, TreeChanges, TreeDiff};
-use crate::mls::validate::{self, GroupParams, LeafContext};
-use crate::mls::wire::{
-    AuthenticatedContent, Commit, ContentType, Extension, ExternalSender, FramedContentBody,
-    GroupContext, MlsMessage, MlsMessageBody, PreSharedKeyId, Proposal, ProposalOrRef, Psk, ReInit,
-    Sender, UpdatePath, WireFormat,
-};
+use crate::mls::tree::{PathSecret, TreeChanges};
+use crate::mls::wire::{Extension, GroupContext, ReInit, Sender};
 
-use super::apply::{self, Applied};
 use super::epoch::{EpochKeys, NextEpoch, PastEpoch};
 use super::Group;
-
 
 /// A validated commit that has not changed the group yet.
 #[derive(Debug)]

@@ -15,8 +15,8 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::crypto::{Digest, Suite};
-use crate::error::{ApiMisuse, Error, InvalidMessage, Result};
-use crate::mls::wire::{self, LeafNode, Node, ParentNode};
+use crate::error::{InvalidMessage, Result};
+use crate::mls::wire::{self, LeafNode, Node};
 
 use super::hashes;
 use super::math::{LeafIndex, NodeIndex, TreeSize};

@@ -14,8 +14,6 @@
 //! Both sides work on a [`TreeDiff`], so nothing touches the group's tree until the whole
 //! commit has been checked.
 
-use std::collections::HashMap;
-
 use crate::crypto::{
     ForkSeed, HpkePrivateKey, HpkePublicKey, Rng, Secret, SignaturePrivateKey, Suite,
 };
@@ -27,7 +25,7 @@ use crate::mls::wire::{
 
 use super::hashes;
 use super::math::{LeafIndex, NodeIndex};
-use super::ratchet_tree::{RatchetTree, TreeChanges, TreeDiff};
+use super::ratchet_tree::TreeDiff;
 use super::verify::{in_subtree, LEAF_NODE_LABEL};
 
 mod private_keys;

@@ -1,13 +1,15 @@
 //! [`TreeDiff`]: a ratchet tree with staged changes on top; reads see the changes, writes
 //! go to the overlay, and tree hashes are recomputed only along dirty paths.
 
-use crate::crypto::Digest;
+use std::collections::{HashMap, HashSet};
+
+use crate::crypto::{Digest, Suite};
 use crate::error::{ApiMisuse, Error, Result};
 use crate::mls::wire::{self, LeafNode, Node, ParentNode};
 
 use super::super::hashes;
 use super::super::math::{LeafIndex, NodeIndex, TreeSize};
-use super::{empty_digest, encryption_key, RatchetTree, TreeChanges};
+use super::{encryption_key, RatchetTree, TreeChanges};
 
 /// A view of a tree with staged changes on top: every read sees the changes, every write
 /// goes to the overlay, and the base is untouched until [`RatchetTree::merge`].

@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
-use crate::crypto::{HpkePrivateKey, Suite};
-use crate::error::{Error, PeerMisbehaved, Result};
+use crate::crypto::{HpkePrivateKey, HpkePublicKey, Suite};
+use crate::error::{Error, Result};
+use crate::mls::wire::Node;
 
 use super::super::math::{LeafIndex, NodeIndex};
 use super::super::ratchet_tree::{RatchetTree, TreeChanges, TreeDiff};
@@ -91,7 +92,7 @@ impl TreePrivateKeys {
 
     /// The private key for node `n` of the tree seen through `diff`: for our leaf, the key
     /// matching the leaf's current public key (which an Update of ours may have replaced).
-    fn key_for(&self, diff: &TreeDiff<'_>, n: NodeIndex) -> Option<&HpkePrivateKey> {
+    pub(super) fn key_for(&self, diff: &TreeDiff<'_>, n: NodeIndex) -> Option<&HpkePrivateKey> {
         if n == self.own_leaf.node() {
             if let Some(leaf) = diff.leaf(self.own_leaf) {
                 if let Some((_, sk)) = self

@@ -1,6 +1,7 @@
 use super::*;
 use crate::error::Error;
 use crate::mls::tree::testing::{self, Member};
+use crate::mls::tree::TreeChanges;
 use crate::mls::tree::{verify, RatchetTree};
 use crate::mls::wire::LeafNodeSource;
 
