@@ -44,7 +44,7 @@ impl Meeting {
     /// # Errors
     /// [`ApiMisuse::CommitPending`] while a commit of ours is unconfirmed;
     /// [`ApiMisuse::KeyPackageExpired`] for a KeyPackage outside its lifetime;
-    /// [`PeerMisbehaved::UnsupportedCapability`] when a KeyPackage does not support the
+    /// [`PeerMisbehaved::UnsupportedCapability`](crate::error::PeerMisbehaved::UnsupportedCapability) when a KeyPackage does not support the
     /// meeting extensions; the errors of [`Group::commit`].
     pub fn add(
         &mut self,
@@ -124,7 +124,7 @@ impl Meeting {
     /// in any way takes a policy admin of the meeting's [`Governance`].
     ///
     /// # Errors
-    /// [`PeerMisbehaved::PolicyChangeUnauthorized`] for a widening by a non-admin (nothing
+    /// [`PeerMisbehaved::PolicyChangeUnauthorized`](crate::error::PeerMisbehaved::PolicyChangeUnauthorized) for a widening by a non-admin (nothing
     /// is sent); as [`Meeting::add`].
     pub fn set_policy(
         &mut self,
@@ -146,7 +146,7 @@ impl Meeting {
     /// Changes the meeting's governance (admins, external joins): policy admins only.
     ///
     /// # Errors
-    /// [`PeerMisbehaved::PolicyChangeUnauthorized`] unless we are a policy admin; as
+    /// [`PeerMisbehaved::PolicyChangeUnauthorized`](crate::error::PeerMisbehaved::PolicyChangeUnauthorized) unless we are a policy admin; as
     /// [`Meeting::add`].
     pub fn set_governance(
         &mut self,

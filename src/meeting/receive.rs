@@ -18,9 +18,9 @@ impl Meeting {
     ///
     /// # Errors
     /// The errors of [`Group::process_message`] and [`Group::merge_staged_commit`];
-    /// [`PeerMisbehaved::MeetingPolicyMissing`] for a commit that drops the meeting policy;
-    /// [`PeerMisbehaved::PolicyChangeUnauthorized`] for a commit that widens the fence
-    /// without a policy admin; [`PeerMisbehaved::ExternalJoinRefused`];
+    /// [`PeerMisbehaved::MeetingPolicyMissing`](crate::error::PeerMisbehaved::MeetingPolicyMissing) for a commit that drops the meeting policy;
+    /// [`PeerMisbehaved::PolicyChangeUnauthorized`](crate::error::PeerMisbehaved::PolicyChangeUnauthorized) for a commit that widens the fence
+    /// without a policy admin; [`PeerMisbehaved::ExternalJoinRefused`](crate::error::PeerMisbehaved::ExternalJoinRefused);
     /// [`ApiMisuse::UnexpectedContentType`] for application data. The meeting is unchanged
     /// on error.
     ///

@@ -85,7 +85,7 @@ impl Group {
     /// that new members can join by external commit, and the ratchet tree if `with_tree`.
     ///
     /// # Errors
-    /// [`ApiMisuse::NotAMember`] after being removed.
+    /// [`ApiMisuse::NotAMember`](crate::error::ApiMisuse::NotAMember) after being removed.
     pub fn group_info(&self, with_tree: bool) -> Result<MlsMessage> {
         self.check_usable()?;
         let tag = Mac::from_slice(&self.confirmation_tag)?;

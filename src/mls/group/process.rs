@@ -54,7 +54,7 @@ impl Group {
     ///
     /// # Errors
     /// [`Stale::PastEpoch`] / [`Stale::FutureEpoch`] for an earlier / a later epoch; [`PeerMisbehaved::WrongGroup`] for another
-    /// group; [`Error::AuthenticationFailed`] when a tag, MAC or signature does not verify;
+    /// group; [`Error::AuthenticationFailed`](crate::error::Error::AuthenticationFailed) when a tag, MAC or signature does not verify;
     /// the detailed [`PeerMisbehaved`] rule a commit breaks. A proposal from an `external`
     /// sender (RFC 9420 §12.1.8) fails with [`PeerMisbehaved::NoExternalSenders`] when the
     /// group has no `external_senders` extension, [`PeerMisbehaved::UnknownExternalSender`]
