@@ -2,7 +2,7 @@
 //! that survives restarts, and commits re-issued until one lands ("discard, process the
 //! winner, re-issue").
 
-use meetkey::error::{Error, Stale};
+use meetkey::error::{ApiMisuse, Error, Stale};
 use meetkey::meeting::{CommitIntent, Event, Meeting};
 use meetkey::mls::MlsMessage;
 use meetkey::rand_core::CryptoRngCore as Rng;
@@ -81,6 +81,9 @@ impl SyncReport {
 pub struct Member {
     meeting: Meeting,
     cursor: u64,
+    /// Our pending commit as published, while its fate is unknown (the service did not
+    /// answer): published again rather than issued anew.
+    in_flight: Option<MlsMessage>,
 }
 
 impl Member {
@@ -89,7 +92,11 @@ impl Member {
     /// Welcome's commit for a joiner; the saved cursor after a restart).
     #[must_use]
     pub const fn new(meeting: Meeting, cursor: u64) -> Self {
-        Self { meeting, cursor }
+        Self {
+            meeting,
+            cursor,
+            in_flight: None,
+        }
     }
 
     /// The meeting.
@@ -148,8 +155,10 @@ impl Member {
 
     /// Commits `intent` through the service: issues it in the current epoch, publishes it,
     /// and on a conflict processes the winner and issues it again, at most `attempts` times.
-    /// Returns the position of our commit in the log (the meeting has merged it) and the
-    /// report of the last sync.
+    /// A commit whose publication failed (the service did not answer) stays pending: the next
+    /// call first processes the log (the commit may have been stored, and its echo merges
+    /// it), then publishes the same commit again. Returns the log position after our commit
+    /// (the meeting has merged it) and the report of the last sync.
     ///
     /// # Errors
     /// [`MemberError::Meeting`] when the intent cannot be issued (e.g. the winner already
@@ -164,22 +173,48 @@ impl Member {
         attempts: usize,
     ) -> Result<(u64, SyncReport), MemberError> {
         for _ in 0..attempts {
-            let out = self.meeting.retry(intent, now, rng)?;
-            match ds.publish(&out.commit) {
-                Ok(Published::Appended { seq }) => {
-                    let report = self.sync(ds)?;
-                    return Ok((seq, report));
+            let commit = if self.meeting.has_pending_commit() {
+                let report = self.sync(ds)?;
+                if !self.meeting.has_pending_commit() {
+                    self.in_flight = None;
+                    if report.lost().is_empty() {
+                        // Our earlier publication was stored: its echo merged it.
+                        return Ok((self.cursor, report));
+                    }
+                    continue;
                 }
-                Ok(Published::Conflict) => {
-                    // The winner is in the log: processing it discards ours.
-                    self.sync(ds)?;
-                    if self.meeting.has_pending_commit() {
-                        self.meeting.discard_pending();
+                match self.in_flight.clone() {
+                    Some(c) => c,
+                    // Pending from before a restart, its echo not in the log yet: only the
+                    // application knows whether it reached the service (discard_pending if
+                    // it did not). Discarding here could drop a stored commit and fork us.
+                    None => return Err(Error::from(ApiMisuse::CommitPending).into()),
+                }
+            } else {
+                let out = self.meeting.retry(intent, now, rng)?;
+                self.in_flight = Some(out.commit.clone());
+                out.commit
+            };
+            // An error leaves the commit pending and in flight (see above).
+            match ds.publish(&commit)? {
+                Published::Appended { .. } => {
+                    let report = self.sync(ds)?;
+                    self.in_flight = None;
+                    return Ok((self.cursor, report));
+                }
+                Published::Conflict => {
+                    // Another commit holds the epoch (or ours, published before): processing
+                    // the log merges ours or discards it. Until the log shows which, ours
+                    // stays pending (a replica may lag): discarding a commit that was stored
+                    // would leave us behind everyone who merged it.
+                    let report = self.sync(ds)?;
+                    if !self.meeting.has_pending_commit() {
+                        self.in_flight = None;
+                        if report.lost().is_empty() {
+                            return Ok((self.cursor, report));
+                        }
                     }
                 }
-                // The commit may have been stored all the same: it stays pending, and the
-                // next sync merges its echo or processes the commit that won instead.
-                Err(e) => return Err(e.into()),
             }
         }
         Err(MemberError::Contended)

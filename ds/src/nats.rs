@@ -84,10 +84,15 @@ impl NatsDs {
             .map_err(unavailable)?;
         let timeout = config.timeout;
         let (js, stream, key_packages, group_infos) = rt.block_on(async {
+            let servers = url
+                .split(',')
+                .map(|u| u.trim().parse::<async_nats::ServerAddr>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(unavailable)?;
             let client = async_nats::ConnectOptions::new()
                 .connection_timeout(timeout)
                 .request_timeout(Some(timeout))
-                .connect(url)
+                .connect(servers.as_slice())
                 .await
                 .map_err(unavailable)?;
             let js = jetstream::new(client);

@@ -250,3 +250,52 @@ fn nats_server_restart_loses_nothing() {
     assert_converged(&mut ds, &mut ms);
     assert_eq!(ms[0].meeting().epoch(), 3);
 }
+
+/// Retries `f` while the service is unavailable (a cluster electing a new stream leader),
+/// at most 10 times: each try waits at most the client's request timeout.
+fn retrying<T>(mut f: impl FnMut() -> Result<T, meetkey_ds::MemberError>) -> T {
+    for _ in 0..10 {
+        match f() {
+            Ok(t) => return t,
+            Err(meetkey_ds::MemberError::Ds(meetkey_ds::DsError::Unavailable(_))) => continue,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    panic!("the cluster stayed unavailable");
+}
+
+/// A three-node JetStream cluster (stream and buckets with three replicas); one node is
+/// stopped mid-meeting: the meeting goes on, nothing is lost and nobody forks.
+#[test]
+fn nats_cluster_survives_a_node_stopped_mid_meeting() {
+    let Some(mut cluster) = support::Cluster::start("cluster") else {
+        return;
+    };
+    let config = NatsConfig {
+        replicas: 3,
+        ..NatsConfig::default()
+    };
+    let mut ds = retrying(|| Ok(NatsDs::connect(&cluster.urls(), &config)?));
+    let mut r = rng(6);
+    let mut ms = meeting(&mut ds, b"cluster", 4, &mut r);
+    ms[1]
+        .commit(&mut ds, &CommitIntent::Rotate, NOW, &mut r, 1)
+        .unwrap();
+    assert_converged(&mut ds, &mut ms);
+    let before = ds.fetch(b"cluster", 0, 100).unwrap();
+    cluster.nodes[2].stop();
+    for (i, who) in [2usize, 3, 0].into_iter().enumerate() {
+        retrying(|| {
+            ms[who].commit(&mut ds, &CommitIntent::Rotate, NOW, &mut r, 3)?;
+            Ok(())
+        });
+        assert_eq!(ms[who].meeting().epoch(), 3 + i as u64);
+    }
+    for m in &mut ms {
+        retrying(|| m.sync(&mut ds));
+    }
+    assert_converged(&mut ds, &mut ms);
+    let after = retrying(|| Ok(ds.fetch(b"cluster", 0, 100)?));
+    assert_eq!(after[..before.len()], before[..], "the log lost entries");
+    assert_eq!(after.len(), before.len() + 3);
+}

@@ -104,6 +104,8 @@ pub struct NatsServer {
     pub port: u16,
     pub store: PathBuf,
     args: Vec<String>,
+    /// Log lines that mention a new JetStream metadata leader (cluster nodes).
+    leaders: Option<std::sync::mpsc::Receiver<String>>,
 }
 
 /// The `nats-server` binary, if there is one. `.ci/run` installs it and sets
@@ -160,6 +162,7 @@ impl NatsServer {
             port,
             store,
             args,
+            leaders: None,
         };
         s.launch();
         Some(s)
@@ -181,8 +184,16 @@ impl NatsServer {
                 break;
             }
         }
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        // Keep draining the log so the server never blocks on a full pipe; report elections.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if line.contains("metadata leader") {
+                    let _ = tx.send(line);
+                }
+            }
+        });
+        self.leaders = Some(rx);
         self.child = Some(child);
     }
 
@@ -202,6 +213,62 @@ impl NatsServer {
     pub fn restart(&mut self) {
         self.stop();
         self.launch();
+    }
+}
+
+/// Three JetStream nodes clustered on loopback ports, each with its own store.
+pub struct Cluster {
+    pub nodes: Vec<NatsServer>,
+}
+
+impl Cluster {
+    /// Starts the cluster and waits (on the nodes' logs, without sleeping) until it elected
+    /// its JetStream metadata leader; `None` when nats-server is not installed.
+    pub fn start(name: &str) -> Option<Self> {
+        nats_server_binary()?;
+        let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
+        let routes: Vec<String> = ports
+            .iter()
+            .map(|(_, c)| format!("nats://127.0.0.1:{c}"))
+            .collect();
+        let mut nodes = Vec::new();
+        for (i, (port, cport)) in ports.iter().enumerate() {
+            let store = std::env::temp_dir()
+                .join(format!("meetkey-nats-{name}-{}-{port}", std::process::id()));
+            let args = vec![
+                "-js".into(),
+                "-a".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                port.to_string(),
+                "-sd".into(),
+                store.display().to_string(),
+                "-n".into(),
+                format!("node{i}"),
+                "--cluster_name".into(),
+                "meetkey".into(),
+                "--cluster".into(),
+                format!("nats://127.0.0.1:{cport}"),
+                "--routes".into(),
+                routes.join(","),
+            ];
+            nodes.push(NatsServer::start_with(args, *port, store)?);
+        }
+        let elected = nodes.iter().any(|n| {
+            n.leaders
+                .as_ref()
+                .is_some_and(|rx| rx.recv_timeout(std::time::Duration::from_secs(30)).is_ok())
+        });
+        assert!(elected, "the cluster elected no JetStream metadata leader");
+        Some(Self { nodes })
+    }
+
+    pub fn urls(&self) -> String {
+        self.nodes
+            .iter()
+            .map(NatsServer::url)
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
