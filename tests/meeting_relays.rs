@@ -14,6 +14,7 @@ fn relays_see_only_ciphertext_and_the_fence_holds() {
         frames_per_round: 2,
         seed: 7,
         verbose: false,
+        ds: None,
     };
     let report = scenario::run(&opts).unwrap();
     println!("{}", report.timeline.join("\n"));
@@ -22,8 +23,15 @@ fn relays_see_only_ciphertext_and_the_fence_holds() {
     assert!(report.frames_sent > 0);
     assert!(report.frames_decrypted >= report.frames_sent);
     assert!(report.codes_match);
-    // Epochs: Welcome adds, two admitted join requests, one rejoin, a leave, a rotation.
-    assert_eq!(report.final_epoch, 6);
+    // Epochs: Welcome adds, two admitted join requests, one rejoin, a leave, a rotation,
+    // a commit race (the winner, then the loser's re-issued rotation).
+    assert_eq!(report.final_epoch, 8);
+    // The delivery service ordered every handshake, refused the race's second commit, and
+    // saw neither plaintext nor key material.
+    assert_eq!(report.ds.conflicts, 1);
+    assert!(report.ds.published >= 9);
+    assert!(!report.ds.plaintext_leaked && !report.ds.key_material_leaked);
+    assert!(!report.ds.capture.is_empty());
 
     // The audits.
     assert!(!report.plaintext_leaked, "plaintext in a relay capture");

@@ -129,6 +129,38 @@ pub trait DeliveryService {
     fn take_welcome(&mut self, owner: &[u8]) -> Result<Option<Vec<u8>>, DsError>;
 }
 
+impl<T: DeliveryService + ?Sized> DeliveryService for Box<T> {
+    fn publish(&mut self, message: &MlsMessage) -> Result<Published, DsError> {
+        (**self).publish(message)
+    }
+    fn fetch(&mut self, meeting: &[u8], after: u64, max: usize) -> Result<Vec<Entry>, DsError> {
+        (**self).fetch(meeting, after, max)
+    }
+    fn publish_key_package(
+        &mut self,
+        owner: &[u8],
+        key_package: &KeyPackage,
+        last_resort: bool,
+    ) -> Result<(), DsError> {
+        (**self).publish_key_package(owner, key_package, last_resort)
+    }
+    fn claim_key_package(&mut self, owner: &[u8]) -> Result<Option<Vec<u8>>, DsError> {
+        (**self).claim_key_package(owner)
+    }
+    fn put_group_info(&mut self, group_info: &MlsMessage) -> Result<(), DsError> {
+        (**self).put_group_info(group_info)
+    }
+    fn group_info(&mut self, meeting: &[u8]) -> Result<Option<Vec<u8>>, DsError> {
+        (**self).group_info(meeting)
+    }
+    fn send_welcome(&mut self, owner: &[u8], welcome: &MlsMessage) -> Result<(), DsError> {
+        (**self).send_welcome(owner, welcome)
+    }
+    fn take_welcome(&mut self, owner: &[u8]) -> Result<Option<Vec<u8>>, DsError> {
+        (**self).take_welcome(owner)
+    }
+}
+
 /// The meeting and epoch of a handshake, and whether it is a commit.
 pub(crate) fn handshake_of(message: &MlsMessage) -> Result<(Vec<u8>, u64, bool), DsError> {
     let kind = message.kind();

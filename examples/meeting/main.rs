@@ -1,10 +1,12 @@
 //! The main job: a whole meeting over loopback relays.
 //!
-//! `cargo run --release --example meeting [-- --participants N] [--frames N] [--seed N] [--quiet]`
+//! `cargo run --release --example meeting [-- --participants N] [--frames N] [--seed N] [--quiet]
+//! [--ds nats://127.0.0.1:4222]`
 //!
 //! Starts relays on 127.0.0.1 in three regions (one relay in a jurisdiction the default
 //! policy excludes is also the least loaded), verifies a signed relay directory, and runs a
-//! meeting: Welcome joins, join requests admitted from the waiting room, a rejoin by
+//! meeting with its handshakes through a delivery service (embedded, or NATS JetStream with
+//! `--ds`): Welcome joins, join requests admitted from the waiting room, a rejoin by
 //! external commit, media frames through the relays, a participant leaving, an outage of the home region's primaries, a scheduled rotation, and security-code
 //! checks. Prints a timeline and a summary table, then audits every relay's capture: no
 //! plaintext frame and no key material. Exits non-zero if any check fails.
@@ -33,9 +35,13 @@ fn parse_args() -> Result<scenario::Options, String> {
             }
             "--seed" => opts.seed = num("--seed")?,
             "--quiet" => opts.verbose = false,
+            "--ds" => {
+                let url = args.next().ok_or_else(|| "--ds needs a NATS URL".to_owned())?;
+                opts.ds = Some(url);
+            }
             "--help" | "-h" => {
                 return Err(
-                    "usage: meeting [--participants N (4..=200)] [--frames N] [--seed N] [--quiet]"
+                    "usage: meeting [--participants N (4..=200)] [--frames N] [--seed N] [--quiet] [--ds nats://HOST:PORT]"
                         .to_owned(),
                 )
             }
@@ -74,14 +80,16 @@ fn main() -> ExitCode {
     let excluded = scenario::excluded_used(&report);
     let ok = !report.plaintext_leaked
         && !report.key_material_leaked
+        && !report.ds.plaintext_leaked
+        && !report.ds.key_material_leaked
         && excluded.is_empty()
         && report.codes_match
         && report.frames_decrypted > 0;
     if ok {
-        println!("OK: relays saw only ciphertext; the excluded jurisdiction was never used.");
+        println!("OK: relays and the delivery service saw only ciphertext and public handshakes; the excluded jurisdiction was never used.");
         ExitCode::SUCCESS
     } else {
-        eprintln!("FAILED: an audit of the relays' captures failed");
+        eprintln!("FAILED: an audit of the relays' or the delivery service's captures failed");
         ExitCode::FAILURE
     }
 }

@@ -10,9 +10,13 @@
 //!  frame: participant ─PUBLISH─► its relay ─FORWARD─► other relays in use ─FETCH─► participants
 //! ```
 //!
-//! Handshake messages (commits, Welcomes, GroupInfo) go through an in-process delivery
-//! service that orders them; media frames go through the relays. Every relay records every
-//! byte it received for forwarding; the caller asserts none of it is plaintext or key material.
+//! Handshake messages go through a delivery service (`meetkey-ds`: the embedded one, or NATS
+//! JetStream with `--ds nats://...`): commits and proposals into the meeting's ordered log
+//! (the first commit of an epoch wins; two participants race once and the loser re-issues),
+//! KeyPackages claimed from it, Welcomes and GroupInfos through it; every participant
+//! processes the log from its own cursor. Media frames go through the relays. Every relay and
+//! the delivery service record every byte they carry; the caller asserts none of it is
+//! plaintext or key material.
 //! Deterministic: seeded RNG, a simulated clock, sequential rounds; sockets have timeouts and
 //! every loop is bounded.
 
@@ -25,7 +29,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use meetkey::meeting::{Event, MediaStream, Meeting, MeetingConfig};
-use meetkey::mls::{Lifetime, MlsMessage};
+use meetkey::meeting::CommitIntent;
+use meetkey::mls::{KeyPackage, Lifetime, MlsMessage};
+use meetkey_ds::embedded::EmbeddedDs;
+use meetkey_ds::nats::{NatsConfig, NatsDs};
+use meetkey_ds::{DeliveryService, Published};
 use meetkey::routing::{
     Directory, DirectoryVerifier, Health, HealthStatus, Jurisdiction, Policy, Reason,
     SignedDirectory, Tier,
@@ -73,6 +81,8 @@ pub(crate) struct Options {
     pub(crate) seed: u64,
     /// Print the timeline as it happens.
     pub(crate) verbose: bool,
+    /// The delivery service: `None` for the embedded one, or a NATS URL.
+    pub(crate) ds: Option<String>,
 }
 
 impl Default for Options {
@@ -82,6 +92,7 @@ impl Default for Options {
             frames_per_round: 3,
             seed: 2026,
             verbose: true,
+            ds: None,
         }
     }
 }
@@ -273,6 +284,8 @@ struct Participant {
     received: u64,
     signer_seed: [u8; 32],
     active: bool,
+    /// The position of the last entry of the meeting's log it processed.
+    cursor: u64,
 }
 
 /// A line of the summary table: one participant.
@@ -343,6 +356,168 @@ pub(crate) struct Report {
     pub(crate) final_epoch: u64,
     /// Ids of relays whose jurisdiction the meeting policy excludes.
     pub(crate) excluded_relays: Vec<String>,
+    /// The delivery service: which, and what it carried.
+    pub(crate) ds: DsReport,
+}
+
+/// What the delivery service carried.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct DsReport {
+    /// "embedded" or the NATS URL.
+    pub(crate) backend: String,
+    /// Handshakes published (commits and proposals).
+    pub(crate) published: u64,
+    /// Commits refused because another commit of their epoch came first.
+    pub(crate) conflicts: u64,
+    /// Bytes handed to the service, and fetched from it.
+    pub(crate) bytes_up: u64,
+    pub(crate) bytes_down: u64,
+    /// Milliseconds from publishing a commit to its position in the log (the ordering).
+    pub(crate) ordering_ms: Vec<f64>,
+    /// Whether the service's capture held plaintext or key material.
+    pub(crate) plaintext_leaked: bool,
+    pub(crate) key_material_leaked: bool,
+    /// Every byte the service stored or forwarded (for the audits).
+    #[allow(dead_code, reason = "read by tests/meeting_relays.rs")]
+    pub(crate) capture: Vec<u8>,
+}
+
+impl DsReport {
+    /// The `q`-quantile of the ordering latencies.
+    pub(crate) fn ordering(&self, q: f64) -> f64 {
+        let mut v = self.ordering_ms.clone();
+        v.sort_by(f64::total_cmp);
+        let i = ((v.len().saturating_sub(1)) as f64 * q).round() as usize;
+        v.get(i).copied().unwrap_or(0.0)
+    }
+}
+
+/// The delivery service as the scenario uses it: every byte in and out is captured.
+struct Ds {
+    inner: Box<dyn DeliveryService>,
+    report: DsReport,
+    meeting: Vec<u8>,
+}
+
+impl Ds {
+    fn new(url: Option<&str>, meeting: &[u8]) -> Res<Self> {
+        let (inner, backend): (Box<dyn DeliveryService>, String) = match url {
+            None => (Box::new(EmbeddedDs::new()), "embedded".to_owned()),
+            Some(u) => (
+                Box::new(NatsDs::connect(u, &NatsConfig::default())?),
+                u.to_owned(),
+            ),
+        };
+        Ok(Self {
+            inner,
+            report: DsReport {
+                backend,
+                ..DsReport::default()
+            },
+            meeting: meeting.to_vec(),
+        })
+    }
+
+    fn up(&mut self, bytes: &[u8]) {
+        self.report.bytes_up += bytes.len() as u64;
+        self.report.capture.extend_from_slice(bytes);
+    }
+
+    fn down(&mut self, bytes: &[u8]) {
+        self.report.bytes_down += bytes.len() as u64;
+        self.report.capture.extend_from_slice(bytes);
+    }
+
+    /// Publishes a handshake; returns its position, or `None` for a commit that lost its
+    /// epoch.
+    fn publish(&mut self, msg: &MlsMessage) -> Res<Option<u64>> {
+        let bytes = msg.to_bytes()?;
+        self.up(&bytes);
+        self.report.published += 1;
+        let t = stopwatch();
+        let outcome = self.inner.publish(msg)?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        match outcome {
+            Published::Appended { seq } => {
+                if msg.kind() == meetkey::mls::MessageKind::Commit {
+                    self.report.ordering_ms.push(ms);
+                }
+                Ok(Some(seq))
+            }
+            Published::Conflict => {
+                self.report.conflicts += 1;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Processes the log after `p.cursor` at `p` (an honest service: every entry must be
+    /// accepted).
+    fn sync(&mut self, p: &mut Participant) -> Res<()> {
+        loop {
+            let entries = self.inner.fetch(&self.meeting, p.cursor, 256)?;
+            if entries.is_empty() {
+                return Ok(());
+            }
+            for e in entries {
+                self.down(&e.message);
+                if e.seq <= p.cursor {
+                    continue;
+                }
+                p.cursor = e.seq;
+                p.meeting.process(&MlsMessage::from_bytes(&e.message)?)?;
+            }
+        }
+    }
+
+    fn sync_all(&mut self, ps: &mut [Participant]) -> Res<()> {
+        for p in ps.iter_mut().filter(|p| p.active) {
+            self.sync(p)?;
+        }
+        Ok(())
+    }
+
+    fn publish_key_package(&mut self, owner: &str, kp: &KeyPackage) -> Res<()> {
+        self.up(&MlsMessage::from(kp.clone()).to_bytes()?);
+        Ok(self.inner.publish_key_package(owner.as_bytes(), kp, false)?)
+    }
+
+    fn claim_key_package(&mut self, owner: &str) -> Res<KeyPackage> {
+        let bytes = self
+            .inner
+            .claim_key_package(owner.as_bytes())?
+            .ok_or("no KeyPackage published")?;
+        self.down(&bytes);
+        Ok(KeyPackage::try_from(MlsMessage::from_bytes(&bytes)?)?)
+    }
+
+    fn put_group_info(&mut self, gi: &MlsMessage) -> Res<()> {
+        self.up(&gi.to_bytes()?);
+        Ok(self.inner.put_group_info(gi)?)
+    }
+
+    fn group_info(&mut self) -> Res<MlsMessage> {
+        let bytes = self
+            .inner
+            .group_info(&self.meeting.clone())?
+            .ok_or("no GroupInfo published")?;
+        self.down(&bytes);
+        Ok(MlsMessage::from_bytes(&bytes)?)
+    }
+
+    fn send_welcome(&mut self, owner: &str, welcome: &MlsMessage) -> Res<()> {
+        self.up(&welcome.to_bytes()?);
+        Ok(self.inner.send_welcome(owner.as_bytes(), welcome)?)
+    }
+
+    fn take_welcome(&mut self, owner: &str) -> Res<MlsMessage> {
+        let bytes = self
+            .inner
+            .take_welcome(owner.as_bytes())?
+            .ok_or("no Welcome waiting")?;
+        self.down(&bytes);
+        Ok(MlsMessage::from_bytes(&bytes)?)
+    }
 }
 
 struct World {
@@ -354,6 +529,7 @@ struct World {
     verbose: bool,
     plaintexts: Vec<Vec<u8>>,
     relay_history: BTreeMap<String, Vec<String>>,
+    ds: Ds,
 }
 
 impl World {
@@ -422,14 +598,12 @@ pub(crate) fn default_policy() -> Res<Policy> {
     Ok(Policy::new("eu-west")?.deny([Jurisdiction::parse("CN")?, Jurisdiction::parse("RU")?]))
 }
 
-/// Delivers a handshake message to every active participant except `skip`, in order.
-fn deliver(ps: &mut [Participant], msg: &MlsMessage, skip: usize) -> Res<()> {
-    for (i, p) in ps.iter_mut().enumerate() {
-        if i != skip && p.active {
-            p.meeting.process(msg)?;
-        }
-    }
-    Ok(())
+/// Publishes a handshake to the delivery service and lets every active participant process
+/// the log; returns the message's position.
+fn deliver(w: &mut World, ps: &mut [Participant], msg: &MlsMessage) -> Res<u64> {
+    let seq = w.ds.publish(msg)?.ok_or("the delivery service refused a handshake")?;
+    w.ds.sync_all(ps)?;
+    Ok(seq)
 }
 
 fn describe(reason: Reason, role: Tier) -> String {
@@ -661,10 +835,13 @@ fn commit_and_deliver(
     let t = stopwatch();
     let p = ps.get_mut(committer).ok_or("committer")?;
     let out = make(&mut p.meeting, &mut w.rng)?;
-    // The delivery service accepts it and echoes it back: that confirms the pending commit.
-    p.meeting.process(&out.commit)?;
+    // The delivery service orders it; its echo in the log confirms the pending commit.
+    deliver(w, ps, &out.commit)?;
+    let p = ps.get(committer).ok_or("committer")?;
     let epoch = p.meeting.epoch();
-    deliver(ps, &out.commit, committer)?;
+    // The committer publishes the new epoch's GroupInfo for external joins.
+    let gi = p.meeting.group_info()?;
+    w.ds.put_group_info(&gi)?;
     let ms = t.elapsed().as_secs_f64() * 1000.0;
     w.report.rotations.push((what.to_owned(), epoch, ms));
     w.log(format!(
@@ -707,6 +884,16 @@ pub(crate) fn run(opts: &Options) -> Res<Report> {
         .map(|r| r.id().to_owned())
         .collect();
 
+    // A meeting id of its own on a shared NATS server (its log outlives the run).
+    let meeting_id: Vec<u8> = match &opts.ds {
+        None => b"meetkey demo meeting".to_vec(),
+        Some(_) => format!(
+            "meetkey demo meeting {:016x}",
+            rand_core::RngCore::next_u64(&mut meetkey::SystemRng)
+        )
+        .into_bytes(),
+    };
+    let ds = Ds::new(opts.ds.as_deref(), &meeting_id)?;
     let mut w = World {
         relays,
         directory,
@@ -716,6 +903,7 @@ pub(crate) fn run(opts: &Options) -> Res<Report> {
         verbose: opts.verbose,
         plaintexts: Vec::new(),
         relay_history: BTreeMap::new(),
+        ds,
     };
     w.report.excluded_relays = excluded.clone();
     let lines: Vec<String> = w
@@ -785,6 +973,21 @@ pub(crate) fn run(opts: &Options) -> Res<Report> {
         });
     }
     w.report.relays = rows;
+    {
+        let cap = &w.ds.report.capture;
+        w.ds.report.plaintext_leaked = cap
+            .windows(PLAINTEXT_MARKER.len())
+            .any(|x| x == PLAINTEXT_MARKER)
+            || w
+                .plaintexts
+                .iter()
+                .any(|p| cap.windows(p.len()).any(|x| x == p.as_slice()));
+        w.ds.report.key_material_leaked = participants.iter().any(|p| {
+            p.meeting.key_material_occurs_in(cap)
+                || cap.windows(32).any(|x| x == p.signer_seed.as_slice())
+        });
+    }
+    w.report.ds = w.ds.report.clone();
     w.report.plaintext_leaked = plaintext_leaked;
     w.report.key_material_leaked = key_leaked;
     for p in &participants {
@@ -841,19 +1044,16 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
             received: 0,
             signer_seed: seed,
             active: true,
+            cursor: 0,
         })
     };
 
     // 1. p00 creates the meeting.
     let (name0, seed0) = seeds.first().cloned().ok_or("no participants")?;
     let kp0 = key_package(&name0, seed0, &mut w.rng)?;
-    let m0 = Meeting::create(
-        config.clone(),
-        kp0,
-        b"meetkey demo meeting",
-        &policy,
-        &mut w.rng,
-    )?;
+    let meeting_id = w.ds.meeting.clone();
+    let m0 = Meeting::create(config.clone(), kp0, &meeting_id, &policy, &mut w.rng)?;
+    w.ds.put_group_info(&m0.group_info()?)?;
     ps.push(mk(m0, 0, &name0, seed0)?);
     w.log(format!(
         "{name0} creates the meeting (epoch 0); policy carried in GroupContext extension 0xF0A1"
@@ -863,12 +1063,15 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
     let n_welcome = n - 3;
     let mut bundles = Vec::new();
     for (name, seed) in seeds.iter().skip(1).take(n_welcome) {
-        bundles.push((name.clone(), *seed, key_package(name, *seed, &mut w.rng)?));
+        let b = key_package(name, *seed, &mut w.rng)?;
+        w.ds.publish_key_package(name, &b.key_package)?;
+        bundles.push((name.clone(), *seed, b));
     }
-    let kps: Vec<_> = bundles
-        .iter()
-        .map(|(_, _, b)| b.key_package.clone())
-        .collect();
+    // The host claims each invitee's KeyPackage from the delivery service (once each).
+    let mut kps = Vec::new();
+    for (name, _, _) in &bundles {
+        kps.push(w.ds.claim_key_package(name)?);
+    }
     w.clock += 5;
     let out = commit_and_deliver(
         w,
@@ -878,15 +1081,21 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
         |m, r| m.add(&kps, START + 5, r),
     )?;
     let _ = out;
-    // Released once the commit was confirmed (commit_and_deliver processed the echo).
+    // Released once the commit was confirmed (commit_and_deliver processed the echo); the
+    // host hands it to the delivery service for each invitee.
     let welcome = ps
         .first_mut()
         .and_then(|p| p.meeting.take_welcome())
         .ok_or("no welcome")?;
+    let cursor = ps.first().map(|p| p.cursor).unwrap_or_default();
     for (name, seed, b) in bundles {
+        w.ds.send_welcome(&name, &welcome)?;
+        let welcome = w.ds.take_welcome(&name)?;
         let m = Meeting::join_welcome(config.clone(), &welcome, b)?;
         let i = ps.len();
-        ps.push(mk(m, i, &name, seed)?);
+        let mut p = mk(m, i, &name, seed)?;
+        p.cursor = cursor;
+        ps.push(p);
     }
     w.log(format!("{n_welcome} participants joined from the Welcome"));
 
@@ -895,10 +1104,10 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
     //    the host's application admits it, and they join from the host's Welcome.
     for (name, seed) in seeds.iter().skip(1 + n_welcome) {
         w.clock += 5;
-        let gi = ps.first().ok_or("p00")?.meeting.group_info()?;
+        let gi = w.ds.group_info()?;
         let b = key_package(name, *seed, &mut w.rng)?;
         let request = Meeting::join_request(&gi, &b)?;
-        deliver(&mut ps, &request, usize::MAX)?;
+        deliver(w, &mut ps, &request)?;
         let host = ps.first_mut().ok_or("p00")?;
         let reference = host
             .meeting
@@ -923,9 +1132,13 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
             .first_mut()
             .and_then(|p| p.meeting.take_welcome())
             .ok_or("no welcome for the admitted joiner")?;
+        w.ds.send_welcome(name, &welcome)?;
+        let welcome = w.ds.take_welcome(name)?;
         let m = Meeting::join_welcome(config.clone(), &welcome, b)?;
         let i = ps.len();
-        ps.push(mk(m, i, name, *seed)?);
+        let mut p = mk(m, i, name, *seed)?;
+        p.cursor = ps.first().map(|p| p.cursor).unwrap_or_default();
+        ps.push(p);
         w.log(format!("{name} joined from the Welcome after admission"));
     }
     // A device that lost its state rejoins by external commit, replacing its own leaf (the
@@ -934,7 +1147,7 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
     {
         w.clock += 5;
         let who = 2usize;
-        let gi = ps.first().ok_or("p00")?.meeting.group_info()?;
+        let gi = w.ds.group_info()?;
         let (name, seed) = {
             let p = ps.get(who).ok_or("rejoiner")?;
             (p.name.clone(), p.signer_seed)
@@ -942,9 +1155,17 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
         let b = key_package(&name, seed, &mut w.rng)?;
         let t = stopwatch();
         let (m, commit) = Meeting::rejoin_external(config.clone(), &gi, b, &mut w.rng)?;
-        deliver(&mut ps, &commit, who)?;
-        // Same participant, same relays and logs: only its meeting state is new.
-        ps.get_mut(who).ok_or("rejoiner")?.meeting = m;
+        let seq = w
+            .ds
+            .publish(&commit)?
+            .ok_or("the rejoin lost its epoch")?;
+        // Same participant, same relays: only its meeting state and log position are new.
+        let p = ps.get_mut(who).ok_or("rejoiner")?;
+        p.meeting = m;
+        p.cursor = seq;
+        w.ds.sync_all(&mut ps)?;
+        let gi = ps.get(who).ok_or("rejoiner")?.meeting.group_info()?;
+        w.ds.put_group_info(&gi)?;
         let epoch = ps.get(who).map(|p| p.meeting.epoch()).unwrap_or_default();
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         w.report
@@ -969,7 +1190,7 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
         .meeting
         .leave(&mut w.rng)?;
     let leaver_name = ps.get(leaver).map(|p| p.name.clone()).unwrap_or_default();
-    deliver(&mut ps, &leave, leaver)?;
+    deliver(w, &mut ps, &leave)?;
     // Frames of the old epoch still in flight during the transition.
     let mut in_flight = Vec::new();
     {
@@ -1039,14 +1260,11 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
     let t = stopwatch();
     let out = {
         let p = ps.get_mut(rotator).ok_or("rotator")?;
-        let out = p
-            .meeting
+        p.meeting
             .rotate_if_due(clock, &mut w.rng)?
-            .ok_or("rotation not due")?;
-        p.meeting.process(&out.commit)?;
-        out
+            .ok_or("rotation not due")?
     };
-    deliver(&mut ps, &out.commit, rotator)?;
+    deliver(w, &mut ps, &out.commit)?;
     let epoch = ps
         .get(rotator)
         .map(|p| p.meeting.epoch())
@@ -1061,8 +1279,49 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
     check_codes(w, &ps)?;
     media_round(w, &mut ps, "after rotation", opts.frames_per_round)?;
 
+    // 8. Two participants commit in the same epoch: the delivery service keeps the first;
+    //    the other's commit is discarded when it processes the winner, and re-issued.
+    commit_race(w, &mut ps, 1, 2)?;
+    check_codes(w, &ps)?;
+
     w.report.final_epoch = ps.first().map(|p| p.meeting.epoch()).unwrap_or_default();
     Ok(ps)
+}
+
+/// Participants `a` and `b` both rotate in the same epoch; `a` publishes first.
+fn commit_race(w: &mut World, ps: &mut [Participant], a: usize, b: usize) -> Res<()> {
+    let clock = w.clock;
+    let epoch = ps.get(a).ok_or("racer")?.meeting.epoch();
+    let first = ps.get_mut(a).ok_or("racer")?.meeting.rotate(clock, &mut w.rng)?;
+    let second = ps.get_mut(b).ok_or("racer")?.meeting.rotate(clock, &mut w.rng)?;
+    w.ds.publish(&first.commit)?.ok_or("the first commit lost")?;
+    if w.ds.publish(&second.commit)?.is_some() {
+        return fail("the delivery service stored two commits of one epoch");
+    }
+    w.ds.sync_all(ps)?;
+    let loser = ps.get_mut(b).ok_or("racer")?;
+    let intent = loser
+        .meeting
+        .drain_events()
+        .into_iter()
+        .find_map(|e| match e {
+            Event::PendingCommitDiscarded { intent, .. } => Some(intent),
+            _ => None,
+        })
+        .ok_or("the loser saw no discarded commit")?;
+    if intent != CommitIntent::Rotate {
+        return fail("the discarded commit's intent changed");
+    }
+    let (na, nb) = (
+        ps.get(a).map(|p| p.name.clone()).unwrap_or_default(),
+        ps.get(b).map(|p| p.name.clone()).unwrap_or_default(),
+    );
+    w.log(format!(
+        "{na} and {nb} commit in epoch {epoch} at once: the delivery service keeps {na}'s, refuses {nb}'s (conflict); {nb} processes the winner and re-issues"
+    ));
+    let what = format!("{nb} re-issues its lost rotation");
+    commit_and_deliver(w, ps, b, &what, |m, r| m.retry(&intent, clock, r))?;
+    Ok(())
 }
 
 /// Prints the summary table.
@@ -1118,6 +1377,23 @@ pub(crate) fn print_summary(r: &Report) {
         if r.plaintext_leaked { "FOUND" } else { "none" },
         if r.key_material_leaked { "FOUND" } else { "none" },
         excluded_used(r).join(", ").if_empty("none")
+    );
+    let d = &r.ds;
+    println!(
+        "delivery service ({}): {} handshakes published, {} conflict(s), {} bytes up / {} bytes down; commit ordering p50 {:.2} ms, p99 {:.2} ms ({} commits)",
+        d.backend,
+        d.published,
+        d.conflicts,
+        d.bytes_up,
+        d.bytes_down,
+        d.ordering(0.5),
+        d.ordering(0.99),
+        d.ordering_ms.len()
+    );
+    println!(
+        "audit: plaintext in the delivery service's capture: {}; key material: {}",
+        if d.plaintext_leaked { "FOUND" } else { "none" },
+        if d.key_material_leaked { "FOUND" } else { "none" }
     );
 }
 

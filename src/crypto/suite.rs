@@ -3,22 +3,14 @@
 use crate::error::{Result, Unsupported};
 
 crate::codepoint! {
-    /// An MLS cipher suite code point (RFC 9420 §17.1). Unknown values round-trip.
+    /// An MLS cipher suite code point (RFC 9420 §17.1). Only the suites meetkey implements
+    /// have constants; other values round-trip (a peer's KeyPackage may list them) and are
+    /// [`Unsupported::CipherSuite`] wherever a suite is used.
     pub struct CipherSuite(u16) {
         /// X25519, AES-128-GCM, SHA-256, Ed25519 (mandatory to implement).
         MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519 = 0x0001,
-        /// P-256, AES-128-GCM, SHA-256, P-256 (not implemented).
-        MLS_128_DHKEMP256_AES128GCM_SHA256_P256 = 0x0002,
         /// X25519, ChaCha20-Poly1305, SHA-256, Ed25519.
         MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519 = 0x0003,
-        /// X448, AES-256-GCM, SHA-512, Ed448 (not implemented).
-        MLS_256_DHKEMX448_AES256GCM_SHA512_ED448 = 0x0004,
-        /// P-521, AES-256-GCM, SHA-512, P-521 (not implemented).
-        MLS_256_DHKEMP521_AES256GCM_SHA512_P521 = 0x0005,
-        /// X448, ChaCha20-Poly1305, SHA-512, Ed448 (not implemented).
-        MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448 = 0x0006,
-        /// P-384, AES-256-GCM, SHA-384, P-384 (not implemented).
-        MLS_256_DHKEMP384_AES256GCM_SHA384_P384 = 0x0007,
     }
 }
 

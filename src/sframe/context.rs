@@ -70,7 +70,7 @@ impl Encryptor {
 
     /// The CTR of the next frame, or `None` once all 2^64 values are used.
     #[must_use]
-    pub const fn next_counter(&self) -> Option<u64> {
+    pub(crate) const fn next_counter(&self) -> Option<u64> {
         self.next_ctr
     }
 
@@ -252,7 +252,7 @@ impl Decryptor {
 
     /// The cipher suite of every key here.
     #[must_use]
-    pub const fn suite(&self) -> SframeSuite {
+    pub(crate) const fn suite(&self) -> SframeSuite {
         self.suite
     }
 

@@ -184,7 +184,7 @@ impl KeyStore {
 
     /// The KID layout.
     #[must_use]
-    pub const fn layout(&self) -> KidLayout {
+    pub(crate) const fn layout(&self) -> KidLayout {
         self.layout
     }
 
