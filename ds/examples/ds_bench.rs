@@ -25,7 +25,10 @@ const NOW: u64 = 1_800_000_000;
 const MEETINGS: usize = 1_000;
 const LATENCY_COMMITS: usize = 300;
 
-#[allow(clippy::disallowed_methods, reason = "a benchmark reads the wall clock")]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a benchmark reads the wall clock"
+)]
 fn stopwatch() -> Instant {
     Instant::now()
 }
@@ -61,7 +64,7 @@ fn quantile(v: &mut [f64], q: f64) -> f64 {
 /// before the next is made); returns p50 and p99 of publish → appended, in ms.
 fn latency(ds: &mut impl DeliveryService, tag: &str, run: u64) -> (f64, f64) {
     let mut r = ChaCha20Rng::seed_from_u64(1);
-    let mut m = meeting(tag, 0, run, &mut r);
+    let mut m = meeting(&format!("{tag}-latency"), 0, run, &mut r);
     let mut ms = Vec::with_capacity(LATENCY_COMMITS);
     for _ in 0..LATENCY_COMMITS {
         let out = m.rotate(NOW, &mut r).unwrap();
@@ -95,7 +98,9 @@ fn throughput(
     server: Option<u32>,
 ) -> (f64, Option<f64>) {
     let mut r = ChaCha20Rng::seed_from_u64(2);
-    let mut ms: Vec<Meeting> = (0..MEETINGS).map(|i| meeting(tag, i, run, &mut r)).collect();
+    let mut ms: Vec<Meeting> = (0..MEETINGS)
+        .map(|i| meeting(tag, i, run, &mut r))
+        .collect();
     let mut published = 0usize;
     let mut elapsed = 0.0;
     let mut cpu = 0.0;

@@ -28,17 +28,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use meetkey::meeting::{Event, MediaStream, Meeting, MeetingConfig};
 use meetkey::meeting::CommitIntent;
+use meetkey::meeting::{Event, MediaStream, Meeting, MeetingConfig};
 use meetkey::mls::{KeyPackage, Lifetime, MlsMessage};
-use meetkey_ds::embedded::EmbeddedDs;
-use meetkey_ds::nats::{NatsConfig, NatsDs};
-use meetkey_ds::{DeliveryService, Published};
 use meetkey::routing::{
     Directory, DirectoryVerifier, Health, HealthStatus, Jurisdiction, Policy, Reason,
     SignedDirectory, Tier,
 };
 use meetkey::{CipherSuite, SignaturePrivateKey};
+use meetkey_ds::embedded::EmbeddedDs;
+use meetkey_ds::nats::{NatsConfig, NatsDs};
+use meetkey_ds::{DeliveryService, Published};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -384,6 +384,12 @@ pub(crate) struct DsReport {
 
 impl DsReport {
     /// The `q`-quantile of the ordering latencies.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "an index into a short list of samples"
+    )]
     pub(crate) fn ordering(&self, q: f64) -> f64 {
         let mut v = self.ordering_ms.clone();
         v.sort_by(f64::total_cmp);
@@ -479,7 +485,9 @@ impl Ds {
 
     fn publish_key_package(&mut self, owner: &str, kp: &KeyPackage) -> Res<()> {
         self.up(&MlsMessage::from(kp.clone()).to_bytes()?);
-        Ok(self.inner.publish_key_package(owner.as_bytes(), kp, false)?)
+        Ok(self
+            .inner
+            .publish_key_package(owner.as_bytes(), kp, false)?)
     }
 
     fn claim_key_package(&mut self, owner: &str) -> Res<KeyPackage> {
@@ -601,7 +609,9 @@ pub(crate) fn default_policy() -> Res<Policy> {
 /// Publishes a handshake to the delivery service and lets every active participant process
 /// the log; returns the message's position.
 fn deliver(w: &mut World, ps: &mut [Participant], msg: &MlsMessage) -> Res<u64> {
-    let seq = w.ds.publish(msg)?.ok_or("the delivery service refused a handshake")?;
+    let seq =
+        w.ds.publish(msg)?
+            .ok_or("the delivery service refused a handshake")?;
     w.ds.sync_all(ps)?;
     Ok(seq)
 }
@@ -978,8 +988,7 @@ pub(crate) fn run(opts: &Options) -> Res<Report> {
         w.ds.report.plaintext_leaked = cap
             .windows(PLAINTEXT_MARKER.len())
             .any(|x| x == PLAINTEXT_MARKER)
-            || w
-                .plaintexts
+            || w.plaintexts
                 .iter()
                 .any(|p| cap.windows(p.len()).any(|x| x == p.as_slice()));
         w.ds.report.key_material_leaked = participants.iter().any(|p| {
@@ -1155,10 +1164,7 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
         let b = key_package(&name, seed, &mut w.rng)?;
         let t = stopwatch();
         let (m, commit) = Meeting::rejoin_external(config.clone(), &gi, b, &mut w.rng)?;
-        let seq = w
-            .ds
-            .publish(&commit)?
-            .ok_or("the rejoin lost its epoch")?;
+        let seq = w.ds.publish(&commit)?.ok_or("the rejoin lost its epoch")?;
         // Same participant, same relays: only its meeting state and log position are new.
         let p = ps.get_mut(who).ok_or("rejoiner")?;
         p.meeting = m;
@@ -1292,9 +1298,18 @@ fn scenario(w: &mut World, opts: &Options, policy: Policy) -> Res<Vec<Participan
 fn commit_race(w: &mut World, ps: &mut [Participant], a: usize, b: usize) -> Res<()> {
     let clock = w.clock;
     let epoch = ps.get(a).ok_or("racer")?.meeting.epoch();
-    let first = ps.get_mut(a).ok_or("racer")?.meeting.rotate(clock, &mut w.rng)?;
-    let second = ps.get_mut(b).ok_or("racer")?.meeting.rotate(clock, &mut w.rng)?;
-    w.ds.publish(&first.commit)?.ok_or("the first commit lost")?;
+    let first = ps
+        .get_mut(a)
+        .ok_or("racer")?
+        .meeting
+        .rotate(clock, &mut w.rng)?;
+    let second = ps
+        .get_mut(b)
+        .ok_or("racer")?
+        .meeting
+        .rotate(clock, &mut w.rng)?;
+    w.ds.publish(&first.commit)?
+        .ok_or("the first commit lost")?;
     if w.ds.publish(&second.commit)?.is_some() {
         return fail("the delivery service stored two commits of one epoch");
     }
@@ -1393,7 +1408,11 @@ pub(crate) fn print_summary(r: &Report) {
     println!(
         "audit: plaintext in the delivery service's capture: {}; key material: {}",
         if d.plaintext_leaked { "FOUND" } else { "none" },
-        if d.key_material_leaked { "FOUND" } else { "none" }
+        if d.key_material_leaked {
+            "FOUND"
+        } else {
+            "none"
+        }
     );
 }
 

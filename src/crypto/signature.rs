@@ -53,7 +53,11 @@ impl SignaturePrivateKey {
     /// # Errors
     /// [`ApiMisuse::EncodingOverflow`](crate::error::ApiMisuse::EncodingOverflow) when
     /// `content` exceeds 2^30 - 1 bytes.
-    pub(crate) fn sign_with_label(&self, label: &[u8], content: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
+    pub(crate) fn sign_with_label(
+        &self,
+        label: &[u8],
+        content: &[u8],
+    ) -> Result<[u8; SIGNATURE_LEN]> {
         Ok(self.sign(&sign_content(label, content)?))
     }
 }

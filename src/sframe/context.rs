@@ -70,6 +70,7 @@ impl Encryptor {
 
     /// The CTR of the next frame, or `None` once all 2^64 values are used.
     #[must_use]
+    #[cfg(test)]
     pub(crate) const fn next_counter(&self) -> Option<u64> {
         self.next_ctr
     }
@@ -248,12 +249,6 @@ impl Decryptor {
             replay: replay.validate()?,
             keys: HashMap::default(),
         })
-    }
-
-    /// The cipher suite of every key here.
-    #[must_use]
-    pub(crate) const fn suite(&self) -> SframeSuite {
-        self.suite
     }
 
     /// Installs the key of `kid`, derived from `base_key`, replacing any key it had (the

@@ -182,12 +182,6 @@ impl KeyStore {
         self.suite.base_key_len()
     }
 
-    /// The KID layout.
-    #[must_use]
-    pub(crate) const fn layout(&self) -> KidLayout {
-        self.layout
-    }
-
     /// The epochs whose keys are held, in no particular order.
     pub fn epochs(&self) -> impl Iterator<Item = u64> + '_ {
         self.epochs.iter().map(|e| e.epoch)

@@ -525,9 +525,23 @@ pub(crate) fn write_all(r: &Results, out: &Path) -> Result<(), Box<dyn std::erro
         serde_json::to_string_pretty(r)? + "\n",
     )?;
     plot::draw(r, &docs.join("benchmarks.svg"))?;
-    std::fs::write(out.join("BENCHMARKS.md"), markdown(r))?;
+    // Sections measured by other programs follow KEPT_MARKER and survive a new run.
+    let path = out.join("BENCHMARKS.md");
+    let kept = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|old| old.find(KEPT_MARKER).map(|i| old[i..].to_owned()))
+        .unwrap_or_default();
+    let mut text = markdown(r);
+    if !kept.is_empty() {
+        text.push('\n');
+        text.push_str(&kept);
+    }
+    std::fs::write(path, text)?;
     Ok(())
 }
+
+/// The line after which BENCHMARKS.md holds sections this harness does not generate.
+const KEPT_MARKER: &str = "<!-- measured by other programs: kept when the comparison runs again -->";
 
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
