@@ -17,6 +17,7 @@ use meetkey::routing::Policy;
 use meetkey::{CipherSuite, SignaturePrivateKey};
 use meetkey_ds::embedded::EmbeddedDs;
 use meetkey_ds::nats::{NatsConfig, NatsDs};
+use meetkey_ds::tcp::{TcpDs, TcpServer};
 use meetkey_ds::{DeliveryService, Published};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -195,6 +196,13 @@ fn main() {
     let (p50, p99) = latency(&mut embedded, "emb", run);
     let (rate, _) = throughput(&mut embedded, "emb", run, 5, None);
     println!("| embedded (in-process) | {p50:.3} ms | {p99:.3} ms | {rate:.0} | (in the client) |");
+    let server = TcpServer::start(EmbeddedDs::new()).unwrap();
+    let mut tcp = TcpDs::connect(server.addr(), std::time::Duration::from_secs(5)).unwrap();
+    let (p50, p99) = latency(&mut tcp, "tcp", run);
+    let (rate, _) = throughput(&mut tcp, "tcp", run, 5, None);
+    println!(
+        "| embedded, loopback TCP | {p50:.3} ms | {p99:.3} ms | {rate:.0} | (in-process server) |"
+    );
     if let Some(u) = url {
         let mut nats = NatsDs::connect(&u, &NatsConfig::default()).unwrap();
         let (p50, p99) = latency(&mut nats, "nats", run);

@@ -8,7 +8,8 @@
 //!  KeyPackages (claimed once) · GroupInfo (latest, for external joins) · Welcomes (by owner)
 //! ```
 //!
-//! - [`embedded::EmbeddedDs`]: in-process, no setup (tests, the meeting example).
+//! - [`embedded::EmbeddedDs`]: in-process, no setup; [`tcp::TcpServer`] serves it on a
+//!   loopback port to [`tcp::TcpDs`] clients (the meeting example's default).
 //! - [`nats::NatsDs`]: NATS JetStream — one stream for every meeting's handshakes, a commit
 //!   published with the expected-last-subject-sequence condition on its epoch's subject (so
 //!   only the first commit of an epoch is stored), KeyPackages and GroupInfos in KV buckets.
@@ -22,6 +23,7 @@
 pub mod embedded;
 mod member;
 pub mod nats;
+pub mod tcp;
 
 pub use member::{Member, MemberError, SyncReport};
 

@@ -13,7 +13,9 @@ use meetkey::error::{Error, InvalidMessage, Unsupported};
 use meetkey::meeting::{CommitIntent, Event, Meeting, MeetingConfig};
 use meetkey_ds::embedded::EmbeddedDs;
 use meetkey_ds::nats::{NatsConfig, NatsDs};
+use meetkey_ds::tcp::{TcpDs, TcpServer};
 use meetkey_ds::{DeliveryService, Member, Published};
+use std::time::Duration;
 use support::{assert_converged, meeting, rng, NatsServer, NOW};
 
 /// Five members commit in the same epoch at once: the service stores exactly one commit,
@@ -195,6 +197,52 @@ fn embedded_hostile_entries_are_typed_errors_and_change_nothing() {
             .any(|e| matches!(e, Event::Rotated { .. })));
     }
     assert_converged(&mut ds, &mut ms);
+}
+
+fn tcp() -> (TcpServer, TcpDs) {
+    let server = TcpServer::start(EmbeddedDs::new()).unwrap();
+    let ds = TcpDs::connect(server.addr(), Duration::from_secs(5)).unwrap();
+    (server, ds)
+}
+
+#[test]
+fn tcp_five_commit_at_once() {
+    let (_server, mut ds) = tcp();
+    five_commit_at_once(&mut ds);
+}
+
+#[test]
+fn tcp_crash_between_publish_and_echo() {
+    let (_server, mut ds) = tcp();
+    crash_between_publish_and_echo(&mut ds);
+}
+
+#[test]
+fn tcp_key_packages_and_group_info() {
+    let (_server, mut ds) = tcp();
+    key_packages_once_and_group_info(&mut ds);
+}
+
+/// Malformed requests get a refusal, not a crash, and the connection goes on.
+#[test]
+fn tcp_server_refuses_malformed_requests() {
+    use std::io::{Read, Write};
+    let (server, mut ds) = tcp();
+    let mut raw = std::net::TcpStream::connect(server.addr()).unwrap();
+    for (op, body) in [(1u8, vec![0xde, 0xad]), (2, vec![0, 0, 0, 9]), (99, vec![])] {
+        raw.write_all(&[op, 0, 0, 0, u8::try_from(body.len()).unwrap()])
+            .unwrap();
+        raw.write_all(&body).unwrap();
+        let mut head = [0u8; 5];
+        raw.read_exact(&mut head).unwrap();
+        assert_eq!(head[0], 3, "op {op}: refused");
+    }
+    // A frame over the limit closes the connection without allocating it.
+    raw.write_all(&[1, 0xff, 0xff, 0xff, 0xff]).unwrap();
+    let mut buf = [0u8; 1];
+    assert_eq!(raw.read(&mut buf).unwrap_or(0), 0);
+    // Other clients are unaffected.
+    assert_eq!(ds.group_info(b"nothing").unwrap(), None);
 }
 
 fn nats(name: &str) -> Option<(NatsServer, NatsDs)> {

@@ -10,8 +10,8 @@
 //!  frame: participant ─PUBLISH─► its relay ─FORWARD─► other relays in use ─FETCH─► participants
 //! ```
 //!
-//! Handshake messages go through a delivery service (`meetkey-ds`: the embedded one, or NATS
-//! JetStream with `--ds nats://...`): commits and proposals into the meeting's ordered log
+//! Handshake messages go through a delivery service (`meetkey-ds`: the embedded one served on
+//! a loopback port, or NATS JetStream with `--ds nats://...`): commits and proposals into the meeting's ordered log
 //! (the first commit of an epoch wins; two participants race once and the loser re-issues),
 //! KeyPackages claimed from it, Welcomes and GroupInfos through it; every participant
 //! processes the log from its own cursor. Media frames go through the relays. Every relay and
@@ -38,6 +38,7 @@ use meetkey::routing::{
 use meetkey::{CipherSuite, SignaturePrivateKey};
 use meetkey_ds::embedded::EmbeddedDs;
 use meetkey_ds::nats::{NatsConfig, NatsDs};
+use meetkey_ds::tcp::{TcpDs, TcpServer};
 use meetkey_ds::{DeliveryService, Published};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -403,15 +404,23 @@ struct Ds {
     inner: Box<dyn DeliveryService>,
     report: DsReport,
     meeting: Vec<u8>,
+    /// The embedded service's loopback server, when it is the one in use.
+    _server: Option<TcpServer>,
 }
 
 impl Ds {
     fn new(url: Option<&str>, meeting: &[u8]) -> Res<Self> {
-        let (inner, backend): (Box<dyn DeliveryService>, String) = match url {
-            None => (Box::new(EmbeddedDs::new()), "embedded".to_owned()),
+        let (inner, backend, server): (Box<dyn DeliveryService>, String, _) = match url {
+            None => {
+                let server = TcpServer::start(EmbeddedDs::new())?;
+                let client = TcpDs::connect(server.addr(), Duration::from_secs(5))?;
+                let label = format!("embedded, loopback TCP {}", server.addr());
+                (Box::new(client), label, Some(server))
+            }
             Some(u) => (
                 Box::new(NatsDs::connect(u, &NatsConfig::default())?),
                 u.to_owned(),
+                None,
             ),
         };
         Ok(Self {
@@ -421,6 +430,7 @@ impl Ds {
                 ..DsReport::default()
             },
             meeting: meeting.to_vec(),
+            _server: server,
         })
     }
 

@@ -541,7 +541,8 @@ pub(crate) fn write_all(r: &Results, out: &Path) -> Result<(), Box<dyn std::erro
 }
 
 /// The line after which BENCHMARKS.md holds sections this harness does not generate.
-const KEPT_MARKER: &str = "<!-- measured by other programs: kept when the comparison runs again -->";
+const KEPT_MARKER: &str =
+    "<!-- measured by other programs: kept when the comparison runs again -->";
 
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
