@@ -1,7 +1,7 @@
 //! The delivery service on NATS JetStream (server 2.9 and later).
 //!
 //! ```text
-//!  stream MEETKEY, subjects mk.>, file storage, R replicas, direct get
+//!  stream MEETKEY, subjects mk.>, file storage, R replicas
 //!    mk.h.<meeting>.<epoch>.c   the commit of an epoch: published with
 //!                               Nats-Expected-Last-Subject-Sequence: 0, so only the first is
 //!                               stored; a later one gets "wrong last sequence" (a conflict)
@@ -13,7 +13,8 @@
 //! ```
 //!
 //! A meeting's log is the stream filtered by `mk.h.<meeting>.>`, in stream order; a member
-//! resumes after the last stream sequence it processed. Meeting ids and owners appear in
+//! resumes after the last stream sequence it processed. Every read goes to the stream's
+//! leader (no direct gets from replicas, which may lag): a client reads what it wrote. Meeting ids and owners appear in
 //! hex. Every call runs the async client on a current-thread runtime owned by the handle, so
 //! the backend starts no thread.
 
@@ -102,7 +103,6 @@ impl NatsDs {
                     subjects: vec!["mk.>".into()],
                     storage: stream::StorageType::File,
                     num_replicas: config.replicas,
-                    allow_direct: true,
                     ..Default::default()
                 })
                 .await
@@ -135,7 +135,7 @@ impl NatsDs {
 }
 
 /// The KV bucket `name`, created if needed. Its backing stream is made here with the layout
-/// of a KV bucket (one value per key, rollups, direct get) rather than by the client's
+/// of a KV bucket (one value per key, rollups; reads from the leader) rather than by the client's
 /// bucket creation, whose request a 2.9 server answers in a form this client cannot read.
 async fn bucket(
     js: &jetstream::Context,
@@ -149,7 +149,6 @@ async fn bucket(
         discard: stream::DiscardPolicy::New,
         allow_rollup: true,
         deny_delete: true,
-        allow_direct: true,
         storage: stream::StorageType::File,
         num_replicas: replicas,
         ..Default::default()
@@ -208,7 +207,7 @@ impl DeliveryService for NatsDs {
             let mut next = after.saturating_add(1);
             while out.len() < max {
                 match stream
-                    .direct_get_next_for_subject(filter.clone(), Some(next))
+                    .get_first_raw_message_by_subject(filter.clone(), next)
                     .await
                 {
                     Ok(m) => {
@@ -218,7 +217,7 @@ impl DeliveryService for NatsDs {
                             message: m.payload.to_vec(),
                         });
                     }
-                    Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => break,
+                    Err(e) if e.kind() == stream::RawMessageErrorKind::NoMessageFound => break,
                     Err(e) => return Err(unavailable(e)),
                 }
             }
@@ -321,9 +320,11 @@ impl DeliveryService for NatsDs {
         let subject = format!("mk.w.{}", hex(owner));
         let stream = self.stream.clone();
         self.run(async move {
-            let m = match stream.direct_get_first_for_subject(subject).await {
+            let m = match stream.get_first_raw_message_by_subject(subject, 1).await {
                 Ok(m) => m,
-                Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => return Ok(None),
+                Err(e) if e.kind() == stream::RawMessageErrorKind::NoMessageFound => {
+                    return Ok(None)
+                }
                 Err(e) => return Err(unavailable(e)),
             };
             stream

@@ -299,17 +299,23 @@ fn nats_server_restart_loses_nothing() {
     assert_eq!(ms[0].meeting().epoch(), 3);
 }
 
-/// Retries `f` while the service is unavailable (a cluster electing a new stream leader),
-/// at most 10 times: each try waits at most the client's request timeout.
+/// Retries `f` while the service is unavailable: a cluster that just formed, or lost a node,
+/// answers "temporarily unavailable" until it has elected its stream leaders. That depends
+/// on the servers' timing and the machine's load, so this waits for it — up to 600 tries,
+/// 100 ms apart — the one pause in these tests, polling an outside process.
 fn retrying<T>(mut f: impl FnMut() -> Result<T, meetkey_ds::MemberError>) -> T {
-    for _ in 0..10 {
+    let mut last = None;
+    for _ in 0..600 {
         match f() {
             Ok(t) => return t,
-            Err(meetkey_ds::MemberError::Ds(meetkey_ds::DsError::Unavailable(_))) => continue,
+            Err(meetkey_ds::MemberError::Ds(meetkey_ds::DsError::Unavailable(e))) => {
+                last = Some(e);
+                std::thread::sleep(Duration::from_millis(100));
+            }
             Err(e) => panic!("{e}"),
         }
     }
-    panic!("the cluster stayed unavailable");
+    panic!("the cluster stayed unavailable: {last:?}");
 }
 
 /// A three-node JetStream cluster (stream and buckets with three replicas); one node is
