@@ -260,17 +260,30 @@ impl CredentialTypes {
     }
 }
 
+/// A KeyPackage that passed the checks of RFC 9420 §10.1 for a group: only
+/// [`validate_key_package`] makes one, and a commit adds members only from these.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ValidKeyPackage<'a>(&'a KeyPackage);
+
+impl core::ops::Deref for ValidKeyPackage<'_> {
+    type Target = KeyPackage;
+
+    fn deref(&self) -> &KeyPackage {
+        self.0
+    }
+}
+
 /// Validates a KeyPackage for a group of `params.suite` (RFC 9420 §10.1).
 ///
 /// # Errors
 /// As [`validate_leaf_node`], plus [`PeerMisbehaved::KeyPackageMismatch`] for a wrong
 /// version or suite or an `init_key` equal to the leaf's encryption key, and
 /// [`Error::AuthenticationFailed`] for a bad KeyPackage signature.
-pub(crate) fn validate_key_package(
-    kp: &KeyPackage,
+pub(crate) fn validate_key_package<'a>(
+    kp: &'a KeyPackage,
     params: &GroupParams<'_>,
     now: Option<u64>,
-) -> Result<()> {
+) -> Result<ValidKeyPackage<'a>> {
     // §10.1: version and cipher suite match the group.
     if kp.version != ProtocolVersion::MLS10 || kp.cipher_suite != params.suite.id() {
         return Err(PeerMisbehaved::KeyPackageMismatch.into());
@@ -304,7 +317,7 @@ pub(crate) fn validate_key_package(
     if kp.init_key == kp.leaf_node.encryption_key {
         return Err(PeerMisbehaved::KeyPackageMismatch.into());
     }
-    Ok(())
+    Ok(ValidKeyPackage(kp))
 }
 
 /// The extension, proposal and credential types a `required_capabilities` extension lists.

@@ -254,11 +254,13 @@ impl Pass {
         if self.external {
             return Err(invalid());
         }
-        for r in crate::parallel::map(config.max_threads, &adds, |kp| {
-            validate::validate_key_package(kp, params, None)
-        }) {
-            r?;
-        }
+        // Only validated KeyPackages go on: the rest of this function sees nothing else.
+        let adds: Vec<validate::ValidKeyPackage<'_>> =
+            crate::parallel::map(config.max_threads, &adds, |kp| {
+                validate::validate_key_package(kp, params, None)
+            })
+            .into_iter()
+            .collect::<Result<_>>()?;
         // §12.2: no two Adds of the same client, none of a client already in the group
         // (identical signature keys), unless it is being removed (and so blank by now).
         let mut new_keys: HashSet<&[u8]> = HashSet::new();
@@ -283,7 +285,7 @@ impl Pass {
         }
         for kp in adds {
             let leaf = diff.add_leaf(kp.leaf_node.clone())?;
-            self.applied.added.push((leaf, kp.clone()));
+            self.applied.added.push((leaf, KeyPackage::clone(&kp)));
             self.counts.other += 1;
         }
         Ok(())
