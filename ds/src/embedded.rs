@@ -3,9 +3,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use meetkey::mls::{KeyPackage, MessageKind, MlsMessage};
+use meetkey::mls::{KeyPackage, MlsMessage};
 
-use crate::{encode, handshake_of, DeliveryService, DsError, Entry, Published};
+use crate::{
+    encode, group_info_of, handshake_of, welcome_bytes, DeliveryService, DsError, Entry, Published,
+};
 
 #[derive(Debug, Default)]
 struct State {
@@ -116,14 +118,7 @@ impl DeliveryService for EmbeddedDs {
     }
 
     fn put_group_info(&mut self, group_info: &MlsMessage) -> Result<(), DsError> {
-        if group_info.kind() != MessageKind::GroupInfo {
-            return Err(DsError::Refused("not a GroupInfo"));
-        }
-        let (meeting, _) = group_info
-            .group_and_epoch()
-            .ok_or(DsError::Refused("no meeting"))?;
-        let meeting = meeting.to_vec();
-        let bytes = encode(group_info)?;
+        let (meeting, bytes) = group_info_of(group_info)?;
         self.state()?.group_infos.insert(meeting, bytes);
         Ok(())
     }
@@ -133,10 +128,7 @@ impl DeliveryService for EmbeddedDs {
     }
 
     fn send_welcome(&mut self, owner: &[u8], welcome: &MlsMessage) -> Result<(), DsError> {
-        if welcome.kind() != MessageKind::Welcome {
-            return Err(DsError::Refused("not a Welcome"));
-        }
-        let bytes = encode(welcome)?;
+        let bytes = welcome_bytes(welcome)?;
         self.state()?
             .welcomes
             .entry(owner.to_vec())

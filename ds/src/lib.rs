@@ -178,6 +178,25 @@ pub(crate) fn handshake_of(message: &MlsMessage) -> Result<(Vec<u8>, u64, bool),
     Ok((group.to_vec(), epoch, kind == MessageKind::Commit))
 }
 
+/// The meeting of a GroupInfo, and its encoding.
+pub(crate) fn group_info_of(message: &MlsMessage) -> Result<(Vec<u8>, Vec<u8>), DsError> {
+    if message.kind() != MessageKind::GroupInfo {
+        return Err(DsError::Refused("not a GroupInfo"));
+    }
+    let (meeting, _) = message
+        .group_and_epoch()
+        .ok_or(DsError::Refused("no meeting"))?;
+    Ok((meeting.to_vec(), encode(message)?))
+}
+
+/// The encoding of a Welcome.
+pub(crate) fn welcome_bytes(message: &MlsMessage) -> Result<Vec<u8>, DsError> {
+    if message.kind() != MessageKind::Welcome {
+        return Err(DsError::Refused("not a Welcome"));
+    }
+    encode(message)
+}
+
 /// The encoding of a message.
 pub(crate) fn encode(message: &MlsMessage) -> Result<Vec<u8>, DsError> {
     message

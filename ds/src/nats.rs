@@ -23,9 +23,12 @@ use std::time::Duration;
 use async_nats::jetstream::{self, context::PublishErrorKind, kv, stream};
 use bytes::Bytes;
 use futures_util::StreamExt;
-use meetkey::mls::{KeyPackage, MessageKind, MlsMessage};
+use meetkey::mls::{KeyPackage, MlsMessage};
 
-use crate::{encode, handshake_of, hex, DeliveryService, DsError, Entry, Published};
+use crate::{
+    encode, group_info_of, handshake_of, hex, welcome_bytes, DeliveryService, DsError, Entry,
+    Published,
+};
 
 /// The stream of every meeting's handshakes and Welcomes.
 pub const STREAM: &str = "MEETKEY";
@@ -281,14 +284,9 @@ impl DeliveryService for NatsDs {
     }
 
     fn put_group_info(&mut self, group_info: &MlsMessage) -> Result<(), DsError> {
-        if group_info.kind() != MessageKind::GroupInfo {
-            return Err(DsError::Refused("not a GroupInfo"));
-        }
-        let (meeting, _) = group_info
-            .group_and_epoch()
-            .ok_or(DsError::Refused("no meeting"))?;
-        let key = hex(meeting);
-        let bytes = Bytes::from(encode(group_info)?);
+        let (meeting, bytes) = group_info_of(group_info)?;
+        let key = hex(&meeting);
+        let bytes = Bytes::from(bytes);
         let kv = self.group_infos.clone();
         self.run(async move { kv.put(key, bytes).await.map(|_| ()).map_err(unavailable) })
     }
@@ -300,11 +298,8 @@ impl DeliveryService for NatsDs {
     }
 
     fn send_welcome(&mut self, owner: &[u8], welcome: &MlsMessage) -> Result<(), DsError> {
-        if welcome.kind() != MessageKind::Welcome {
-            return Err(DsError::Refused("not a Welcome"));
-        }
         let subject = format!("mk.w.{}", hex(owner));
-        let payload = Bytes::from(encode(welcome)?);
+        let payload = Bytes::from(welcome_bytes(welcome)?);
         let js = self.js.clone();
         self.run(async move {
             js.publish(subject, payload)

@@ -322,10 +322,8 @@ impl DeliveryService for TcpDs {
     }
 
     fn put_group_info(&mut self, group_info: &MlsMessage) -> Result<(), DsError> {
-        if group_info.kind() != meetkey::mls::MessageKind::GroupInfo {
-            return Err(DsError::Refused("not a GroupInfo"));
-        }
-        self.call(OP_PUT_GI, &encode(group_info)?).map(|_| ())
+        let (_, bytes) = crate::group_info_of(group_info)?;
+        self.call(OP_PUT_GI, &bytes).map(|_| ())
     }
 
     fn group_info(&mut self, meeting: &[u8]) -> Result<Option<Vec<u8>>, DsError> {
@@ -333,12 +331,9 @@ impl DeliveryService for TcpDs {
     }
 
     fn send_welcome(&mut self, owner: &[u8], welcome: &MlsMessage) -> Result<(), DsError> {
-        if welcome.kind() != meetkey::mls::MessageKind::Welcome {
-            return Err(DsError::Refused("not a Welcome"));
-        }
         let mut req = Vec::new();
         put_bytes(&mut req, owner);
-        req.extend_from_slice(&encode(welcome)?);
+        req.extend_from_slice(&crate::welcome_bytes(welcome)?);
         self.call(OP_SEND_WELCOME, &req).map(|_| ())
     }
 

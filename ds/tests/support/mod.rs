@@ -125,6 +125,19 @@ pub fn nats_server_binary() -> Option<String> {
     found
 }
 
+/// The arguments of a JetStream server on a loopback `port` storing in `store`.
+fn node_args(port: u16, store: &std::path::Path) -> Vec<String> {
+    vec![
+        "-js".into(),
+        "-a".into(),
+        "127.0.0.1".into(),
+        "-p".into(),
+        port.to_string(),
+        "-sd".into(),
+        store.display().to_string(),
+    ]
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -139,19 +152,7 @@ impl NatsServer {
         let port = free_port();
         let store =
             std::env::temp_dir().join(format!("meetkey-nats-{name}-{}-{port}", std::process::id()));
-        Self::start_with(
-            vec![
-                "-js".into(),
-                "-a".into(),
-                "127.0.0.1".into(),
-                "-p".into(),
-                port.to_string(),
-                "-sd".into(),
-                store.display().to_string(),
-            ],
-            port,
-            store,
-        )
+        Self::start_with(node_args(port, &store), port, store)
     }
 
     /// Starts a server with `args`, waiting (without sleeping) until it logs that it is ready.
@@ -235,14 +236,8 @@ impl Cluster {
         for (i, (port, cport)) in ports.iter().enumerate() {
             let store = std::env::temp_dir()
                 .join(format!("meetkey-nats-{name}-{}-{port}", std::process::id()));
-            let args = vec![
-                "-js".into(),
-                "-a".into(),
-                "127.0.0.1".into(),
-                "-p".into(),
-                port.to_string(),
-                "-sd".into(),
-                store.display().to_string(),
+            let mut args = node_args(*port, &store);
+            args.extend([
                 "-n".into(),
                 format!("node{i}"),
                 "--cluster_name".into(),
@@ -251,7 +246,7 @@ impl Cluster {
                 format!("nats://127.0.0.1:{cport}"),
                 "--routes".into(),
                 routes.join(","),
-            ];
+            ]);
             nodes.push(NatsServer::start_with(args, *port, store)?);
         }
         let elected = nodes.iter().any(|n| {
